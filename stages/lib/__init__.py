@@ -1,0 +1,1 @@
+"""The library behind the pipeline's stages: one module per concept."""

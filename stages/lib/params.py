@@ -1,0 +1,132 @@
+"""params.yaml: loaded strictly (no duplicate or unknown keys) and validated before any work.
+
+params.yaml itself holds every default; this module holds what each value may be.
+"""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from lib.stage import StageError
+
+PARAMS_FILE = "params.yaml"
+MODEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+MD5 = re.compile(r"^[0-9a-f]{32}$")
+MIN_TRAIN_SIZE = 10
+
+
+class ParamError(StageError):
+    """An invalid param: names the key, the value and what is allowed."""
+
+    def __init__(self, key, value, allowed):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        super().__init__(f"{PARAMS_FILE}: {key or '(top level)'} = {shown}: {allowed}")
+        self.key = key
+
+
+def whole(minimum):
+    """A checker for whole numbers >= minimum (booleans refused)."""
+
+    def check(key, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ParamError(key, value, f"must be a whole number >= {minimum}")
+        return value
+
+    return check
+
+
+def boolean(key, value):
+    if not isinstance(value, bool):
+        raise ParamError(key, value, "must be true or false")
+    return value
+
+
+def md5(key, value):
+    if not isinstance(value, str) or not MD5.match(value):
+        raise ParamError(key, value, "must be an md5 checksum: 32 lowercase hex digits")
+    return value
+
+
+def source(key, value):
+    """A URL (http://, https://, file://) or a local path."""
+    if not isinstance(value, str) or not value.strip():
+        raise ParamError(key, value, "must be an http(s):// or file:// URL or a local path")
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in ("", "http", "https", "file"):
+        raise ParamError(key, value, "must be an http(s):// or file:// URL or a local path")
+    return value
+
+
+def models(key, value):
+    """A mapping of model name -> {train_size}; names become file and stage names."""
+    if not isinstance(value, dict) or not value:
+        raise ParamError(key, value, "must map at least one model name to its settings")
+    checked = {}
+    for name, settings in value.items():
+        if not isinstance(name, str) or not MODEL_NAME.match(name):
+            raise ParamError(f"{key}.{name}", settings,
+                             "model names must start with a letter and use only letters, digits, _ and -")
+        checked[name] = section(f"{key}.{name}", settings, MODEL)
+    return checked
+
+
+MODEL = {"train_size": whole(MIN_TRAIN_SIZE)}
+
+SCHEMA = {
+    "data": {"url": source, "md5": md5, "grayscale": boolean},
+    "frog": {"index": whole(0)},
+    "split": {"seed": whole(0), "val_size": whole(1)},
+    "models": models,
+    "analysis": {"probe_size": whole(MIN_TRAIN_SIZE)},
+}
+
+
+def section(key, value, schema):
+    """Check a mapping against a schema: every key known, none missing."""
+    if not isinstance(value, dict):
+        raise ParamError(key, value, f"must be a mapping with keys {', '.join(schema)}")
+    for name in value:
+        if name not in schema:
+            raise ParamError(f"{key}.{name}" if key else name, value[name],
+                             f"unknown key; allowed here: {', '.join(schema)}")
+    checked = {}
+    for name, check in schema.items():
+        path = f"{key}.{name}" if key else name
+        if name not in value:
+            raise ParamError(path, None, "missing")
+        checked[name] = check(path, value[name]) if callable(check) else section(path, value[name], check)
+    return checked
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping."""
+
+
+def _mapping(loader, node, deep=False):
+    keys = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in keys:
+            raise StageError(f"{PARAMS_FILE}, line {key_node.start_mark.line + 1}: key {key!r} given twice")
+        keys.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def validate(raw):
+    """Return the params checked against SCHEMA, or raise ParamError."""
+    return section("", raw, SCHEMA)
+
+
+def load(path=PARAMS_FILE):
+    """Read and validate params.yaml."""
+    try:
+        raw = yaml.load(Path(path).read_text(), Loader=_StrictLoader)
+    except OSError as error:
+        raise StageError(f"cannot read {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise StageError(f"{path} is not valid YAML: {' '.join(str(error).split())}") from error
+    return validate(raw)

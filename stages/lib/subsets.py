@@ -1,0 +1,104 @@
+"""Carving CIFAR-10: the frog, nested class-balanced training subsets, val/test and the probe set.
+
+Every subset is a prefix of one seeded, class-interleaved ordering of the pool (the training split
+without the frog), so subsets are nested and adding or removing one leaves the others unchanged.
+Each kind of draw has its own random stream of `split.seed`, so changing the probe size, say,
+moves nothing else.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from lib.cifar import CLASSES, FROG
+from lib.params import ParamError
+
+POOL_STREAM, SPLIT_STREAM, PROBE_STREAM = 0, 1, 2
+
+
+class Carving(NamedTuple):
+    """Indices into the official splits: `frog`, `subsets` and `pool` into train, the rest into test."""
+
+    frog: int
+    pool: np.ndarray
+    subsets: dict
+    val: np.ndarray
+    test: np.ndarray
+    probe: np.ndarray
+
+
+def stream(seed, kind):
+    return np.random.default_rng([seed, kind])
+
+
+def interleaved(labels, rng):
+    """An ordering of range(len(labels)) whose every prefix is class-balanced.
+
+    Within each class the order is a seeded shuffle; the k-th image of every class comes before
+    the (k+1)-th of any, classes in a seeded order within each round.
+    """
+    rank = np.empty(len(labels))
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        rank[rng.permutation(members)] = np.arange(len(members))
+    return np.argsort(rank + rng.random(len(labels)), kind="stable")
+
+
+def per_class(labels):
+    """Image count per class name."""
+    counts = np.bincount(labels, minlength=len(CLASSES))
+    return {name: int(count) for name, count in zip(CLASSES, counts)}
+
+
+def frog(train_labels, index):
+    """Check that training image `index` exists and is a frog; return its index."""
+    if index >= len(train_labels):
+        raise ParamError("frog.index", index, f"must be below {len(train_labels)}, the number of training images")
+    if train_labels[index] != FROG:
+        raise ParamError("frog.index", index, f"training image {index} is a {CLASSES[train_labels[index]]}, not a frog")
+    return index
+
+
+def check_sizes(params, pool_size, test_split_size):
+    """Refuse any size the data cannot supply, naming the param."""
+    for name, model in params["models"].items():
+        if model["train_size"] > pool_size:
+            raise ParamError(f"models.{name}.train_size", model["train_size"],
+                             f"must be at most {pool_size}, the pool (training images without the frog)")
+    val_size = params["split"]["val_size"]
+    if val_size >= test_split_size:
+        raise ParamError("split.val_size", val_size,
+                         f"must be below {test_split_size}, the official test split's size, to leave a test set")
+    probe_size = params["analysis"]["probe_size"]
+    if probe_size > test_split_size - val_size:
+        raise ParamError("analysis.probe_size", probe_size,
+                         f"must be at most {test_split_size - val_size}, the test images left after split.val_size")
+
+
+def carve(train_labels, test_labels, params):
+    """Draw every index set the pipeline needs from the labels of the official splits."""
+    seed = params["split"]["seed"]
+    frog_index = frog(train_labels, params["frog"]["index"])
+    pool = np.delete(np.arange(len(train_labels)), frog_index)
+    check_sizes(params, len(pool), len(test_labels))
+    order = pool[interleaved(train_labels[pool], stream(seed, POOL_STREAM))]
+    subsets = {name: order[:model["train_size"]] for name, model in params["models"].items()}
+    split = interleaved(test_labels, stream(seed, SPLIT_STREAM))
+    val_size = params["split"]["val_size"]
+    val, test = np.sort(split[:val_size]), np.sort(split[val_size:])
+    probe = test[interleaved(test_labels[test], stream(seed, PROBE_STREAM))][:params["analysis"]["probe_size"]]
+    return Carving(frog_index, pool, subsets, val, test, probe)
+
+
+def summary(carving, train_labels, test_labels):
+    """The facts of a carving for metrics/data.json."""
+    return {
+        "pool_size": len(carving.pool),
+        "frog": {"index": carving.frog, "label": CLASSES[train_labels[carving.frog]]},
+        "subsets": {name: {"size": len(indices), "per_class": per_class(train_labels[indices])}
+                    for name, indices in carving.subsets.items()},
+        "val_size": len(carving.val),
+        "test_size": len(carving.test),
+        "probe_size": len(carving.probe),
+        "probe_per_class": per_class(test_labels[carving.probe]),
+    }

@@ -1,0 +1,143 @@
+"""Shared fixtures: a synthetic CIFAR archive and a local HTTP server that can misbehave on purpose."""
+
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+import synthetic
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHIVE_NAME = "cifar-10-binary.tar.gz"
+
+
+class Server:
+    """Serves `files` (path -> bytes) on 127.0.0.1 with HTTP Range; faults are set per path."""
+
+    def __init__(self):
+        self.files = {}
+        self.errors = {}  # path -> list of status codes to answer first, one per request
+        self.drop_after = {}  # path -> byte count after which the first full response is cut
+        self.content_type = {}
+        self.requests = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.requests.append((self.path, self.headers.get("Range")))
+                if server.errors.get(self.path):
+                    self.send_error(server.errors[self.path].pop(0))
+                    return
+                if self.path not in server.files:
+                    self.send_error(404)
+                    return
+                data = server.files[self.path]
+                start = 0
+                wanted = self.headers.get("Range", "")
+                if wanted.startswith("bytes=") and wanted.endswith("-"):
+                    start = int(wanted[len("bytes="):-1])
+                    if start >= len(data):
+                        self.send_error(416)
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Type", server.content_type.get(self.path, "application/gzip"))
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                cut = server.drop_after.pop(self.path, None)
+                self.wfile.write(data[start:] if cut is None else data[start:start + cut])
+                if cut is not None:
+                    self.close_connection = True
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+
+@pytest.fixture
+def server():
+    server = Server()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def archive_bytes():
+    return synthetic.archive()
+
+
+@pytest.fixture
+def archive_file(tmp_path, archive_bytes):
+    path = tmp_path / ARCHIVE_NAME
+    path.write_bytes(archive_bytes)
+    return path
+
+
+def default_params():
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def small_params(url, md5):
+    """The repo's params with sizes that fit the synthetic archive (300 train, 100 test)."""
+    params = default_params()
+    params["data"].update(url=url, md5=md5)
+    params["split"]["val_size"] = 40
+    params["models"] = {"dummy": {"train_size": 50}, "benchmark": {"train_size": 299}}
+    params["analysis"]["probe_size"] = 20
+    return params
+
+
+class Project:
+    """A copy of the pipeline in a fresh git + DVC repository under a temporary folder."""
+
+    def __init__(self, path):
+        self.path = path
+        for name in ("stages", "dvc.yaml", "data", "metrics", "plots", ".gitignore"):
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, path / name, ignore=shutil.ignore_patterns(
+                    "__pycache__", "*.npz", "raw", "subsets", "*.json"))
+            elif source.exists():
+                shutil.copy(source, path / name)
+        self.run("git", "init", "-q")
+        self.run("git", "config", "user.email", "test@example.com")
+        self.run("git", "config", "user.name", "test")
+        self.dvc("init", "-q")
+        self.dvc("config", "core.analytics", "false")
+
+    def write_params(self, params):
+        (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    def run(self, *args, check=True):
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(self.path),
+               "DVC_NO_ANALYTICS": "1", "GIT_TERMINAL_PROMPT": "0"}
+        result = subprocess.run(args, cwd=self.path, env=env, capture_output=True, text=True, timeout=600)
+        if check and result.returncode:
+            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def dvc(self, *args, check=True):
+        return self.run(sys.executable, "-m", "dvc", *args, check=check)
+
+    def commit(self, message):
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def project(tmp_path):
+    return Project(tmp_path / "project")
