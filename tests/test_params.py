@@ -48,6 +48,12 @@ DELETE = object()
     ("split.val_size", DELETE, "missing"),
     ("models.bad/name", {"train_size": 100}, "model names must start with a letter"),
     ("frog", [0], "must be a mapping"),
+    ("train.learning_rate", 0, "positive number"),
+    ("train.learning_rate", float("inf"), "positive number"),
+    ("train.learning_rate", "1e-3", "positive number"),
+    ("train.batch_size", 0, "whole number >= 1"),
+    ("train.max_epochs", 2.0, "whole number >= 1"),
+    ("train.patience", 0, "whole number >= 1"),
 ])
 def test_an_invalid_param_names_key_value_and_what_is_allowed(key, value, allowed):
     with pytest.raises(ParamError) as error:

@@ -1,6 +1,7 @@
 """End to end: `dvc repro` in a temporary git repo, the archive served from 127.0.0.1."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -46,11 +47,11 @@ def test_repro_downloads_and_carves_then_reruns_nothing(pipeline, server, archiv
     assert np.array_equal(benchmark["images"][:50], dummy["images"])
     assert 0 not in benchmark["indices"]
 
-    again = pipeline.dvc("repro")
+    again = pipeline.dvc("repro", "carve")
     assert "Running stage" not in again.stdout
     assert "Data and pipelines are up to date" in again.stdout
     assert len(server.requests) == 1
-    status = pipeline.dvc("status")
+    status = pipeline.dvc("status", "carve")
     assert "up to date" in status.stdout
 
 
@@ -95,3 +96,35 @@ def test_a_wrong_checksum_fails_the_download_naming_both_and_keeping_nothing(pip
     assert f"expected md5 {'f' * 32}, got {synthetic.md5(archive_bytes)}" in result.stderr
     data = pipeline.path / "data"
     assert [p.name for p in data.rglob("*") if p.is_file() and p.name != ".gitignore"] == []
+
+
+def test_repro_trains_every_model_and_a_new_model_trains_alone(pipeline):
+    first = pipeline.dvc("repro")
+    assert "Running stage 'train@dummy'" in first.stdout and "Running stage 'train@benchmark'" in first.stdout
+    assert "dummy: epoch  2" in first.stdout
+    metrics = json.loads((pipeline.path / "metrics/train/dummy.json").read_text())
+    assert metrics["train_size"] == 50 and metrics["epochs_run"] == 2 and 1 <= metrics["best_epoch"] <= 2
+    assert set(metrics) == {"train_size", "epochs_run", "best_epoch", "val_accuracy", "test_accuracy",
+                            "test_loss", "seconds_per_epoch"}
+    history = (pipeline.path / "plots/train/benchmark.csv").read_text().splitlines()
+    assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy,seconds" and len(history) == 3
+    model = (pipeline.path / "data/models/dummy.keras").read_bytes()
+
+    pipeline.params["models"]["tiny"] = {"train_size": 20}
+    pipeline.write_params(pipeline.params)
+    second = pipeline.dvc("repro")
+    assert "Running stage 'train@tiny'" in second.stdout
+    assert "Running stage 'train@dummy'" not in second.stdout
+    assert "Running stage 'train@benchmark'" not in second.stdout
+    assert (pipeline.path / "data/models/dummy.keras").read_bytes() == model
+    assert "metrics/train/dummy.json" in pipeline.dvc("metrics", "show").stdout
+    assert "Running stage" not in pipeline.dvc("repro").stdout
+
+
+def test_a_diverging_training_fails_and_leaves_no_model(pipeline):
+    pipeline.params["train"]["learning_rate"] = 1e30
+    pipeline.write_params(pipeline.params)
+    result = pipeline.dvc("repro", "train@dummy", check=False)
+    assert result.returncode != 0
+    assert re.search(r"error: dummy: (val_)?loss became (nan|inf) at epoch 1; training diverged", result.stderr)
+    assert not (pipeline.path / "data/models/dummy.keras").exists()

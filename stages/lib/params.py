@@ -71,6 +71,12 @@ def models(key, value):
     return checked
 
 
+def positive_number(key, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ParamError(key, value, "must be a positive number")
+    return float(value)
+
+
 MODEL = {"train_size": whole(MIN_TRAIN_SIZE)}
 
 SCHEMA = {
@@ -78,6 +84,8 @@ SCHEMA = {
     "frog": {"index": whole(0)},
     "split": {"seed": whole(0), "val_size": whole(1)},
     "models": models,
+    "train": {"learning_rate": positive_number, "batch_size": whole(1), "max_epochs": whole(1),
+              "patience": whole(1), "seed": whole(0)},
     "analysis": {"probe_size": whole(MIN_TRAIN_SIZE)},
 }
 

@@ -1,5 +1,6 @@
 """Stage outputs on disk: byte-deterministic, written aside and renamed into place."""
 
+import csv
 import io
 import json
 import os
@@ -65,6 +66,45 @@ def load_arrays(path):
     """Read an .npz written by save_arrays into a dict; refuses pickled objects."""
     with np.load(path, allow_pickle=False) as archive:
         return {name: archive[name] for name in archive.files}
+
+
+def save_model(model, path):
+    """Save a Keras model as a .keras file whose bytes depend only on the model (no save date)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        raw = Path(scratch) / "model.keras"
+        model.save(raw)
+        with zipfile.ZipFile(raw) as source, atomic_path(path) as tmp, \
+                zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+            for entry in source.infolist():
+                data = source.read(entry)
+                if entry.filename == "metadata.json":
+                    metadata = json.loads(data)
+                    metadata.pop("date_saved", None)
+                    data = json.dumps(metadata).encode()
+                elif entry.filename == "config.json":
+                    data = json.dumps(_renumber_shared_objects(json.loads(data), {})).encode()
+                target.writestr(zipfile.ZipInfo(entry.filename, date_time=_EPOCH), data,
+                                compress_type=entry.compress_type)
+
+
+def _renumber_shared_objects(node, numbers):
+    """Replace Keras' shared_object_id (a memory address) by its order of first appearance."""
+    if isinstance(node, dict):
+        return {key: numbers.setdefault(value, len(numbers) + 1) if key == "shared_object_id"
+                else _renumber_shared_objects(value, numbers) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_renumber_shared_objects(value, numbers) for value in node]
+    return node
+
+
+def save_csv(path, rows):
+    """Write a list of same-keyed dicts as CSV with a header, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def save_json(path, data):

@@ -1,0 +1,34 @@
+"""The reference CNN: six 3x3 convolutions in three blocks, a per-position dense layer, a softmax."""
+
+import keras
+from keras import layers
+
+from lib.cifar import CLASSES, SIDE
+
+FILTERS = 16
+HIDDEN = 64
+DROPOUT = 0.5
+LAYERS = ("conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2",
+          "conv2d_5", "conv2d_6", "dense_1", "dropout_1", "flatten_1", "dense_2")
+
+
+def conv(name):
+    return layers.Conv2D(FILTERS, 3, padding="same", activation="relu", name=name)
+
+
+def reference_cnn(channels):
+    """The article's architecture (53,818 parameters for one input channel), layers named as there."""
+    inputs = keras.Input((SIDE, SIDE, channels), name="input")
+    x = conv("conv2d_1")(inputs)
+    x = conv("conv2d_2")(x)
+    x = layers.MaxPooling2D(2, name="pool_1")(x)
+    x = conv("conv2d_3")(x)
+    x = conv("conv2d_4")(x)
+    x = layers.MaxPooling2D(2, name="pool_2")(x)
+    x = conv("conv2d_5")(x)
+    x = conv("conv2d_6")(x)
+    x = layers.Dense(HIDDEN, activation="relu", name="dense_1")(x)
+    x = layers.Dropout(DROPOUT, name="dropout_1")(x)
+    x = layers.Flatten(name="flatten_1")(x)
+    outputs = layers.Dense(len(CLASSES), activation="softmax", name="dense_2")(x)
+    return keras.Model(inputs, outputs, name="reference_cnn")

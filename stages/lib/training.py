@@ -1,0 +1,81 @@
+"""The reference recipe: Adam, categorical cross-entropy, early stopping on validation accuracy
+with the best epoch's weights kept; seeded and deterministic."""
+
+import math
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lib.cifar import CLASSES
+from lib.stage import StageError
+
+
+class TrainingError(StageError):
+    """Training diverged (a non-finite loss)."""
+
+
+def model_inputs(images, grayscale):
+    """uint8 (N, 32, 32, 3) images -> float32 in [0, 1]; grayscale averages the channels."""
+    x = images.astype(np.float32) / 255
+    return x.mean(axis=-1, keepdims=True) if grayscale else x
+
+
+def one_hot(labels):
+    return keras.utils.to_categorical(labels, len(CLASSES)).astype(np.float32)
+
+
+def deterministic(seed):
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+class BestEpoch(keras.callbacks.Callback):
+    """Keeps the weights of the best validation-accuracy epoch, stops after `patience` epochs
+    without a better one, refuses a non-finite loss, and prints one line per epoch."""
+
+    def __init__(self, patience, label):
+        super().__init__()
+        self.patience, self.label = patience, label
+        self.best_accuracy, self.best_epoch, self.best_weights = -math.inf, 0, None
+        self.history = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")},
+               "seconds": round(time.perf_counter() - self.started, 3)}
+        self.history.append(row)
+        diverged = [key for key in ("loss", "val_loss") if not math.isfinite(row[key])]
+        if diverged:
+            self.model.stop_training = True
+            raise TrainingError(f"{self.label}: {diverged[0]} became {row[diverged[0]]} at epoch {row['epoch']}; "
+                                "training diverged (try a smaller train.learning_rate); no model was saved")
+        if row["val_accuracy"] > self.best_accuracy:
+            self.best_accuracy, self.best_epoch = row["val_accuracy"], row["epoch"]
+            self.best_weights = self.model.get_weights()
+        elif row["epoch"] - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+        print(f"{self.label}: epoch {row['epoch']:>2}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
+              f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  {row['seconds']:.1f} s"
+              f"{'  *best' if row['epoch'] == self.best_epoch else ''}", flush=True)
+        sys.stdout.flush()
+
+
+def compile_reference(model, learning_rate):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+
+
+def fit(model, train, val, recipe, label):
+    """Train `model` on (x, y) with early stopping on `val`; leaves the best epoch's weights in it."""
+    compile_reference(model, recipe["learning_rate"])
+    best = BestEpoch(recipe["patience"], label)
+    model.fit(*train, batch_size=recipe["batch_size"], epochs=recipe["max_epochs"], validation_data=val,
+              shuffle=True, verbose=0, callbacks=[best])
+    model.set_weights(best.best_weights)
+    return best

@@ -1,0 +1,55 @@
+"""Train the reference CNN on one model's subset; keep the best validation epoch; test it once."""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from lib.params import PARAMS_FILE, ParamError, load  # noqa: E402
+from lib.stage import run  # noqa: E402
+from lib.store import load_arrays, save_csv, save_json, save_model  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default=PARAMS_FILE)
+    parser.add_argument("--name", required=True, help="the model's entry in params models")
+    parser.add_argument("--subset", required=True, help="input .npz: the training images")
+    parser.add_argument("--val", required=True, help="input .npz: early-stopping images")
+    parser.add_argument("--test", required=True, help="input .npz: images accuracy is reported on")
+    parser.add_argument("--model", required=True, help="output .keras: the best validation epoch")
+    parser.add_argument("--history", required=True, help="output .csv: one row per epoch")
+    parser.add_argument("--metrics", required=True, help="output .json: accuracies, epochs, timing")
+    args = parser.parse_args()
+    params = load(args.params)
+    if args.name not in params["models"]:
+        raise ParamError("models", sorted(params["models"]), f"has no model {args.name!r}")
+    recipe, grayscale = params["train"], params["data"]["grayscale"]
+
+    from lib.model import reference_cnn
+    from lib.training import deterministic, fit, model_inputs, one_hot
+
+    deterministic(recipe["seed"])
+    subset, val, test = (load_arrays(path) for path in (args.subset, args.val, args.test))
+    x, x_val, x_test = (model_inputs(s["images"], grayscale) for s in (subset, val, test))
+    y, y_val, y_test = (one_hot(s["labels"]) for s in (subset, val, test))
+    model = reference_cnn(channels=x.shape[-1])
+    print(f"{args.name}: {len(x)} training images, {len(x_val)} validation, {len(x_test)} test; "
+          f"{model.count_params()} parameters", flush=True)
+    best = fit(model, (x, y), (x_val, y_val), recipe, label=args.name)
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
+
+    seconds = [row["seconds"] for row in best.history]
+    metrics = {"train_size": len(x), "epochs_run": len(best.history), "best_epoch": best.best_epoch,
+               "val_accuracy": round(best.best_accuracy, 6), "test_accuracy": round(float(test_accuracy), 6),
+               "test_loss": round(float(test_loss), 6),
+               "seconds_per_epoch": round(sum(seconds) / len(seconds), 2)}
+    save_model(model, args.model)
+    save_csv(args.history, best.history)
+    save_json(args.metrics, metrics)
+    print(f"{args.name}: best epoch {best.best_epoch} of {len(seconds)}, val acc {metrics['val_accuracy']:.4f}, "
+          f"test acc {metrics['test_accuracy']:.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    run(main)
