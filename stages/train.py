@@ -33,7 +33,7 @@ def main():
     subset, val, test = (load_arrays(path) for path in (args.subset, args.val, args.test))
     x, x_val, x_test = (model_inputs(s["images"], grayscale) for s in (subset, val, test))
     y, y_val, y_test = (one_hot(s["labels"]) for s in (subset, val, test))
-    model = reference_cnn(channels=x.shape[-1])
+    model = reference_cnn(channels=x.shape[-1], precision=recipe["precision"])
     print(f"{args.name}: {len(x)} training images, {len(x_val)} validation, {len(x_test)} test; "
           f"{model.count_params()} parameters", flush=True)
     best = fit(model, (x, y), (x_val, y_val), recipe, label=args.name)

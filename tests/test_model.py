@@ -28,6 +28,15 @@ def test_rgb_input_only_changes_the_first_convolution():
     assert model.count_params() == 53_818 + 2 * 9 * 16
 
 
+def test_bfloat16_computes_hidden_layers_in_bfloat16_and_keeps_float32_weights_and_softmax():
+    model = reference_cnn(channels=1, precision="bfloat16")
+    assert model.count_params() == 53_818
+    assert model.get_layer("conv2d_2").compute_dtype == "bfloat16"
+    assert all(weight.dtype == "float32" for weight in model.weights)
+    assert model.get_layer("dense_2").compute_dtype == "float32"
+    assert model.output.dtype == "float32"
+
+
 def test_softmax_output_sums_to_one():
     model = reference_cnn(channels=1)
     probabilities = model.predict(np.random.default_rng(0).random((4, 32, 32, 1), np.float32), verbose=0)

@@ -54,6 +54,7 @@ DELETE = object()
     ("train.batch_size", 0, "whole number >= 1"),
     ("train.max_epochs", 2.0, "whole number >= 1"),
     ("train.patience", 0, "whole number >= 1"),
+    ("train.precision", "float16", "must be one of float32, bfloat16"),
 ])
 def test_an_invalid_param_names_key_value_and_what_is_allowed(key, value, allowed):
     with pytest.raises(ParamError) as error:

@@ -4,7 +4,8 @@ import pytest
 from lib.model import reference_cnn
 from lib.training import BestEpoch, TrainingError, deterministic, fit, model_inputs, one_hot
 
-RECIPE = {"learning_rate": 0.001, "batch_size": 50, "max_epochs": 2, "patience": 5, "seed": 3}
+RECIPE = {"learning_rate": 0.001, "batch_size": 50, "max_epochs": 2, "patience": 5, "seed": 3,
+          "precision": "float32"}
 
 
 def data(n, seed):
@@ -16,16 +17,18 @@ def data(n, seed):
 
 def trained_weights(recipe):
     deterministic(recipe["seed"])
-    model = reference_cnn(channels=1)
+    model = reference_cnn(channels=1, precision=recipe["precision"])
     best = fit(model, data(200, 0), data(50, 1), recipe, label="t")
     return model.get_weights(), best
 
 
-def test_same_params_same_weights_bit_for_bit():
-    (first, best), (second, _) = trained_weights(RECIPE), trained_weights(RECIPE)
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_same_params_same_weights_bit_for_bit(precision):
+    recipe = RECIPE | {"precision": precision}
+    (first, best), (second, _) = trained_weights(recipe), trained_weights(recipe)
     assert len(best.history) == 2
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
-    other, _ = trained_weights(RECIPE | {"seed": 4})
+    other, _ = trained_weights(recipe | {"seed": 4})
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
 
 

@@ -14,6 +14,7 @@ PARAMS_FILE = "params.yaml"
 MODEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
 MIN_TRAIN_SIZE = 10
+PRECISIONS = ("float32", "bfloat16")
 
 
 class ParamError(StageError):
@@ -77,6 +78,17 @@ def positive_number(key, value):
     return float(value)
 
 
+def choice(*allowed):
+    """A checker for one of the `allowed` strings."""
+
+    def check(key, value):
+        if value not in allowed:
+            raise ParamError(key, value, f"must be one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
 MODEL = {"train_size": whole(MIN_TRAIN_SIZE)}
 
 SCHEMA = {
@@ -85,7 +97,7 @@ SCHEMA = {
     "split": {"seed": whole(0), "val_size": whole(1)},
     "models": models,
     "train": {"learning_rate": positive_number, "batch_size": whole(1), "max_epochs": whole(1),
-              "patience": whole(1), "seed": whole(0)},
+              "patience": whole(1), "seed": whole(0), "precision": choice(*PRECISIONS)},
     "analysis": {"probe_size": whole(MIN_TRAIN_SIZE)},
 }
 
