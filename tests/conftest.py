@@ -22,7 +22,7 @@ class Server:
     def __init__(self):
         self.files = {}
         self.errors = {}  # path -> list of status codes to answer first, one per request
-        self.drop_after = {}  # path -> byte count after which the first full response is cut
+        self.drop_after = {}  # path -> list of byte counts after which responses are cut, one per request
         self.content_type = {}
         self.requests = []
         server = self
@@ -54,7 +54,8 @@ class Server:
                 self.send_header("Content-Type", server.content_type.get(self.path, "application/gzip"))
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
-                cut = server.drop_after.pop(self.path, None)
+                cuts = server.drop_after.get(self.path)
+                cut = cuts.pop(0) if cuts else None
                 self.wfile.write(data[start:] if cut is None else data[start:start + cut])
                 if cut is not None:
                     self.close_connection = True
@@ -119,6 +120,7 @@ class Project:
         self.run("git", "config", "user.name", "test")
         self.dvc("init", "-q")
         self.dvc("config", "core.analytics", "false")
+        shutil.copytree(ROOT / ".dvc" / "plots", path / ".dvc" / "plots")
 
     def write_params(self, params):
         (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

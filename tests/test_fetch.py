@@ -3,6 +3,7 @@ import socket
 import pytest
 
 import synthetic
+from lib import fetch as fetch_module
 from lib.fetch import DownloadError, fetch, md5_of, part_path
 
 PATH = "/cifar-10-binary.tar.gz"
@@ -29,11 +30,25 @@ def test_http_download_verifies_and_leaves_only_the_archive(server, payload, tmp
 
 
 def test_resumes_with_range_after_connection_dropped_mid_file(server, payload, tmp_path):
-    server.drop_after[PATH] = 10_000
+    server.drop_after[PATH] = [10_000]
     out = tmp_path / "archive.tar.gz"
     fetch(server.url(PATH), synthetic.md5(payload), out, **FAST)
     assert out.read_bytes() == payload
     assert server.requests == [(PATH, None), (PATH, "bytes=10000-")]
+
+
+def test_a_connection_that_keeps_dropping_is_abandoned_after_the_attempt_cap(server, payload, tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setattr(fetch_module, "MAX_ATTEMPTS", 4)
+    server.drop_after[PATH] = [100] * 10
+    out = tmp_path / "archive.tar.gz"
+    with pytest.raises(DownloadError, match="giving up after 4 attempts .*run again to resume"):
+        fetch(server.url(PATH), synthetic.md5(payload), out, **FAST)
+    assert not out.exists()
+    assert part_path(out, synthetic.md5(payload)).stat().st_size == 400
+    server.drop_after[PATH] = []
+    fetch(server.url(PATH), synthetic.md5(payload), out, **FAST)
+    assert out.read_bytes() == payload
 
 
 def test_resumes_a_part_left_by_an_earlier_run(server, payload, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 import synthetic
 from conftest import ARCHIVE_NAME, small_params
 from lib.cifar import CLASSES
+from lib.model import LAYERS
 from lib.store import load_arrays
 
 pytestmark = pytest.mark.e2e
@@ -128,3 +129,68 @@ def test_a_diverging_training_fails_and_leaves_no_model(pipeline):
     assert result.returncode != 0
     assert re.search(r"error: dummy: (val_)?loss became (nan|inf) at epoch 1; training diverged", result.stderr)
     assert not (pipeline.path / "data/models/dummy.keras").exists()
+
+
+def test_returning_to_earlier_params_restores_the_model_from_the_run_cache(pipeline):
+    pipeline.dvc("repro", "train@dummy")
+    model = pipeline.path / "data/models/dummy.keras"
+    original = model.read_bytes()
+    seed = pipeline.params["train"]["seed"]
+    pipeline.params["train"]["seed"] = seed + 1
+    pipeline.write_params(pipeline.params)
+    assert "Running stage 'train@dummy'" in pipeline.dvc("repro", "train@dummy").stdout
+    assert model.read_bytes() != original
+
+    pipeline.params["train"]["seed"] = seed
+    pipeline.write_params(pipeline.params)
+    back = pipeline.dvc("repro", "train@dummy")
+    assert "Running stage 'train@dummy'" not in back.stdout
+    assert "Stage 'train@dummy' is cached - skipping run" in back.stdout
+    assert model.read_bytes() == original
+
+
+def test_an_experiment_in_a_temporary_workspace_takes_the_archive_from_the_cache(pipeline, server):
+    pipeline.dvc("repro", "download")
+    pipeline.commit("downloaded")
+    result = pipeline.dvc("exp", "run", "--temp", "--force", "download")
+    assert "from DVC cache" in result.stdout
+    assert len(server.requests) == 1
+
+
+FIGURES = ["feature_maps_conv2d_1.png", "feature_maps_dense_1.png", "distribution_dense_1.png", "frog_pixels.png",
+           "softmax.png", "cka.png"]
+PLOT_DATA = ["frog_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv", "distribution_dense_1.csv",
+             "frog_pixels.csv", "softmax.csv"]
+
+
+def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_only_analyze(pipeline):
+    pipeline.dvc("repro")
+    frog = json.loads((pipeline.path / "metrics/frog.json").read_text())
+    probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
+    assert set(frog) == {"input", "dummy", "benchmark", "js_bits"}
+    assert set(frog["dummy"]["dense_1"]) == {"entropy_bits", "zero_fraction", "mean", "channel_corr"}
+    assert frog["benchmark"]["output"]["predicted"] in CLASSES
+    assert set(frog["js_bits"]["dummy_vs_benchmark"]) == set(LAYERS)
+    assert {"accuracy", "accuracy_low", "accuracy_high"} <= set(probe["dummy"]["output"])
+    assert set(probe["cka"]["dummy_vs_benchmark"]) == set(LAYERS)
+    plots = pipeline.path / "plots/analysis"
+    assert all((plots / name).read_bytes().startswith(b"\x89PNG") for name in FIGURES)
+    assert all((plots / name).is_file() for name in PLOT_DATA)
+    activations = load_arrays(pipeline.path / "data/activations/dummy/probe.npz")
+    assert activations["conv2d_1"].shape == (20, 32, 32, 16)
+    assert pipeline.dvc("status").stdout.strip() == "Data and pipelines are up to date."
+
+    shown = pipeline.dvc("plots", "show", "--json")
+    rendered = json.loads(shown.stdout)
+    assert not rendered.get("errors"), rendered.get("errors")
+    pipeline.dvc("plots", "show", "-o", "html")
+    page = (pipeline.path / "html/index.html").read_text()
+    assert all(name in page for name in FIGURES) and "Frog, entropy by layer" in page
+
+    pipeline.commit("analysis")
+    pipeline.params["analysis"]["bins"] = 7
+    pipeline.write_params(pipeline.params)
+    rerun = pipeline.dvc("repro")
+    assert re.findall(r"Running stage '([^']+)'", rerun.stdout) == ["analyze"]
+    diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
+    assert "dummy.dense_1.entropy_bits" in diff["metrics/frog.json"]

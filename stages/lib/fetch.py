@@ -24,6 +24,7 @@ CHUNK = 1 << 20
 MAX_BYTES = 1 << 30
 USER_AGENT = "cnn-feature-extraction/0.1 (+dvc pipeline)"
 RETRIABLE_HTTP = {408, 425, 429, 500, 502, 503, 504}
+MAX_ATTEMPTS = 100
 
 
 class DownloadError(StageError):
@@ -117,7 +118,7 @@ def copy(path, part, max_bytes):
 def download(url, part, *, retries, retry_wait, timeout, max_bytes):
     """Stream `url` into `part`, resuming from its current length after each failure."""
     failures = 0
-    while True:
+    for attempt in range(1, MAX_ATTEMPTS + 1):
         have = size_of(part)
         try:
             if stream(url, part, have, timeout, max_bytes):
@@ -141,6 +142,9 @@ def download(url, part, *, retries, retry_wait, timeout, max_bytes):
         if failures > retries:
             raise DownloadError(f"{url}: giving up after {failures} failed attempts in a row ({reason}); "
                                 "run again to resume", resumable=True)
+        if attempt == MAX_ATTEMPTS:
+            raise DownloadError(f"{url}: giving up after {attempt} attempts ({reason}); run again to resume",
+                                resumable=True)
         print(f"download: {reason}; retrying from byte {size_of(part)}", file=sys.stderr)
         time.sleep(retry_wait * 2 ** max(failures - 1, 0))
 
@@ -158,6 +162,9 @@ def stream(url, part, have, timeout, max_bytes):
         if response.headers.get_content_type() == "text/html":
             raise DownloadError(f"{url} served an HTML page, not an archive (a login or error page?)")
         resumed = response.status == 206 and content_range_start(response) == have
+        if response.status == 206 and not resumed:
+            part.unlink(missing_ok=True)
+            return False  # a range we did not ask for: start again from byte 0
         start = have if resumed else 0
         length = response.headers.get("Content-Length")
         total = start + int(length) if length and length.isdigit() else None

@@ -98,7 +98,8 @@ SCHEMA = {
     "models": models,
     "train": {"learning_rate": positive_number, "batch_size": whole(1), "max_epochs": whole(1),
               "patience": whole(1), "seed": whole(0), "precision": choice(*PRECISIONS)},
-    "analysis": {"probe_size": whole(MIN_TRAIN_SIZE)},
+    "analysis": {"probe_size": whole(MIN_TRAIN_SIZE), "bins": whole(2), "resamples": whole(100),
+                 "seed": whole(0)},
 }
 
 

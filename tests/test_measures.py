@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+
+from lib.measures import (bootstrap_ci, channel_corr, entropy_bits, js_bits, layer_histogram, linear_cka,
+                          shared_edges, zero_fraction)
+
+rng = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("bins", [2, 10, 64])
+def test_entropy_of_a_uniform_histogram_is_log2_bins(bins):
+    assert entropy_bits(np.full(bins, 7)) == pytest.approx(np.log2(bins))
+
+
+def test_entropy_of_a_spike_is_zero_and_empty_bins_do_not_count():
+    assert entropy_bits([0, 0, 12, 0]) == 0
+    assert entropy_bits([5, 0, 5, 0]) == pytest.approx(1.0)
+
+
+def test_zeros_get_their_own_bin():
+    values = np.array([0, 0, 0, 0, 0.25, 0.75])
+    edges = np.linspace(0, 1, 3)
+    counts = layer_histogram(values, edges)
+    assert counts.tolist() == [4, 1, 1]
+    assert entropy_bits(counts) == pytest.approx(-(4 / 6 * np.log2(4 / 6) + 2 * (1 / 6) * np.log2(1 / 6)))
+
+
+def test_values_at_the_edges_are_counted():
+    edges = np.linspace(1, 2, 5)
+    assert layer_histogram(np.array([1.0, 2.0]), edges).sum() == 2
+
+
+def test_zero_fraction_of_a_relu_output():
+    x = rng.normal(size=100_000)
+    assert zero_fraction(np.maximum(x, 0)) == pytest.approx(0.5, abs=0.01)
+    assert zero_fraction(np.array([0.0, 1.0, 0.0, 3.0])) == 0.5
+
+
+def test_shared_edges_span_every_model_and_ignore_zeros():
+    a, b = np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.5, 4.0])
+    edges = shared_edges([a, b], 8)
+    assert edges[0] == 0.5 and edges[-1] == 4.0 and len(edges) == 9
+    ha, hb = layer_histogram(a, edges), layer_histogram(b, edges)
+    assert ha.sum() == 3 and hb.sum() == 3 and len(ha) == len(hb) == 9
+
+
+def test_shared_edges_when_everything_is_zero_or_constant():
+    assert len(shared_edges([np.zeros(5)], 4)) == 5
+    edges = shared_edges([np.full(5, 3.0)], 4)
+    assert edges[0] < 3 < edges[-1]
+
+
+def test_jensen_shannon():
+    p = np.array([1, 2, 3, 4])
+    assert js_bits(p, p) == 0
+    assert js_bits(p, 10 * p) == pytest.approx(0, abs=1e-12)
+    assert js_bits([1, 0], [0, 1]) == pytest.approx(1.0)
+    q = rng.integers(0, 10, 20)
+    r = rng.integers(0, 10, 20)
+    assert 0 < js_bits(q, r) <= 1
+    assert js_bits(q, r) == pytest.approx(js_bits(r, q))
+
+
+def test_channel_correlation():
+    base = rng.normal(size=(8, 8, 1))
+    copies = np.concatenate([base, 2 * base + 1, -base], axis=-1)
+    assert channel_corr(copies) == pytest.approx(1.0)
+    independent = rng.normal(size=(64, 64, 4))
+    assert channel_corr(independent) < 0.05
+    with_dead = np.concatenate([copies, np.zeros((8, 8, 2))], axis=-1)
+    assert channel_corr(with_dead) == pytest.approx(1.0)
+    assert channel_corr(np.zeros((8, 8, 3))) is None
+    assert channel_corr(rng.normal(size=10)) is None
+
+
+def test_cka_of_a_representation_with_itself_is_one():
+    x = rng.normal(size=(50, 30))
+    assert linear_cka(x, x) == pytest.approx(1.0)
+
+
+def test_cka_is_invariant_to_isotropic_scaling_and_rotation():
+    x = rng.normal(size=(60, 20))
+    y = x @ rng.normal(size=(20, 15)) + 0.5 * rng.normal(size=(60, 15))
+    rotation, _ = np.linalg.qr(rng.normal(size=(20, 20)))
+    base = linear_cka(x, y)
+    assert linear_cka(3.7 * x, y) == pytest.approx(base)
+    assert linear_cka(x @ rotation, y) == pytest.approx(base)
+    assert 0.2 < base < 1
+
+
+def test_cka_of_unrelated_wide_representations_is_near_zero():
+    x, y = rng.normal(size=(100, 2000)), rng.normal(size=(100, 2000))
+    assert abs(linear_cka(x, y)) < 0.05
+
+
+def test_cka_takes_maps_of_any_shape_and_refuses_mismatched_images():
+    maps = rng.normal(size=(10, 4, 4, 3))
+    assert linear_cka(maps, maps.reshape(10, -1)) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        linear_cka(maps, maps[:9])
+
+
+def test_bootstrap_interval_contains_the_mean_and_narrows_with_more_data():
+    small, large = rng.normal(size=20), rng.normal(size=2000)
+    mean, low, high = bootstrap_ci(small, np.random.default_rng(1))
+    assert low <= mean <= high
+    _, low2, high2 = bootstrap_ci(large, np.random.default_rng(1))
+    assert high2 - low2 < high - low
+    assert bootstrap_ci(np.array([2.0, np.nan, 2.0]), np.random.default_rng(1)) == (2.0, 2.0, 2.0)
