@@ -1,6 +1,7 @@
 """Measure every model's activations: metrics for the frog and the probe set, the article's figures."""
 
 import argparse
+import csv
 from pathlib import Path
 
 from lib.analysis import OUTPUT, frog_metrics, probe_metrics
@@ -14,16 +15,27 @@ MAPS = ("conv2d_1", "dense_1")
 LAST = "dense_1"
 
 
+def model_file(path, model, what):
+    """`path`, or a one-line error saying which model lacks what."""
+    if not path.is_file():
+        raise StageError(f"no {what} for model {model!r} at {path}; run `dvc repro` to make it")
+    return path
+
+
 def load_activations(folder, models):
     """{set: {model: {layer: array}}} for set in frog, probe."""
-    sets = {"frog": {}, "probe": {}}
+    return {name: {model: load_arrays(model_file(Path(folder) / model / f"{name}.npz", model, "activations"))
+                   for model in models}
+            for name in ("frog", "probe")}
+
+
+def load_histories(folder, models):
+    """{model: per-epoch rows} from the train stages' CSV files."""
+    histories = {}
     for model in models:
-        for name in sets:
-            path = Path(folder) / model / f"{name}.npz"
-            if not path.is_file():
-                raise StageError(f"no activations for model {model!r} at {path}; run `dvc repro` to extract them")
-            sets[name][model] = load_arrays(path)
-    return sets
+        with open(model_file(Path(folder) / f"{model}.csv", model, "training history"), newline="") as file:
+            histories[model] = list(csv.DictReader(file))
+    return histories
 
 
 def main():
@@ -31,6 +43,7 @@ def main():
     parser.add_argument("--params", default=PARAMS_FILE)
     parser.add_argument("--activations", required=True, help="input folder: <model>/frog.npz, <model>/probe.npz")
     parser.add_argument("--probe", required=True, help="input .npz: the probe set (for its labels)")
+    parser.add_argument("--histories", required=True, help="input folder: <model>.csv training histories")
     parser.add_argument("--frog-metrics", required=True, help="output .json")
     parser.add_argument("--probe-metrics", required=True, help="output .json")
     parser.add_argument("--plots", required=True, help="output folder: figures (.png) and plot data (.csv)")
@@ -38,6 +51,7 @@ def main():
     params = load(args.params)
     settings = params["analysis"]
     acts = load_activations(args.activations, params["models"])
+    histories = load_histories(args.histories, params["models"])
     frog_input = next(iter(acts["frog"].values()))["input"]
     labels = load_arrays(args.probe)["labels"].astype(int)
 
@@ -69,6 +83,7 @@ def main():
         save_csv(folder / "frog_pixels.csv", tables.histogram({"input": histograms["pixel_counts"]},
                                                               histograms["pixel_edges"]))
         save_csv(folder / "softmax.csv", tables.softmax(softmax))
+        save_csv(folder / "training_curves.csv", tables.curves(histories))
     save_json(args.frog_metrics, frog)
     save_json(args.probe_metrics, probe)
     for model in params["models"]:

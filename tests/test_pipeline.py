@@ -160,7 +160,7 @@ def test_an_experiment_in_a_temporary_workspace_takes_the_archive_from_the_cache
 FIGURES = ["feature_maps_conv2d_1.png", "feature_maps_dense_1.png", "distribution_dense_1.png", "frog_pixels.png",
            "softmax.png", "cka.png"]
 PLOT_DATA = ["frog_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv", "distribution_dense_1.csv",
-             "frog_pixels.csv", "softmax.csv"]
+             "frog_pixels.csv", "softmax.csv", "training_curves.csv"]
 
 
 def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_only_analyze(pipeline):

@@ -27,7 +27,7 @@ def feature_maps(path, layer, maps):
     `maps` is {model: (H, W, C)}; the article's figs. 2-5."""
     top = max(float(m[..., :GRID * GRID].max()) for m in maps.values()) or 1.0
     fig = plt.figure(figsize=(3.2 * len(maps) + 0.9, 3.6), layout="constrained")
-    *panels, legend = fig.subfigures(1, len(maps) + 1, width_ratios=[1] * len(maps) + [0.18])
+    *panels, legend = fig.subfigures(1, len(maps) + 1, width_ratios=[1] * len(maps) + [0.3])
     for panel, (model, m) in zip(panels, maps.items()):
         panel.suptitle(f"{model}: {layer}")
         for channel, ax in enumerate(panel.subplots(GRID, GRID).flat):

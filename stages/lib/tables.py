@@ -19,6 +19,11 @@ def js_by_layer(js):
             for pair, values in js.items() for i, layer in enumerate(LAYERS)]
 
 
+def curves(histories):
+    """Rows of every model's training history from {model: [per-epoch rows]}."""
+    return [{"model": model, **row} for model, rows in histories.items() for row in rows]
+
+
 def histogram(series, edges):
     """Rows of a density histogram per model from {model: counts over `edges`}."""
     widths = np.diff(edges)
