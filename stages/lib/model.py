@@ -1,7 +1,7 @@
-"""The reference CNN: six 3x3 convolutions in three blocks, a per-position dense layer, a softmax."""
+"""The reference CNN: six 3x3 convolutions in three blocks, a per-position dense layer, a softmax.
 
-import keras
-from keras import layers
+Keras is imported only where the model is built, so reading LAYERS costs no TensorFlow start-up.
+"""
 
 from lib.cifar import CLASSES, SIDE
 
@@ -18,6 +18,9 @@ def reference_cnn(channels, precision="float32"):
     With precision "bfloat16" the hidden layers compute in bfloat16 (weights stay float32);
     the softmax layer always computes in float32.
     """
+    import keras
+    from keras import layers
+
     dtype = "float32" if precision == "float32" else f"mixed_{precision}"
 
     def conv(name):
