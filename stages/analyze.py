@@ -2,17 +2,16 @@
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
-from lib.analysis import OUTPUT, frog_metrics, probe_metrics
+from lib.analysis import LAST, LAYER_MEASURES, OUTPUT, frog_metrics, probe_metrics, size_sweep
 from lib.params import PARAMS_FILE, load
 from lib.stage import StageError, run
 from lib.store import atomic_dir, load_arrays, save_csv, save_json
 from lib import figures, tables
 
-LAYER_FIELDS = ("entropy_bits", "zero_fraction", "mean", "channel_corr")
 MAPS = ("conv2d_1", "dense_1")
-LAST = "dense_1"
 
 
 def model_file(path, model, what):
@@ -22,59 +21,63 @@ def model_file(path, model, what):
     return path
 
 
-def load_activations(folder, models):
-    """{set: {model: {layer: array}}} for set in frog, probe."""
-    return {name: {model: load_arrays(model_file(Path(folder) / model / f"{name}.npz", model, "activations"))
-                   for model in models}
-            for name in ("frog", "probe")}
+def load_runs(folder, params, load, what, suffix):
+    """{model: {seed: load(path)}} for every training run that params lists."""
+    return {model: {seed: load(model_file(Path(folder) / model / f"{seed}{suffix}", model, what))
+                    for seed in params["train"]["seeds"]}
+            for model in params["models"]}
 
 
-def load_histories(folder, models):
-    """{model: per-epoch rows} from the train stages' CSV files."""
-    histories = {}
-    for model in models:
-        with open(model_file(Path(folder) / f"{model}.csv", model, "training history"), newline="") as file:
-            histories[model] = list(csv.DictReader(file))
-    return histories
+def read_csv(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", default=PARAMS_FILE)
-    parser.add_argument("--activations", required=True, help="input folder: <model>/frog.npz, <model>/probe.npz")
+    parser.add_argument("--activations", required=True, help="input folder: <model>/<seed>/{frog,probe}.npz")
     parser.add_argument("--probe", required=True, help="input .npz: the probe set (for its labels)")
-    parser.add_argument("--histories", required=True, help="input folder: <model>.csv training histories")
+    parser.add_argument("--histories", required=True, help="input folder: <model>/<seed>.csv training histories")
+    parser.add_argument("--train-metrics", required=True, help="input folder: <model>/<seed>.json test accuracies")
     parser.add_argument("--frog-metrics", required=True, help="output .json")
     parser.add_argument("--probe-metrics", required=True, help="output .json")
     parser.add_argument("--plots", required=True, help="output folder: figures (.png) and plot data (.csv)")
     args = parser.parse_args()
     params = load(args.params)
     settings = params["analysis"]
-    acts = load_activations(args.activations, params["models"])
-    histories = load_histories(args.histories, params["models"])
-    frog_input = next(iter(acts["frog"].values()))["input"]
+    frog_runs = load_runs(args.activations, params, load_arrays, "activations", "/frog.npz")
+    probe_runs = load_runs(args.activations, params, load_arrays, "activations", "/probe.npz")
+    histories = load_runs(args.histories, params, read_csv, "training history", ".csv")
+    train_metrics = load_runs(args.train_metrics, params, lambda p: json.loads(p.read_text()), "test metrics",
+                              ".json")
     labels = load_arrays(args.probe)["labels"].astype(int)
+    first_seed = params["train"]["seeds"][0]
+    frog_acts = {model: seeds[first_seed] for model, seeds in frog_runs.items()}
+    frog_input = next(iter(frog_acts.values()))["input"]
 
-    frog, histograms = frog_metrics(frog_input, acts["frog"], settings["bins"])
-    probe, cka = probe_metrics(acts["probe"], labels, settings["bins"], settings["resamples"], settings["seed"])
+    frog, histograms = frog_metrics(frog_input, frog_runs, settings["bins"])
+    probe, cka = probe_metrics(probe_runs, labels, settings["bins"], settings["resamples"], settings["seed"])
+    sweep, cka_sweep = size_sweep(params["models"], {m: list(s.values()) for m, s in train_metrics.items()},
+                                  probe, cka)
 
     with atomic_dir(args.plots) as folder:
         folder = Path(folder)
         for layer in MAPS:
             figures.feature_maps(folder / f"feature_maps_{layer}.png", layer,
-                                 {m: a[layer][0] for m, a in acts["frog"].items()})
+                                 {m: a[layer][0] for m, a in frog_acts.items()}, first_seed)
         figures.layer_distribution(folder / f"distribution_{LAST}.png", LAST,
-                                   {m: a[LAST] for m, a in acts["frog"].items()}, histograms["edges"][LAST])
+                                   {m: a[LAST] for m, a in frog_acts.items()}, histograms["edges"][LAST], first_seed)
         figures.pixel_distribution(folder / "frog_pixels.png", frog_input, histograms["pixel_edges"])
-        softmax = {m: a[OUTPUT][0] for m, a in acts["frog"].items()}
-        figures.softmax_bars(folder / "softmax.png", softmax)
+        softmax = {m: a[OUTPUT][0] for m, a in frog_acts.items()}
+        figures.softmax_bars(folder / "softmax.png", softmax, first_seed)
         figures.cka_heatmaps(folder / "cka.png", cka)
 
         save_csv(folder / "frog_layers.csv", tables.by_layer(
-            {m: v for m, v in frog.items() if m in params["models"]}, LAYER_FIELDS))
+            {m: v for m, v in frog.items() if m in params["models"]}, LAYER_MEASURES))
         save_csv(folder / "probe_layers.csv", tables.by_layer(
             {m: v for m, v in probe.items() if m in params["models"]},
-            [f"{f}{s}" for f in LAYER_FIELDS for s in ("", "_low", "_high")]))
+            [f"{f}{s}" for f in LAYER_MEASURES for s in ("", "_low", "_high")]))
         if frog["js_bits"]:
             save_csv(folder / "js_layers.csv", tables.js_by_layer(frog["js_bits"]))
             save_csv(folder / "cka.csv", tables.cka(cka))
@@ -83,7 +86,9 @@ def main():
         save_csv(folder / "frog_pixels.csv", tables.histogram({"input": histograms["pixel_counts"]},
                                                               histograms["pixel_edges"]))
         save_csv(folder / "softmax.csv", tables.softmax(softmax))
-        save_csv(folder / "training_curves.csv", tables.curves(histories))
+        save_csv(folder / "training_curves.csv", tables.curves({m: s[first_seed] for m, s in histories.items()}))
+        save_csv(folder / "by_size.csv", sweep)
+        save_csv(folder / "cka_to_largest.csv", cka_sweep)
     save_json(args.frog_metrics, frog)
     save_json(args.probe_metrics, probe)
     for model in params["models"]:

@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from lib.params import PARAMS_FILE, ParamError, load  # noqa: E402
+from lib.params import PARAMS_FILE, check_run, load  # noqa: E402
 from lib.stage import run  # noqa: E402
 from lib.store import load_arrays, save_csv, save_json, save_model  # noqa: E402
 
@@ -14,6 +14,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", default=PARAMS_FILE)
     parser.add_argument("--name", required=True, help="the model's entry in params models")
+    parser.add_argument("--seed", required=True, type=int, help="one of params train.seeds")
     parser.add_argument("--subset", required=True, help="input .npz: the training images")
     parser.add_argument("--val", required=True, help="input .npz: early-stopping images")
     parser.add_argument("--test", required=True, help="input .npz: images accuracy is reported on")
@@ -22,21 +23,21 @@ def main():
     parser.add_argument("--metrics", required=True, help="output .json: accuracies, epochs, timing")
     args = parser.parse_args()
     params = load(args.params)
-    if args.name not in params["models"]:
-        raise ParamError("models", sorted(params["models"]), f"has no model {args.name!r}")
+    check_run(params, args.name, args.seed)
     recipe, grayscale = params["train"], params["data"]["grayscale"]
 
     from lib.model import reference_cnn
     from lib.training import deterministic, fit, model_inputs, one_hot
 
-    deterministic(recipe["seed"])
+    deterministic(args.seed)
     subset, val, test = (load_arrays(path) for path in (args.subset, args.val, args.test))
     x, x_val, x_test = (model_inputs(s["images"], grayscale) for s in (subset, val, test))
     y, y_val, y_test = (one_hot(s["labels"]) for s in (subset, val, test))
     model = reference_cnn(channels=x.shape[-1], precision=recipe["precision"])
-    print(f"{args.name}: {len(x)} training images, {len(x_val)} validation, {len(x_test)} test; "
+    label = f"{args.name} seed {args.seed}"
+    print(f"{label}: {len(x)} training images, {len(x_val)} validation, {len(x_test)} test; "
           f"{model.count_params()} parameters", flush=True)
-    best = fit(model, (x, y), (x_val, y_val), recipe, label=args.name)
+    best = fit(model, (x, y), (x_val, y_val), recipe, label=label)
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
 
     seconds = [row["seconds"] for row in best.history]
@@ -47,7 +48,7 @@ def main():
     save_model(model, args.model)
     save_csv(args.history, best.history)
     save_json(args.metrics, metrics)
-    print(f"{args.name}: best epoch {best.best_epoch} of {len(seconds)}, val acc {metrics['val_accuracy']:.4f}, "
+    print(f"{label}: best epoch {best.best_epoch} of {len(seconds)}, val acc {metrics['val_accuracy']:.4f}, "
           f"test acc {metrics['test_accuracy']:.4f}", flush=True)
 
 

@@ -55,6 +55,11 @@ DELETE = object()
     ("train.max_epochs", 2.0, "whole number >= 1"),
     ("train.patience", 0, "whole number >= 1"),
     ("train.precision", "float16", "must be one of float32, bfloat16"),
+    ("train.seeds", [], "non-empty list of distinct whole numbers"),
+    ("train.seeds", [0, 0], "non-empty list of distinct whole numbers"),
+    ("train.seeds", [0, -1], "non-empty list of distinct whole numbers"),
+    ("train.seeds", 0, "non-empty list of distinct whole numbers"),
+    ("train.seeds", [True], "non-empty list of distinct whole numbers"),
 ])
 def test_an_invalid_param_names_key_value_and_what_is_allowed(key, value, allowed):
     with pytest.raises(ParamError) as error:

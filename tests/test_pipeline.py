@@ -101,51 +101,50 @@ def test_a_wrong_checksum_fails_the_download_naming_both_and_keeping_nothing(pip
 
 def test_repro_trains_every_model_and_a_new_model_trains_alone(pipeline):
     first = pipeline.dvc("repro")
-    assert "Running stage 'train@dummy'" in first.stdout and "Running stage 'train@benchmark'" in first.stdout
-    assert "dummy: epoch  2" in first.stdout
-    metrics = json.loads((pipeline.path / "metrics/train/dummy.json").read_text())
+    assert "Running stage 'train@dummy-0'" in first.stdout and "Running stage 'train@benchmark-0'" in first.stdout
+    assert "dummy seed 0: epoch  2" in first.stdout
+    metrics = json.loads((pipeline.path / "metrics/train/dummy/0.json").read_text())
     assert metrics["train_size"] == 50 and metrics["epochs_run"] == 2 and 1 <= metrics["best_epoch"] <= 2
     assert set(metrics) == {"train_size", "epochs_run", "best_epoch", "val_accuracy", "test_accuracy",
                             "test_loss", "seconds_per_epoch"}
-    history = (pipeline.path / "plots/train/benchmark.csv").read_text().splitlines()
+    history = (pipeline.path / "plots/train/benchmark/0.csv").read_text().splitlines()
     assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy,seconds" and len(history) == 3
-    model = (pipeline.path / "data/models/dummy.keras").read_bytes()
+    model = (pipeline.path / "data/models/dummy/0.keras").read_bytes()
 
     pipeline.params["models"]["tiny"] = {"train_size": 20}
     pipeline.write_params(pipeline.params)
     second = pipeline.dvc("repro")
-    assert "Running stage 'train@tiny'" in second.stdout
-    assert "Running stage 'train@dummy'" not in second.stdout
-    assert "Running stage 'train@benchmark'" not in second.stdout
-    assert (pipeline.path / "data/models/dummy.keras").read_bytes() == model
-    assert "metrics/train/dummy.json" in pipeline.dvc("metrics", "show").stdout
+    trained = re.findall(r"Running stage '(train@[^']+)'", second.stdout)
+    assert trained == ["train@tiny-0"]
+    assert (pipeline.path / "data/models/dummy/0.keras").read_bytes() == model
+    assert "metrics/train/dummy/0.json" in pipeline.dvc("metrics", "show").stdout
     assert "Running stage" not in pipeline.dvc("repro").stdout
 
 
 def test_a_diverging_training_fails_and_leaves_no_model(pipeline):
     pipeline.params["train"]["learning_rate"] = 1e30
     pipeline.write_params(pipeline.params)
-    result = pipeline.dvc("repro", "train@dummy", check=False)
+    result = pipeline.dvc("repro", "train@dummy-0", check=False)
     assert result.returncode != 0
-    assert re.search(r"error: dummy: (val_)?loss became (nan|inf) at epoch 1; training diverged", result.stderr)
-    assert not (pipeline.path / "data/models/dummy.keras").exists()
+    assert re.search(r"error: dummy seed 0: (val_)?loss became (nan|inf) at epoch 1; training diverged", result.stderr)
+    assert not (pipeline.path / "data/models/dummy/0.keras").exists()
 
 
 def test_returning_to_earlier_params_restores_the_model_from_the_run_cache(pipeline):
-    pipeline.dvc("repro", "train@dummy")
-    model = pipeline.path / "data/models/dummy.keras"
+    pipeline.dvc("repro", "train@dummy-0")
+    model = pipeline.path / "data/models/dummy/0.keras"
     original = model.read_bytes()
-    seed = pipeline.params["train"]["seed"]
-    pipeline.params["train"]["seed"] = seed + 1
+    rate = pipeline.params["train"]["learning_rate"]
+    pipeline.params["train"]["learning_rate"] = rate * 2
     pipeline.write_params(pipeline.params)
-    assert "Running stage 'train@dummy'" in pipeline.dvc("repro", "train@dummy").stdout
+    assert "Running stage 'train@dummy-0'" in pipeline.dvc("repro", "train@dummy-0").stdout
     assert model.read_bytes() != original
 
-    pipeline.params["train"]["seed"] = seed
+    pipeline.params["train"]["learning_rate"] = rate
     pipeline.write_params(pipeline.params)
-    back = pipeline.dvc("repro", "train@dummy")
-    assert "Running stage 'train@dummy'" not in back.stdout
-    assert "Stage 'train@dummy' is cached - skipping run" in back.stdout
+    back = pipeline.dvc("repro", "train@dummy-0")
+    assert "Running stage 'train@dummy-0'" not in back.stdout
+    assert "Stage 'train@dummy-0' is cached - skipping run" in back.stdout
     assert model.read_bytes() == original
 
 
@@ -160,7 +159,7 @@ def test_an_experiment_in_a_temporary_workspace_takes_the_archive_from_the_cache
 FIGURES = ["feature_maps_conv2d_1.png", "feature_maps_dense_1.png", "distribution_dense_1.png", "frog_pixels.png",
            "softmax.png", "cka.png"]
 PLOT_DATA = ["frog_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv", "distribution_dense_1.csv",
-             "frog_pixels.csv", "softmax.csv", "training_curves.csv"]
+             "frog_pixels.csv", "softmax.csv", "training_curves.csv", "by_size.csv", "cka_to_largest.csv"]
 
 
 def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_only_analyze(pipeline):
@@ -168,15 +167,16 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     frog = json.loads((pipeline.path / "metrics/frog.json").read_text())
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     assert set(frog) == {"input", "dummy", "benchmark", "js_bits"}
-    assert set(frog["dummy"]["dense_1"]) == {"entropy_bits", "zero_fraction", "mean", "channel_corr"}
+    measures = {"entropy_bits", "zero_fraction", "mean", "channel_corr"}
+    assert set(frog["dummy"]["dense_1"]) == measures | {f"{m}_seed_sd" for m in measures}
     assert frog["benchmark"]["output"]["predicted"] in CLASSES
-    assert set(frog["js_bits"]["dummy_vs_benchmark"]) == set(LAYERS)
+    assert set(LAYERS) <= set(frog["js_bits"]["dummy_vs_benchmark"])
     assert {"accuracy", "accuracy_low", "accuracy_high"} <= set(probe["dummy"]["output"])
-    assert set(probe["cka"]["dummy_vs_benchmark"]) == set(LAYERS)
+    assert set(LAYERS) <= set(probe["cka"]["dummy_vs_benchmark"])
     plots = pipeline.path / "plots/analysis"
     assert all((plots / name).read_bytes().startswith(b"\x89PNG") for name in FIGURES)
     assert all((plots / name).is_file() for name in PLOT_DATA)
-    activations = load_arrays(pipeline.path / "data/activations/dummy/probe.npz")
+    activations = load_arrays(pipeline.path / "data/activations/dummy/0/probe.npz")
     assert activations["conv2d_1"].shape == (20, 32, 32, 16)
     assert pipeline.dvc("status").stdout.strip() == "Data and pipelines are up to date."
 
@@ -194,3 +194,14 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     assert re.findall(r"Running stage '([^']+)'", rerun.stdout) == ["analyze"]
     diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
     assert "dummy.dense_1.entropy_bits" in diff["metrics/frog.json"]
+
+
+def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(pipeline):
+    pipeline.dvc("repro")
+    pipeline.params["train"]["seeds"] = [0, 1]
+    pipeline.write_params(pipeline.params)
+    rerun = pipeline.dvc("repro")
+    ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
+    assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "train@benchmark-1", "train@dummy-1"]
+    probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
+    assert probe["dummy"]["dense_1"]["entropy_bits_seed_sd"] > 0

@@ -21,7 +21,7 @@ def save(fig, path):
     plt.close(fig)
 
 
-def feature_maps(path, layer, maps):
+def feature_maps(path, layer, maps, seed):
     """The first 16 channels of `layer` for the frog, a 4x4 grid per model, one colour scale.
 
     `maps` is {model: (H, W, C)}; the article's figs. 2-5."""
@@ -29,7 +29,7 @@ def feature_maps(path, layer, maps):
     fig = plt.figure(figsize=(3.2 * len(maps) + 0.9, 3.6), layout="constrained")
     *panels, legend = fig.subfigures(1, len(maps) + 1, width_ratios=[1] * len(maps) + [0.3])
     for panel, (model, m) in zip(panels, maps.items()):
-        panel.suptitle(f"{model}: {layer}")
+        panel.suptitle(f"{model} (seed {seed}): {layer}")
         for channel, ax in enumerate(panel.subplots(GRID, GRID).flat):
             ax.set_axis_off()
             if channel < m.shape[-1]:
@@ -38,7 +38,7 @@ def feature_maps(path, layer, maps):
     save(fig, path)
 
 
-def layer_distribution(path, layer, values, edges):
+def layer_distribution(path, layer, values, edges, seed):
     """Histograms of one layer's non-zero values, models overlaid on shared bins (fig. 6).
 
     `values` is {model: array}; the share of exact zeros is given in the legend."""
@@ -47,7 +47,7 @@ def layer_distribution(path, layer, values, edges):
         v = np.ravel(v)
         ax.hist(v[v != 0], bins=edges, histtype="stepfilled", alpha=0.45, density=True,
                 label=f"{model} ({np.mean(v == 0):.0%} exactly zero)")
-    ax.set(title=f"The frog's {layer} values (non-zero)", xlabel="activation", ylabel="density")
+    ax.set(title=f"The frog's {layer} values (non-zero; seed {seed})", xlabel="activation", ylabel="density")
     ax.legend()
     save(fig, path)
 
@@ -60,7 +60,7 @@ def pixel_distribution(path, pixels, edges):
     save(fig, path)
 
 
-def softmax_bars(path, probabilities):
+def softmax_bars(path, probabilities, seed):
     """Class probabilities for the frog, models side by side (fig. 8)."""
     fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     width = 0.8 / len(probabilities)
@@ -68,7 +68,7 @@ def softmax_bars(path, probabilities):
         ax.bar(np.arange(len(CLASSES)) + (i - (len(probabilities) - 1) / 2) * width, np.ravel(p), width,
                label=model)
     ax.set_xticks(np.arange(len(CLASSES)), CLASSES, rotation=30)
-    ax.set(title="Softmax output for the frog", ylabel="probability", ylim=(0, 1))
+    ax.set(title=f"Softmax output for the frog (seed {seed})", ylabel="probability", ylim=(0, 1))
     ax.legend()
     save(fig, path)
 
@@ -88,6 +88,6 @@ def cka_heatmaps(path, matrices):
         image = ax.imshow(matrix, vmin=0, vmax=1, cmap="magma")
         ax.set_xticks(range(len(LAYERS)), LAYERS, rotation=90)
         ax.set_yticks(range(len(LAYERS)), LAYERS)
-        ax.set(xlabel=b, ylabel=a, title=f"linear CKA over the probe set: {a} vs {b}")
+        ax.set(xlabel=b, ylabel=a, title=f"linear CKA over the probe set: {a} vs {b} (mean over seeds)")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
     save(fig, path)

@@ -89,6 +89,14 @@ def choice(*allowed):
     return check
 
 
+def seeds(key, value):
+    """A non-empty list of distinct whole numbers >= 0."""
+    if (not isinstance(value, list) or not value or len(set(map(repr, value))) != len(value)
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value)):
+        raise ParamError(key, value, "must be a non-empty list of distinct whole numbers >= 0")
+    return value
+
+
 MODEL = {"train_size": whole(MIN_TRAIN_SIZE)}
 
 SCHEMA = {
@@ -97,7 +105,7 @@ SCHEMA = {
     "split": {"seed": whole(0), "val_size": whole(1)},
     "models": models,
     "train": {"learning_rate": positive_number, "batch_size": whole(1), "max_epochs": whole(1),
-              "patience": whole(1), "seed": whole(0), "precision": choice(*PRECISIONS)},
+              "patience": whole(1), "seeds": seeds, "precision": choice(*PRECISIONS)},
     "analysis": {"probe_size": whole(MIN_TRAIN_SIZE), "bins": whole(2), "resamples": whole(100),
                  "seed": whole(0)},
 }
@@ -140,6 +148,14 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 def validate(raw):
     """Return the params checked against SCHEMA, or raise ParamError."""
     return section("", raw, SCHEMA)
+
+
+def check_run(params, model, seed):
+    """Refuse a (model, seed) training run that params does not list."""
+    if model not in params["models"]:
+        raise ParamError("models", sorted(params["models"]), f"has no model {model!r}")
+    if seed not in params["train"]["seeds"]:
+        raise ParamError("train.seeds", params["train"]["seeds"], f"does not list seed {seed}")
 
 
 def load(path=PARAMS_FILE):
