@@ -18,6 +18,7 @@ def fake_activations(n, scale, sparsity):
     for layer, shape in SHAPES.items():
         values = np.maximum(rng.normal(scale=scale, size=(n, *shape)) - sparsity, 0).astype(np.float32)
         acts[layer] = values
+    acts["input"] = rng.random((n, 32, 32, 1)).astype(np.float32)
     logits = rng.normal(size=(n, 10))
     acts["dense_2"] = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
     return acts
@@ -34,7 +35,7 @@ def test_frog_metrics_per_model_and_layer_and_between_models():
     metrics, histograms = frog_metrics(frog_input, {m: {0: a} for m, a in acts.items()}, bins=20)
     for model in acts:
         for layer in LAYERS:
-            assert {"entropy_bits", "zero_fraction", "mean", "channel_corr"} <= set(metrics[model][layer])
+            assert {"entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr"} <= set(metrics[model][layer])
             assert metrics[model][layer]["entropy_bits_seed_sd"] == 0
             assert 0 <= metrics[model][layer]["entropy_bits"] <= np.log2(21) + 1e-9
     assert metrics["benchmark"]["conv2d_1"]["zero_fraction"] > metrics["dummy"]["conv2d_1"]["zero_fraction"]
@@ -71,8 +72,9 @@ def test_probe_metrics_with_intervals_accuracy_and_cka():
     a["dense_2"] = np.eye(10, dtype=np.float32)[labels]  # always right
     metrics, cka = probe_metrics({"a": {0: a}, "b": {0: b}}, labels, bins=10, resamples=200, seed=0)
     layer = metrics["a"]["conv2d_3"]
-    for field in ("entropy_bits", "zero_fraction", "mean", "channel_corr"):
+    for field in ("entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr"):
         assert layer[f"{field}_low"] <= layer[field] <= layer[f"{field}_high"]
+    assert metrics["input"]["entropy_bits_low"] <= metrics["input"]["entropy_bits"] <= np.log2(10)
     assert metrics["a"]["output"]["accuracy"] == 1.0
     assert metrics["a"]["output"]["softmax_entropy_bits"] == 0
     assert cka["a_vs_b"].shape == (len(LAYERS), len(LAYERS))

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lib.measures import (bootstrap_ci, channel_corr, entropy_bits, js_bits, layer_histogram, linear_cka,
-                          shared_edges, zero_fraction)
+from lib.measures import (bootstrap_ci, channel_corr, entropy_bits, input_corr, js_bits, layer_histogram,
+                          linear_cka, shared_edges, zero_fraction)
 
 rng = np.random.default_rng(0)
 
@@ -107,3 +107,14 @@ def test_bootstrap_interval_contains_the_mean_and_narrows_with_more_data():
     _, low2, high2 = bootstrap_ci(large, np.random.default_rng(1))
     assert high2 - low2 < high - low
     assert bootstrap_ci(np.array([2.0, np.nan, 2.0]), np.random.default_rng(1)) == (2.0, 2.0, 2.0)
+
+
+def test_input_correlation_of_maps_that_copy_or_ignore_the_picture():
+    image = rng.random((32, 32, 1))
+    copies = np.concatenate([image, 2 * image + 1, -image], axis=-1)
+    assert input_corr(copies, image) == pytest.approx(1.0)
+    pooled = image[..., 0].reshape(16, 2, 16, 2).mean(axis=(1, 3))[..., None]
+    assert input_corr(np.concatenate([pooled, pooled], axis=-1), image) == pytest.approx(1.0)
+    assert input_corr(rng.normal(size=(32, 32, 8)), image) < 0.1
+    assert input_corr(np.zeros((32, 32, 4)), image) is None
+    assert input_corr(rng.normal(size=10), image) is None

@@ -1,13 +1,16 @@
 """End to end: `dvc repro` in a temporary git repo, the archive served from 127.0.0.1."""
 
+import csv
+import io
 import json
 import re
+import time
 
 import numpy as np
 import pytest
 
 import synthetic
-from conftest import ARCHIVE_NAME, small_params
+from conftest import ARCHIVE_NAME, Project, small_params
 from lib.cifar import CLASSES
 from lib.model import LAYERS
 from lib.store import load_arrays
@@ -167,7 +170,7 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     frog = json.loads((pipeline.path / "metrics/frog.json").read_text())
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     assert set(frog) == {"input", "dummy", "benchmark", "js_bits"}
-    measures = {"entropy_bits", "zero_fraction", "mean", "channel_corr"}
+    measures = {"entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr"}
     assert set(frog["dummy"]["dense_1"]) == measures | {f"{m}_seed_sd" for m in measures}
     assert frog["benchmark"]["output"]["predicted"] in CLASSES
     assert set(LAYERS) <= set(frog["js_bits"]["dummy_vs_benchmark"])
@@ -179,6 +182,9 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     activations = load_arrays(pipeline.path / "data/activations/dummy/0/probe.npz")
     assert activations["conv2d_1"].shape == (20, 32, 32, 16)
     assert pipeline.dvc("status").stdout.strip() == "Data and pipelines are up to date."
+    report = (pipeline.path / "plots/report.md").read_text()
+    assert "## Claims" in report and len(re.findall(r"\*\*(HELD|NOT HELD|INCONCLUSIVE)\*\*", report)) == 6
+    assert all(f"(analysis/{name})" in report for name in FIGURES)
 
     shown = pipeline.dvc("plots", "show", "--json")
     rendered = json.loads(shown.stdout)
@@ -191,7 +197,7 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     pipeline.params["analysis"]["bins"] = 7
     pipeline.write_params(pipeline.params)
     rerun = pipeline.dvc("repro")
-    assert re.findall(r"Running stage '([^']+)'", rerun.stdout) == ["analyze"]
+    assert re.findall(r"Running stage '([^']+)'", rerun.stdout) == ["analyze", "report"]
     diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
     assert "dummy.dense_1.entropy_bits" in diff["metrics/frog.json"]
 
@@ -202,6 +208,63 @@ def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spre
     pipeline.write_params(pipeline.params)
     rerun = pipeline.dvc("repro")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
-    assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "train@benchmark-1", "train@dummy-1"]
+    assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "report", "train@benchmark-1",
+                           "train@dummy-1"]
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     assert probe["dummy"]["dense_1"]["entropy_bits_seed_sd"] > 0
+
+
+def queue_done(pipeline, timeout=300):
+    """Wait until `dvc queue status` lists no queued or running experiment."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = pipeline.dvc("queue", "status").stdout
+        if not re.search(r"\b(Queued|Running)\b", status):
+            return status
+        time.sleep(2)
+    raise AssertionError(f"queue still busy after {timeout} s:\n{status}")
+
+
+def test_review_across_commits_experiments_queue_and_remote_round_trip(pipeline, tmp_path):
+    remote = tmp_path / "remote"
+    pipeline.dvc("remote", "add", "-d", "store", str(remote))
+    pipeline.dvc("repro")
+    pipeline.commit("baseline results")
+
+    pipeline.params["analysis"]["bins"] = 9
+    pipeline.write_params(pipeline.params)
+    pipeline.dvc("repro")
+    diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
+    change = diff["metrics/frog.json"]["dummy.conv2d_1.entropy_bits"]
+    assert change["old"] != change["new"]
+    plots = json.loads(pipeline.dvc("plots", "diff", "HEAD", "--json").stdout)
+    assert not plots.get("errors")
+    revisions = [set(d.get("revisions", [])) for items in plots["data"].values() for d in items
+                 if d.get("type") == "vega"]
+    assert {"HEAD", "workspace"} in revisions, revisions
+    pipeline.commit("bins 9")
+
+    single = pipeline.dvc("exp", "run", "-S", "models.dummy.train_size=40")
+    assert "Running stage 'train@dummy-0'" in single.stdout
+    pipeline.run("git", "checkout", "--", ".")  # the experiment is kept as a ref; back to the commit
+    pipeline.dvc("checkout")
+
+    for bins in (11, 13):
+        pipeline.dvc("exp", "run", "--queue", "-S", f"analysis.bins={bins}")
+    pipeline.dvc("queue", "start", "-j", "2")
+    status = queue_done(pipeline)
+    assert status.count("Success") == 2, status
+    rows = list(csv.DictReader(io.StringIO(pipeline.dvc("exp", "show", "--csv").stdout)))
+    column = next(name for name in rows[0] if name.endswith("analysis.bins"))
+    assert {"11", "13"} <= {row[column] for row in rows}
+
+    pipeline.dvc("push")
+    clone = tmp_path / "clone"
+    pipeline.run("git", "clone", "-q", str(pipeline.path), str(clone))
+    fresh = Project.__new__(Project)
+    fresh.path = clone
+    fresh.dvc("pull")
+    assert (clone / "data/models/benchmark/0.keras").is_file()
+    again = fresh.dvc("repro")
+    assert "Running stage" not in again.stdout
+    assert "Data and pipelines are up to date" in again.stdout

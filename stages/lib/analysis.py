@@ -14,13 +14,13 @@ from itertools import combinations
 import numpy as np
 
 from lib.cifar import CLASSES, FROG
-from lib.measures import (bootstrap_ci, cka_of_grams, centered_gram, channel_corr, entropy_bits, js_bits,
-                          layer_histogram, shared_edges, zero_fraction)
+from lib.measures import (bootstrap_ci, cka_of_grams, centered_gram, channel_corr, entropy_bits, input_corr,
+                          js_bits, layer_histogram, shared_edges, zero_fraction)
 from lib.model import LAYERS
 
 OUTPUT = LAYERS[-1]
 LAST = "dense_1"
-LAYER_MEASURES = ("entropy_bits", "zero_fraction", "mean", "channel_corr")
+LAYER_MEASURES = ("entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr")
 
 
 def pairs(models):
@@ -72,7 +72,8 @@ def frog_run(acts, edges):
     """One run's measures for the frog, and its layer histograms."""
     histograms = {layer: layer_histogram(acts[layer], edges[layer]) for layer in LAYERS}
     measures = {layer: {"entropy_bits": entropy_bits(histograms[layer]), "zero_fraction": zero_fraction(acts[layer]),
-                        "mean": float(acts[layer].mean()), "channel_corr": channel_corr(acts[layer][0])}
+                        "mean": float(acts[layer].mean()), "channel_corr": channel_corr(acts[layer][0]),
+                        "input_corr": input_corr(acts[layer][0], acts["input"][0])}
                 for layer in LAYERS}
     measures["output"] = softmax_summary(acts[OUTPUT][0])
     return measures, histograms
@@ -98,14 +99,18 @@ def frog_metrics(frog_input, runs, bins):
                                    "pixel_counts": pixels}
 
 
-def per_image_histograms(values, edges):
-    """(N, bins + 1) counts, one layer_histogram per image, computed in one pass."""
+def per_image_histograms(values, edges, zeros_apart=True):
+    """Counts per image in one pass: (N, bins + 1) as layer_histogram gives (exact zeros first), or
+    (N, bins) as numpy.histogram gives when not `zeros_apart`."""
     flat = values.reshape(len(values), -1)
     bins = len(edges) - 1
-    index = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, bins - 1) + 1
-    index[flat == 0] = 0
-    offsets = (np.arange(len(flat)) * (bins + 1))[:, None]
-    return np.bincount((index + offsets).ravel(), minlength=len(flat) * (bins + 1)).reshape(len(flat), bins + 1)
+    index = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, bins - 1)
+    if zeros_apart:
+        index += 1
+        index[flat == 0] = 0
+    width = bins + zeros_apart
+    offsets = (np.arange(len(flat)) * width)[:, None]
+    return np.bincount((index + offsets).ravel(), minlength=len(flat) * width).reshape(len(flat), width)
 
 
 def per_image_entropy(counts):
@@ -115,8 +120,9 @@ def per_image_entropy(counts):
     return terms.sum(axis=1)
 
 
-def per_image_channel_corr(values):
-    return np.array([np.nan if (c := channel_corr(image)) is None else c for image in values])
+def per_image(measure, *arrays):
+    """measure(...) for each image, None as NaN."""
+    return np.array([np.nan if (v := measure(*images)) is None else v for images in zip(*arrays)])
 
 
 def probe_run(acts, edges, labels):
@@ -127,7 +133,8 @@ def probe_run(acts, edges, labels):
         values[layer] = {"entropy_bits": per_image_entropy(per_image_histograms(acts[layer], edges[layer])),
                          "zero_fraction": (flat == 0).mean(axis=1),
                          "mean": flat.mean(axis=1, dtype=np.float64),
-                         "channel_corr": per_image_channel_corr(acts[layer])}
+                         "channel_corr": per_image(channel_corr, acts[layer]),
+                         "input_corr": per_image(input_corr, acts[layer], acts["input"])}
     probabilities = acts[OUTPUT].astype(np.float64)
     values["output"] = {"accuracy": (probabilities.argmax(axis=1) == labels).astype(float),
                         "softmax_entropy_bits": per_image_entropy(probabilities),
@@ -166,6 +173,10 @@ def probe_metrics(runs, labels, bins, resamples, seed):
              for model, seeds in runs.items()}
     per_seed = {name: [np.array([[cka_of_grams(k, l) for l in grams[b][s]] for k in grams[a][s]]) for s in grams[a]]
                 for name, (a, b) in pairs(runs).items()}
+    some_run = next(iter(next(iter(runs.values())).values()))
+    pixels = per_image_histograms(some_run["input"], np.linspace(0, 1, bins + 1), zeros_apart=False)
+    metrics["input"] = summarise_images({"entropy_bits": [per_image_entropy(pixels)]}, np.random.default_rng(seed),
+                                        resamples)
     metrics["cka"] = {name: over_seeds([{layer: float(m[i, i]) for i, layer in enumerate(LAYERS)} for m in matrices])
                       for name, matrices in per_seed.items()}
     return round_floats(metrics), {name: np.mean(matrices, axis=0) for name, matrices in per_seed.items()}

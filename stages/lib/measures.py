@@ -70,6 +70,24 @@ def channel_corr(activation):
     return float(np.abs(off_diagonal).mean())
 
 
+def input_corr(activation, image):
+    """Mean absolute Pearson correlation between each channel of one image's (H, W, C) map and the
+    input image (H0, W0, 1) average-pooled to (H, W): how much of the picture the layer still shows.
+    Channels constant over the map are left out; None without spatial positions or varying channels."""
+    if activation.ndim != 3 or image.shape[0] % activation.shape[0]:
+        return None
+    h, w, channels = activation.shape
+    step = image.shape[0] // h
+    pooled = image[..., 0].reshape(h, step, w, step).mean(axis=(1, 3)).ravel().astype(np.float64)
+    maps = activation.reshape(-1, channels).astype(np.float64)
+    maps = maps[:, maps.std(axis=0) > 0]
+    if maps.shape[1] == 0 or pooled.std() == 0:
+        return None
+    maps = (maps - maps.mean(axis=0)) / maps.std(axis=0)
+    pooled = (pooled - pooled.mean()) / pooled.std()
+    return float(np.abs(pooled @ maps / len(pooled)).mean())
+
+
 def centered_gram(x):
     """The Gram matrix of x's rows (images), centred as the unbiased HSIC estimator needs."""
     x = np.asarray(x, np.float64).reshape(len(x), -1)

@@ -1,0 +1,52 @@
+"""Write plots/report.md: the reference's claims judged from the metrics, a table of the models, the figures."""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from lib.analysis import largest
+from lib.claims import evaluate
+from lib.params import PARAMS_FILE, load
+from lib.report import markdown
+from lib.stage import StageError, run
+from lib.store import atomic_path
+
+
+def read_json(path):
+    path = Path(path)
+    if not path.is_file():
+        raise StageError(f"missing {path}; run `dvc repro` to make it")
+    return json.loads(path.read_text())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default=PARAMS_FILE)
+    parser.add_argument("--data-metrics", required=True, help="input .json: what carve drew")
+    parser.add_argument("--train-metrics", required=True, help="input folder: <model>/<seed>.json")
+    parser.add_argument("--frog-metrics", required=True, help="input .json")
+    parser.add_argument("--probe-metrics", required=True, help="input .json")
+    parser.add_argument("--figures", required=True, help="input folder: the analysis figures")
+    parser.add_argument("--out", required=True, help="output .md")
+    args = parser.parse_args()
+    params = load(args.params)
+    models = params["models"]
+    if len(models) < 2:
+        raise StageError("the report compares models: params models needs at least two entries")
+    train_metrics = {model: [read_json(Path(args.train_metrics) / model / f"{seed}.json")
+                             for seed in params["train"]["seeds"]] for model in models}
+    frog, probe = read_json(args.frog_metrics), read_json(args.probe_metrics)
+    big = largest(models)
+    small = min(models, key=lambda name: models[name]["train_size"])
+    verdicts = evaluate(frog, probe, big, small)
+    figures = os.path.relpath(args.figures, Path(args.out).parent)
+    text = markdown(read_json(args.data_metrics), models, train_metrics, frog, probe, verdicts, big, small, figures)
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(text)
+    for verdict in verdicts:
+        print(f"report: {verdict.verdict:>12}: {verdict.claim.split(' (')[0]}")
+
+
+if __name__ == "__main__":
+    run(main)
