@@ -1,12 +1,11 @@
 """Measure every model's activations: metrics for the frog and the probe set, the article's figures."""
 
-import argparse
 import csv
 import json
 from pathlib import Path
 
 from lib.analysis import LAST, LAYER_MEASURES, OUTPUT, frog_metrics, probe_metrics, size_sweep
-from lib.params import PARAMS_FILE, load
+from lib.params import load, stage_parser
 from lib.stage import StageError, run
 from lib.store import atomic_dir, load_arrays, save_csv, save_json
 from lib import figures, tables
@@ -34,8 +33,7 @@ def read_csv(path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default=PARAMS_FILE)
+    parser = stage_parser(__doc__)
     parser.add_argument("--activations", required=True, help="input folder: <model>/<seed>/{frog,probe}.npz")
     parser.add_argument("--probe", required=True, help="input .npz: the probe set (for its labels)")
     parser.add_argument("--histories", required=True, help="input folder: <model>/<seed>.csv training histories")

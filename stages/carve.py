@@ -1,10 +1,9 @@
 """Carve the archive into the frog, one training subset per model, val/test and the probe set."""
 
-import argparse
 from pathlib import Path
 
 from lib.cifar import read_archive
-from lib.params import PARAMS_FILE, load
+from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, save_arrays, save_json
 from lib.subsets import carve, summary
@@ -17,8 +16,7 @@ def save_split(path, split, indices):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default=PARAMS_FILE)
+    parser = stage_parser(__doc__)
     parser.add_argument("--archive", required=True, help="the CIFAR-10 binary .tar.gz")
     parser.add_argument("--frog", required=True, help="output .npz: the held-out frog")
     parser.add_argument("--subsets", required=True, help="output folder: <model>.npz per model")

@@ -1,9 +1,8 @@
 """Fetch the CIFAR-10 archive named by data.url; it appears at --out only once its md5 matches data.md5."""
 
-import argparse
 
 from lib.fetch import fetch
-from lib.params import PARAMS_FILE, load
+from lib.params import load, stage_parser
 from lib.stage import run
 
 
@@ -22,8 +21,7 @@ def dvc_caches():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default=PARAMS_FILE)
+    parser = stage_parser(__doc__)
     parser.add_argument("--out", required=True, help="where the verified archive goes")
     args = parser.parse_args()
     data = load(args.params)["data"]

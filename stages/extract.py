@@ -1,21 +1,14 @@
 """Every layer's activations of one trained model for the frog and the probe set."""
 
-import argparse
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from lib.params import PARAMS_FILE, check_run, load  # noqa: E402
-from lib.stage import run  # noqa: E402
-from lib.store import atomic_dir, load_arrays, save_arrays  # noqa: E402
+from lib.params import check_run, load, stage_parser
+from lib.stage import run
+from lib.store import atomic_dir, load_arrays, save_arrays
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default=PARAMS_FILE)
-    parser.add_argument("--name", required=True, help="the model's entry in params models")
-    parser.add_argument("--seed", required=True, type=int, help="one of params train.seeds")
+    parser = stage_parser(__doc__, training_run=True)
     parser.add_argument("--model", required=True, help="input .keras: the trained model")
     parser.add_argument("--frog", required=True, help="input .npz: the frog")
     parser.add_argument("--probe", required=True, help="input .npz: the probe set")

@@ -1,13 +1,12 @@
 """Write plots/report.md: the reference's claims judged from the metrics, a table of the models, the figures."""
 
-import argparse
 import json
 import os
 from pathlib import Path
 
 from lib.analysis import largest
 from lib.claims import evaluate
-from lib.params import PARAMS_FILE, load
+from lib.params import load, stage_parser
 from lib.report import markdown
 from lib.stage import StageError, run
 from lib.store import atomic_path
@@ -21,8 +20,7 @@ def read_json(path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default=PARAMS_FILE)
+    parser = stage_parser(__doc__)
     parser.add_argument("--data-metrics", required=True, help="input .json: what carve drew")
     parser.add_argument("--train-metrics", required=True, help="input folder: <model>/<seed>.json")
     parser.add_argument("--frog-metrics", required=True, help="input .json")

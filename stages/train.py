@@ -1,20 +1,13 @@
 """Train the reference CNN on one model's subset; keep the best validation epoch; test it once."""
 
-import argparse
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from lib.params import PARAMS_FILE, check_run, load  # noqa: E402
-from lib.stage import run  # noqa: E402
-from lib.store import load_arrays, save_csv, save_json, save_model  # noqa: E402
+from lib.params import check_run, load, stage_parser
+from lib.stage import run
+from lib.store import load_arrays, save_csv, save_json, save_model
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default=PARAMS_FILE)
-    parser.add_argument("--name", required=True, help="the model's entry in params models")
-    parser.add_argument("--seed", required=True, type=int, help="one of params train.seeds")
+    parser = stage_parser(__doc__, training_run=True)
     parser.add_argument("--subset", required=True, help="input .npz: the training images")
     parser.add_argument("--val", required=True, help="input .npz: early-stopping images")
     parser.add_argument("--test", required=True, help="input .npz: images accuracy is reported on")

@@ -3,6 +3,7 @@
 params.yaml itself holds every default; this module holds what each value may be.
 """
 
+import argparse
 import re
 from pathlib import Path
 
@@ -148,6 +149,16 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 def validate(raw):
     """Return the params checked against SCHEMA, or raise ParamError."""
     return section("", raw, SCHEMA)
+
+
+def stage_parser(description, training_run=False):
+    """A stage's argument parser: --params, and for one training run --name and --seed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--params", default=PARAMS_FILE, help="the params file (default: %(default)s)")
+    if training_run:
+        parser.add_argument("--name", required=True, help="the model's entry in params models")
+        parser.add_argument("--seed", required=True, type=int, help="one of params train.seeds")
+    return parser
 
 
 def check_run(params, model, seed):

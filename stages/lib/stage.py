@@ -1,5 +1,6 @@
 """What every stage shares: failures the user can fix, reported as one line."""
 
+import os
 import sys
 
 
@@ -9,6 +10,7 @@ class StageError(Exception):
 
 def run(main):
     """Call `main()`; turn a StageError into one line on stderr and exit status 1."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's info lines, where it is used
     try:
         main()
     except StageError as error:
