@@ -71,11 +71,9 @@ def main():
         figures.softmax_bars(folder / "softmax.png", softmax, first_seed)
         figures.cka_heatmaps(folder / "cka.png", cka)
 
-        save_csv(folder / "frog_layers.csv", tables.by_layer(
-            {m: v for m, v in frog.items() if m in params["models"]}, LAYER_MEASURES))
+        save_csv(folder / "frog_layers.csv", tables.by_layer({m: frog[m] for m in params["models"]}, LAYER_MEASURES))
         save_csv(folder / "probe_layers.csv", tables.by_layer(
-            {m: v for m, v in probe.items() if m in params["models"]},
-            [f"{f}{s}" for f in LAYER_MEASURES for s in ("", "_low", "_high")]))
+            {m: probe[m] for m in params["models"]}, [f"{f}{s}" for f in LAYER_MEASURES for s in ("", "_low", "_high")]))
         if frog["js_bits"]:
             save_csv(folder / "js_layers.csv", tables.js_by_layer(frog["js_bits"]))
             save_csv(folder / "cka.csv", tables.cka(cka))

@@ -55,6 +55,8 @@ DELETE = object()
     ("train.max_epochs", 2.0, "whole number >= 1"),
     ("train.patience", 0, "whole number >= 1"),
     ("train.precision", "float16", "must be one of float32, bfloat16"),
+    ("analysis.bins", 1, "whole number >= 2"),
+    ("analysis.resamples", 10, "whole number >= 100"),
     ("train.seeds", [], "non-empty list of distinct whole numbers"),
     ("train.seeds", [0, 0], "non-empty list of distinct whole numbers"),
     ("train.seeds", [0, -1], "non-empty list of distinct whole numbers"),

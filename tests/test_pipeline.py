@@ -268,3 +268,14 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(pipeline,
     again = fresh.dvc("repro")
     assert "Running stage" not in again.stdout
     assert "Data and pipelines are up to date" in again.stdout
+
+
+def test_a_single_model_runs_end_to_end_and_the_report_says_what_the_claims_need(pipeline):
+    pipeline.params["models"] = {"solo": {"train_size": 60}}
+    pipeline.write_params(pipeline.params)
+    pipeline.dvc("repro")
+    report = (pipeline.path / "plots/report.md").read_text()
+    assert "add a second model to judge them" in report and "**HELD**" not in report
+    assert "| solo | 60 | 1 |" in report
+    frog = json.loads((pipeline.path / "metrics/frog.json").read_text())
+    assert frog["js_bits"] == {}

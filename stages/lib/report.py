@@ -45,7 +45,8 @@ def markdown(data, models, train_metrics, frog, probe, verdicts, big, small, fig
         f"Models: {sizes}; "
         f"{seeds} training seed{'s' if seeds > 1 else ''} each. The frog is training image {data['frog']['index']} "
         f"(held out of every subset); the probe set is {data['probe_size']} class-balanced test images. "
-        f"The claims compare **{big}** (most training data) with **{small}** (least).",
+        f"The claims compare **{big}** (most training data) with **{small}** (least)." if verdicts else
+        "The claims compare two models trained on different amounts of data: add a second model to judge them.",
         "",
         "## Claims",
         "",
