@@ -204,9 +204,8 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
 
 def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(pipeline):
     pipeline.dvc("repro")
-    pipeline.params["train"]["seeds"] = [0, 1]
-    pipeline.write_params(pipeline.params)
-    rerun = pipeline.dvc("repro")
+    pipeline.commit("one seed")
+    rerun = pipeline.dvc("exp", "run", "-S", "train.seeds=[0,1]")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
     assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "report", "train@benchmark-1",
                            "train@dummy-1"]
