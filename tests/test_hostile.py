@@ -1,0 +1,168 @@
+"""Bad inputs through the stage scripts themselves: exit status 1, one `error:` line naming the cause,
+nothing at any output path, nothing written anywhere else, and a clean run once the input is fixed."""
+
+import gzip
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+import synthetic
+from conftest import ROOT, small_params
+from lib.cifar import FOLDER, RECORD
+
+CARVE_OUTPUTS = ("frog.npz", "subsets", "val.npz", "test.npz", "probe.npz", "data.json")
+
+
+def stage(cwd, script, *args):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    return subprocess.run([sys.executable, str(ROOT / "stages" / script), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def one_error_line(result, cause):
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert cause in errors[0], errors[0]
+
+
+def snapshot(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(small_params("unused.tar.gz", "0" * 32)))
+    return tmp_path
+
+
+def carve(workdir, archive):
+    out = workdir / "out"
+    return stage(workdir, "carve.py", "--archive", archive, "--frog", out / "frog.npz", "--subsets", out / "subsets",
+                 "--val", out / "val.npz", "--test", out / "test.npz", "--probe", out / "probe.npz",
+                 "--metrics", out / "data.json")
+
+
+class Evil:
+    """A pickle that would run a command if anything unpickled it."""
+
+    def __reduce__(self):
+        return (subprocess.call, (["touch", "PWNED"],))
+
+
+def with_member(name, data):
+    files = synthetic.members()
+    files[name] = data
+    return synthetic.tar_gz(files)
+
+
+def without(name):
+    files = synthetic.members()
+    del files[f"{FOLDER}/{name}"]
+    return synthetic.tar_gz(files)
+
+
+def relabelled(value):
+    files = synthetic.members()
+    batch = bytearray(files[f"{FOLDER}/data_batch_1.bin"])
+    batch[3 * RECORD] = value
+    files[f"{FOLDER}/data_batch_1.bin"] = bytes(batch)
+    return synthetic.tar_gz(files)
+
+
+def oversized():
+    files = synthetic.members()
+    files[f"{FOLDER}/data_batch_1.bin"] = bytes(10_001 * RECORD)
+    return synthetic.tar_gz(files)
+
+
+ARCHIVES = {
+    "not gzip": (lambda: b"just some text", "not a readable .tar.gz"),
+    "gzip of garbage": (lambda: gzip.compress(np.random.default_rng(0).bytes(5000)), "not a readable .tar.gz"),
+    "parent path": (lambda: with_member(f"{FOLDER}/../escape.bin", b"x"), "unsafe member path"),
+    "absolute path": (lambda: with_member("/tmp/escape.bin", b"x"), "unsafe member path"),
+    "link": (lambda: synthetic.tar_gz(synthetic.members(), links=[(f"{FOLDER}/readme.html", "/etc/passwd")]),
+             "link or special file"),
+    "member larger than a batch": (oversized, "more than the 30730000"),
+    "missing batch": (lambda: without("test_batch.bin"), "lacks cifar-10-batches-bin/test_batch.bin"),
+    "ragged batch": (lambda: with_member(f"{FOLDER}/data_batch_2.bin", bytes(RECORD + 7)),
+                     "not a whole number of 3073-byte records"),
+    "label 10": (lambda: relabelled(10), "record 3 has label 10"),
+    "pickle archive": (lambda: synthetic.tar_gz({"cifar-10-batches-py/data_batch_1": pickle.dumps(Evil())}),
+                       "python-pickle CIFAR-10 archive"),
+}
+
+
+@pytest.mark.parametrize("case", ARCHIVES)
+def test_a_hostile_archive_stops_carve_with_one_line_and_leaves_nothing(workdir, case):
+    make, cause = ARCHIVES[case]
+    bad = workdir / "bad.tar.gz"
+    bad.write_bytes(make())
+    before = snapshot(workdir)
+    one_error_line(carve(workdir, bad), cause)
+    assert snapshot(workdir) == before
+    assert not (workdir / "PWNED").exists()
+
+    good = workdir / "good.tar.gz"
+    good.write_bytes(synthetic.archive())
+    assert carve(workdir, good).returncode == 0
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == sorted(CARVE_OUTPUTS)
+
+
+def set_params(workdir, change):
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    change(params)
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+@pytest.mark.parametrize("change, cause", [
+    (lambda p: p["models"]["benchmark"].update(train_size=10_000), "models.benchmark.train_size = 10000"),
+    (lambda p: p["frog"].update(index=1), "frog.index = 1: training image 1 is a"),
+    (lambda p: p["frog"].update(index=300), "frog.index = 300: must be below 300"),
+    (lambda p: p["analysis"].update(probe_size=61), "analysis.probe_size = 61: must be at most 60"),
+    (lambda p: p["split"].update(val_size=100), "split.val_size = 100: must be below 100"),
+    (lambda p: p["analysis"].update(bins=1), "analysis.bins = 1: must be a whole number >= 2"),
+    (lambda p: p["split"].update(sede=1), "split.sede = 1: unknown key"),
+    (lambda p: p["models"].update({"a/b": {"train_size": 20}}), "models.a/b"),
+])
+def test_a_bad_param_stops_carve_before_any_output(workdir, change, cause):
+    good = workdir / "good.tar.gz"
+    good.write_bytes(synthetic.archive())
+    set_params(workdir, change)
+    before = snapshot(workdir)
+    one_error_line(carve(workdir, good), cause)
+    assert snapshot(workdir) == before
+
+
+def download(workdir, url, md5):
+    set_params(workdir, lambda p: p["data"].update(url=url, md5=md5))
+    return stage(workdir, "download.py", "--out", workdir / "out" / "archive.tar.gz")
+
+
+@pytest.mark.parametrize("case", ["wrong checksum", "404", "html", "unknown host"])
+def test_a_bad_download_stops_with_one_line_and_leaves_nothing(workdir, server, archive_bytes, case):
+    server.files["/a.tar.gz"] = archive_bytes
+    server.files["/page"] = b"<html>sign in</html>"
+    server.content_type["/page"] = "text/html"
+    url, md5, cause = {
+        "wrong checksum": (server.url("/a.tar.gz"), "f" * 32, f"expected md5 {'f' * 32}, got"),
+        "404": (server.url("/missing.tar.gz"), synthetic.md5(archive_bytes), "HTTP 404"),
+        "html": (server.url("/page"), synthetic.md5(archive_bytes), "served an HTML page"),
+        "unknown host": ("http://cifar.invalid/a.tar.gz", synthetic.md5(archive_bytes), "cannot resolve host"),
+    }[case]
+    before = snapshot(workdir)
+    one_error_line(download(workdir, url, md5), cause)
+    assert snapshot(workdir) == before
+    fixed = download(workdir, server.url("/a.tar.gz"), synthetic.md5(archive_bytes))
+    assert fixed.returncode == 0, fixed.stderr
+    assert (workdir / "out" / "archive.tar.gz").read_bytes() == archive_bytes
+
+
+def test_unparsable_params_stop_every_stage_with_one_line(workdir):
+    (workdir / "params.yaml").write_text("data: {url: [unclosed\n")
+    one_error_line(stage(workdir, "download.py", "--out", workdir / "out" / "a.tar.gz"), "not valid YAML")
