@@ -144,13 +144,16 @@ def download(workdir, url, md5):
     return stage(workdir, "download.py", "--out", workdir / "out" / "archive.tar.gz")
 
 
-@pytest.mark.parametrize("case", ["wrong checksum", "404", "html", "unknown host"])
+@pytest.mark.parametrize("case", ["wrong checksum", "truncated file", "404", "html", "unknown host"])
 def test_a_bad_download_stops_with_one_line_and_leaves_nothing(workdir, server, archive_bytes, case):
     server.files["/a.tar.gz"] = archive_bytes
+    server.files["/short.tar.gz"] = archive_bytes[: len(archive_bytes) // 2]
     server.files["/page"] = b"<html>sign in</html>"
     server.content_type["/page"] = "text/html"
     url, md5, cause = {
         "wrong checksum": (server.url("/a.tar.gz"), "f" * 32, f"expected md5 {'f' * 32}, got"),
+        "truncated file": (server.url("/short.tar.gz"), synthetic.md5(archive_bytes),
+                           f"expected md5 {synthetic.md5(archive_bytes)}, got"),
         "404": (server.url("/missing.tar.gz"), synthetic.md5(archive_bytes), "HTTP 404"),
         "html": (server.url("/page"), synthetic.md5(archive_bytes), "served an HTML page"),
         "unknown host": ("http://cifar.invalid/a.tar.gz", synthetic.md5(archive_bytes), "cannot resolve host"),
@@ -161,6 +164,20 @@ def test_a_bad_download_stops_with_one_line_and_leaves_nothing(workdir, server, 
     fixed = download(workdir, server.url("/a.tar.gz"), synthetic.md5(archive_bytes))
     assert fixed.returncode == 0, fixed.stderr
     assert (workdir / "out" / "archive.tar.gz").read_bytes() == archive_bytes
+
+
+@pytest.mark.parametrize("fault", ["connection dropped mid-file", "server error then success"])
+def test_a_passing_network_fault_is_retried_by_the_stage_and_succeeds(workdir, server, archive_bytes, fault):
+    server.files["/a.tar.gz"] = archive_bytes
+    if fault == "connection dropped mid-file":
+        server.drop_after["/a.tar.gz"] = [len(archive_bytes) // 3]
+    else:
+        server.errors["/a.tar.gz"] = [503]
+    result = download(workdir, server.url("/a.tar.gz"), synthetic.md5(archive_bytes))
+    assert result.returncode == 0, result.stderr
+    assert "retrying from byte" in result.stderr
+    assert (workdir / "out" / "archive.tar.gz").read_bytes() == archive_bytes
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["archive.tar.gz"]
 
 
 def test_unparsable_params_stop_every_stage_with_one_line(workdir):

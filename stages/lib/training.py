@@ -42,14 +42,15 @@ class BestEpoch(keras.callbacks.Callback):
         self.patience, self.label = patience, label
         self.best_accuracy, self.best_epoch, self.best_weights = -math.inf, 0, None
         self.history = []
+        self.seconds = []  # wall time per epoch: a log, kept out of the reproducible outputs
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")},
-               "seconds": round(time.perf_counter() - self.started, 3)}
+        row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}}
         self.history.append(row)
+        self.seconds.append(round(time.perf_counter() - self.started, 3))
         diverged = [key for key in ("loss", "val_loss") if not math.isfinite(row[key])]
         if diverged:
             self.model.stop_training = True
@@ -61,7 +62,7 @@ class BestEpoch(keras.callbacks.Callback):
         elif row["epoch"] - self.best_epoch >= self.patience:
             self.model.stop_training = True
         print(f"{self.label}: epoch {row['epoch']:>2}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
-              f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  {row['seconds']:.1f} s"
+              f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  {self.seconds[-1]:.1f} s"
               f"{'  *best' if row['epoch'] == self.best_epoch else ''}", flush=True)
         sys.stdout.flush()
 
