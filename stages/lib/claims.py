@@ -75,8 +75,8 @@ def evaluate(frog, probe, big, small):
         parts.append(v)
         lines.append(f"{model}: {shown('input entropy', pixels)} vs {shown(LAST + ' entropy', last)} bits → {v}")
     verdicts.append(Verdict(
-        f"3. From the input to the last layer the distribution of values narrows (binned entropy, same number "
-        f"of bins, falls: the article's \"information gain\"), in both models (probe set).", combine(parts), lines))
+        "3. From the input to the last layer the distribution of values narrows (binned entropy, same number "
+        "of bins, falls: the article's \"information gain\"), in both models (probe set).", combine(parts), lines))
 
     big_out, small_out = frog[big]["output"], frog[small]["output"]
     right = big_out["predicted"] == "frog"
