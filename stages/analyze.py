@@ -1,35 +1,14 @@
 """Measure every model's activations: metrics for the frog and the probe set, the article's figures."""
 
-import csv
-import json
 from pathlib import Path
 
 from lib.analysis import LAST, LAYER_MEASURES, OUTPUT, frog_metrics, probe_metrics, size_sweep
 from lib.params import load, stage_parser
-from lib.stage import StageError, run
-from lib.store import atomic_dir, load_arrays, save_csv, save_json
+from lib.stage import run
+from lib.store import atomic_dir, load_arrays, load_runs, read_csv, read_json, save_csv, save_json
 from lib import figures, tables
 
 MAPS = ("conv2d_1", "dense_1")
-
-
-def model_file(path, model, what):
-    """`path`, or a one-line error saying which model lacks what."""
-    if not path.is_file():
-        raise StageError(f"no {what} for model {model!r} at {path}; run `dvc repro` to make it")
-    return path
-
-
-def load_runs(folder, params, load, what, suffix):
-    """{model: {seed: load(path)}} for every training run that params lists."""
-    return {model: {seed: load(model_file(Path(folder) / model / f"{seed}{suffix}", model, what))
-                    for seed in params["train"]["seeds"]}
-            for model in params["models"]}
-
-
-def read_csv(path):
-    with open(path, newline="") as file:
-        return list(csv.DictReader(file))
 
 
 def main():
@@ -47,8 +26,7 @@ def main():
     frog_runs = load_runs(args.activations, params, load_arrays, "activations", "/frog.npz")
     probe_runs = load_runs(args.activations, params, load_arrays, "activations", "/probe.npz")
     histories = load_runs(args.histories, params, read_csv, "training history", ".csv")
-    train_metrics = load_runs(args.train_metrics, params, lambda p: json.loads(p.read_text()), "test metrics",
-                              ".json")
+    train_metrics = load_runs(args.train_metrics, params, read_json, "test metrics", ".json")
     labels = load_arrays(args.probe)["labels"].astype(int)
     first_seed = params["train"]["seeds"][0]
     frog_acts = {model: seeds[first_seed] for model, seeds in frog_runs.items()}

@@ -1,6 +1,5 @@
 """Write plots/report.md: the reference's claims judged from the metrics, a table of the models, the figures."""
 
-import json
 import os
 from pathlib import Path
 
@@ -8,15 +7,8 @@ from lib.analysis import largest
 from lib.claims import evaluate
 from lib.params import load, stage_parser
 from lib.report import markdown
-from lib.stage import StageError, run
-from lib.store import atomic_path
-
-
-def read_json(path):
-    path = Path(path)
-    if not path.is_file():
-        raise StageError(f"missing {path}; run `dvc repro` to make it")
-    return json.loads(path.read_text())
+from lib.stage import run
+from lib.store import atomic_path, existing, load_runs, read_json
 
 
 def main():
@@ -30,14 +22,15 @@ def main():
     args = parser.parse_args()
     params = load(args.params)
     models = params["models"]
-    train_metrics = {model: [read_json(Path(args.train_metrics) / model / f"{seed}.json")
-                             for seed in params["train"]["seeds"]] for model in models}
-    frog, probe = read_json(args.frog_metrics), read_json(args.probe_metrics)
+    train_metrics = {model: list(seeds.values()) for model, seeds in
+                     load_runs(args.train_metrics, params, read_json, "test metrics", ".json").items()}
+    frog, probe, data = (read_json(existing(path, "metrics"))
+                         for path in (args.frog_metrics, args.probe_metrics, args.data_metrics))
     big = largest(models)
     small = min(models, key=lambda name: models[name]["train_size"])
     verdicts = evaluate(frog, probe, big, small) if big != small else []
     figures = os.path.relpath(args.figures, Path(args.out).parent)
-    text = markdown(read_json(args.data_metrics), models, train_metrics, frog, probe, verdicts, big, small, figures)
+    text = markdown(data, models, train_metrics, frog, probe, verdicts, big, small, figures)
     with atomic_path(args.out) as tmp:
         tmp.write_text(text)
     for verdict in verdicts:

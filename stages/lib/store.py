@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lib.stage import StageError
+
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -105,6 +107,31 @@ def save_csv(path, rows):
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def existing(path, what):
+    """`path`, or a one-line error saying what is missing there and how to make it."""
+    path = Path(path)
+    if not path.is_file():
+        raise StageError(f"no {what} at {path}; run `dvc repro` to make it")
+    return path
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text())
+
+
+def read_csv(path):
+    """A CSV file with a header as a list of dicts (values as strings)."""
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def load_runs(folder, params, read, what, suffix):
+    """{model: {seed: read(<folder>/<model>/<seed><suffix>)}} for every training run params lists."""
+    return {model: {seed: read(existing(Path(folder) / model / f"{seed}{suffix}", f"{what} for model {model!r}"))
+                    for seed in params["train"]["seeds"]}
+            for model in params["models"]}
 
 
 def save_json(path, data):
