@@ -1,6 +1,5 @@
 """Train the reference CNN on one model's subset; keep the best validation epoch; test it once."""
 
-
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
 from lib.store import load_arrays, save_csv, save_json, save_model

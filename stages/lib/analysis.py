@@ -204,4 +204,4 @@ def size_sweep(models, train_metrics, probe, cka):
             value = 1.0 if model == top else float(cka[pair][i, i])
             cka_rows.append({"layer": layer, "model": model, "train_size": models[model]["train_size"],
                              "cka_to_largest": value})
-    return round_floats({"rows": rows})["rows"], cka_rows
+    return [round_floats(row) for row in rows], cka_rows

@@ -9,8 +9,12 @@ they are apart the other way, and *inconclusive* when they overlap. Claims about
 
 from typing import NamedTuple
 
+from lib.analysis import LAST
+from lib.cifar import CLASSES, FROG
+from lib.model import LAYERS
+
 HELD, NOT_HELD, INCONCLUSIVE = "held", "not held", "inconclusive"
-LAST, FIRST = "dense_1", "conv2d_1"
+FIRST = LAYERS[0]
 
 
 class Verdict(NamedTuple):
@@ -79,8 +83,8 @@ def evaluate(frog, probe, big, small):
         "of bins, falls: the article's \"information gain\"), in both models (probe set).", combine(parts), lines))
 
     big_out, small_out = frog[big]["output"], frog[small]["output"]
-    right = big_out["predicted"] == "frog"
-    wrong = small_out["predicted"] != "frog"
+    right = big_out["predicted"] == CLASSES[FROG]
+    wrong = small_out["predicted"] != CLASSES[FROG]
     surer = big_out["softmax_entropy_bits"] < small_out["softmax_entropy_bits"]
     frog_v = HELD if right and wrong and surer else NOT_HELD
     acc_v, acc_line = compare(probe, big, small, "output", "accuracy", bigger=big)

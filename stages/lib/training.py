@@ -2,7 +2,6 @@
 with the best epoch's weights kept; seeded and deterministic."""
 
 import math
-import sys
 import time
 
 import keras
@@ -64,7 +63,6 @@ class BestEpoch(keras.callbacks.Callback):
         print(f"{self.label}: epoch {row['epoch']:>2}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
               f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  {self.seconds[-1]:.1f} s"
               f"{'  *best' if row['epoch'] == self.best_epoch else ''}", flush=True)
-        sys.stdout.flush()
 
 
 STEPS_PER_EXECUTION = 50
