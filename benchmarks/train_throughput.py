@@ -21,10 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stages"))
 
 import keras  # noqa: E402
 
-from lib.model import reference_cnn  # noqa: E402
+from lib.cifar import model_inputs  # noqa: E402
+from lib.model import reference  # noqa: E402
 from lib.params import PRECISIONS  # noqa: E402
 from lib.store import load_arrays  # noqa: E402
-from lib.training import compile_reference, deterministic, model_inputs, one_hot  # noqa: E402
+from lib.training import compile_reference, deterministic, one_hot  # noqa: E402
 
 BATCH = 100
 
@@ -35,13 +36,13 @@ def load(path, grayscale):
 
 
 def reference_way(channels):
-    model = reference_cnn(channels)
+    model = reference(channels)
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
 def project_way(channels, precision):
-    model = reference_cnn(channels, precision)
+    model = reference(channels, precision)
     compile_reference(model, learning_rate=1e-3)
     return model
 

@@ -1,76 +1,87 @@
-"""Measure every model's activations: metrics for the frog and the probe set, the article's figures."""
+"""Measure every model's activations: metrics for the subjects and the probe set, the article's figures."""
 
 from pathlib import Path
 
-from lib.analysis import LAST, LAYER_MEASURES, OUTPUT, frog_metrics, probe_metrics, size_sweep
+from lib.analysis import Run, first, probe_metrics, size_sweep, subjects_metrics
+from lib.cifar import model_inputs
+from lib.model import MAPS
 from lib.params import load, stage_parser
 from lib.stage import run
-from lib.store import atomic_dir, load_arrays, load_runs, read_csv, read_json, save_csv, save_json
+from lib.store import atomic_dir, existing, load_arrays, load_runs, read_csv, read_json, save_csv, save_json
 from lib import figures, tables
 
-MAPS = ("conv2d_1", "dense_1")
+
+def runs_of(folder, params, images):
+    """{model: {seed: Run}} of every training run's activations for `images` ("subjects" or "probe")."""
+    cards = load_runs(folder, params, read_json, "layer card", "/layers.json")
+    acts = load_runs(folder, params, load_arrays, "activations", f"/{images}.npz")
+    return {model: {seed: Run(card["layers"], card["roles"], acts[model][seed]) for seed, card in seeds.items()}
+            for model, seeds in cards.items()}
 
 
 def main():
     parser = stage_parser(__doc__)
-    parser.add_argument("--activations", required=True, help="input folder: <model>/<seed>/{frog,probe}.npz")
-    parser.add_argument("--probe", required=True, help="input .npz: the probe set (for its labels)")
+    parser.add_argument("--activations", required=True,
+                        help="input folder: <model>/<seed>/{subjects,probe}.npz and layers.json")
+    parser.add_argument("--subjects", required=True, help="input .npz: the subjects (images, labels, names)")
+    parser.add_argument("--probe", required=True, help="input .npz: the probe set (images, labels)")
     parser.add_argument("--histories", required=True, help="input folder: <model>/<seed>.csv training histories")
     parser.add_argument("--train-metrics", required=True, help="input folder: <model>/<seed>.json test accuracies")
-    parser.add_argument("--frog-metrics", required=True, help="output .json")
+    parser.add_argument("--subject-metrics", required=True, help="output .json")
     parser.add_argument("--probe-metrics", required=True, help="output .json")
     parser.add_argument("--plots", required=True, help="output folder: figures (.png) and plot data (.csv)")
     args = parser.parse_args()
     params = load(args.params)
-    settings = params["analysis"]
-    frog_runs = load_runs(args.activations, params, load_arrays, "activations", "/frog.npz")
-    probe_runs = load_runs(args.activations, params, load_arrays, "activations", "/probe.npz")
+    settings, grayscale = params["analysis"], params["data"]["grayscale"]
+    subject_set = load_arrays(existing(args.subjects, "subjects"))
+    probe_set = load_arrays(existing(args.probe, "probe set"))
+    names, labels = subject_set["names"].tolist(), subject_set["labels"].astype(int)
+    subject_inputs, probe_inputs = (model_inputs(s["images"], grayscale) for s in (subject_set, probe_set))
+    subject_runs, probe_runs = runs_of(args.activations, params, "subjects"), runs_of(args.activations, params, "probe")
     histories = load_runs(args.histories, params, read_csv, "training history", ".csv")
     train_metrics = load_runs(args.train_metrics, params, read_json, "test metrics", ".json")
-    labels = load_arrays(args.probe)["labels"].astype(int)
     first_seed = params["train"]["seeds"][0]
-    frog_acts = {model: seeds[first_seed] for model, seeds in frog_runs.items()}
-    frog_input = next(iter(frog_acts.values()))["input"]
 
-    frog, histograms = frog_metrics(frog_input, frog_runs, settings["bins"])
-    probe, cka = probe_metrics(probe_runs, labels, settings["bins"], settings["resamples"], settings["seed"])
+    subjects = subjects_metrics(names, labels, subject_inputs, subject_runs, settings["bins"])
+    probe, cka = probe_metrics(probe_runs, probe_inputs, probe_set["labels"].astype(int), settings["bins"],
+                               settings["resamples"], settings["seed"])
     sweep, cka_sweep = size_sweep(params["models"], {m: list(s.values()) for m, s in train_metrics.items()},
                                   probe, cka)
 
+    shown = {model: seeds[first_seed] for model, seeds in subject_runs.items()}
+    layers = {model: first(seeds).layers for model, seeds in probe_runs.items()}
+    plot_data = {
+        "subject_layers.csv": tables.subject_layers(subjects, layers),
+        "probe_layers.csv": tables.probe_layers(probe, layers),
+        "js_layers.csv": tables.js_layers(subjects),
+        "cka.csv": tables.cka(cka, layers),
+        "distribution_last_hidden.csv": tables.distributions(names, shown, "last_hidden", settings["bins"]),
+        "subject_pixels.csv": tables.pixels(names, subject_inputs, settings["bins"]),
+        "softmax.csv": tables.softmax(names, shown),
+        "training_curves.csv": tables.curves({m: s[first_seed] for m, s in histories.items()}),
+        "by_size.csv": sweep,
+        "cka_to_largest.csv": cka_sweep,
+    }
     with atomic_dir(args.plots) as folder:
         folder = Path(folder)
-        for layer in MAPS:
-            figures.feature_maps(folder / f"feature_maps_{layer}.png", layer,
-                                 {m: a[layer][0] for m, a in frog_acts.items()}, first_seed)
-        figures.layer_distribution(folder / f"distribution_{LAST}.png", LAST,
-                                   {m: a[LAST] for m, a in frog_acts.items()}, histograms["edges"][LAST], first_seed)
-        figures.pixel_distribution(folder / "frog_pixels.png", frog_input, histograms["pixel_edges"])
-        softmax = {m: a[OUTPUT][0] for m, a in frog_acts.items()}
-        figures.softmax_bars(folder / "softmax.png", softmax, first_seed)
-        figures.cka_heatmaps(folder / "cka.png", cka)
-
-        save_csv(folder / "frog_layers.csv", tables.by_layer({m: frog[m] for m in params["models"]}, LAYER_MEASURES))
-        save_csv(folder / "probe_layers.csv", tables.by_layer(
-            {m: probe[m] for m in params["models"]}, [f"{f}{s}" for f in LAYER_MEASURES for s in ("", "_low", "_high")]))
-        if frog["js_bits"]:
-            save_csv(folder / "js_layers.csv", tables.js_by_layer(frog["js_bits"]))
-            save_csv(folder / "cka.csv", tables.cka(cka))
-        save_csv(folder / f"distribution_{LAST}.csv", tables.histogram(
-            {m: h[LAST][1:] for m, h in histograms["counts"].items()}, histograms["edges"][LAST]))
-        save_csv(folder / "frog_pixels.csv", tables.histogram({"input": histograms["pixel_counts"]},
-                                                              histograms["pixel_edges"]))
-        save_csv(folder / "softmax.csv", tables.softmax(softmax))
-        save_csv(folder / "training_curves.csv", tables.curves({m: s[first_seed] for m, s in histories.items()}))
-        save_csv(folder / "by_size.csv", sweep)
-        save_csv(folder / "cka_to_largest.csv", cka_sweep)
-    save_json(args.frog_metrics, frog)
+        for i, name in enumerate(names):
+            figures.subject_figures(folder / "subjects" / name, name, subjects[name]["label"], subject_inputs[i],
+                                    {model: run.rows(slice(i, i + 1)) for model, run in shown.items()},
+                                    settings["bins"], first_seed, MAPS)
+        figures.cka_heatmaps(folder / "cka.png", cka, layers)
+        for file, rows in plot_data.items():
+            if rows:
+                save_csv(folder / file, rows)
+    save_json(args.subject_metrics, subjects)
     save_json(args.probe_metrics, probe)
-    for model in params["models"]:
-        out = frog[model]["output"]
-        print(f"analyze: {model}: frog -> {out['predicted']} (p_frog {out['p_frog']:.3f}), "
-              f"{LAST} entropy {frog[model][LAST]['entropy_bits']:.3f} bits, "
-              f"zero fraction {frog[model][LAST]['zero_fraction']:.3f}; "
-              f"probe accuracy {probe[model]['output']['accuracy']:.3f}")
+    for model, summary in probe["models"].items():
+        last = summary["roles"]["last_hidden"]
+        for name in names:
+            out, layer = subjects[name]["models"][model]["output"], subjects[name]["models"][model]["layers"][last]
+            given = f" (p_{subjects[name]['label']} {out['p_label']:.3f})" if subjects[name]["label"] else ""
+            print(f"analyze: {model}: {name} -> {out['predicted']}{given}, {last} entropy "
+                  f"{layer['entropy_bits']:.3f} bits, zero fraction {layer['zero_fraction']:.3f}")
+        print(f"analyze: {model}: probe accuracy {summary['output']['accuracy']:.3f}")
 
 
 if __name__ == "__main__":

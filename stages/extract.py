@@ -1,7 +1,8 @@
-"""Every layer's activations of one trained model for the frog and the probe set."""
+"""Every layer's activations of one trained (or imported) model for the subjects and the probe set."""
 
 from pathlib import Path
 
+from lib.cifar import input_channels, model_inputs
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, load_arrays, save_arrays
@@ -10,25 +11,27 @@ from lib.store import atomic_dir, load_arrays, save_arrays
 def main():
     parser = stage_parser(__doc__, training_run=True)
     parser.add_argument("--model", required=True, help="input .keras: the trained model")
-    parser.add_argument("--frog", required=True, help="input .npz: the frog")
+    parser.add_argument("--subjects", required=True, help="input .npz: the subjects")
     parser.add_argument("--probe", required=True, help="input .npz: the probe set")
-    parser.add_argument("--out", required=True, help="output folder: frog.npz and probe.npz, a key per layer")
+    parser.add_argument("--out", required=True,
+                        help="output folder: subjects.npz and probe.npz (a key per layer), layers.json (order, roles)")
     args = parser.parse_args()
     params = load(args.params)
     check_run(params, args.name, args.seed)
+    grayscale = params["data"]["grayscale"]
 
-    import keras
-
-    from lib.activations import float32_twin, layer_outputs
-    from lib.training import deterministic, model_inputs
+    from lib.activations import layer_outputs, layers_card, network
+    from lib.training import deterministic
 
     deterministic(args.seed)
-    model = float32_twin(keras.models.load_model(args.model, compile=False))
+    model, roles = network(args.model, params["models"][args.name], input_channels(grayscale),
+                           f"models.{args.name}")
     with atomic_dir(args.out) as folder:
-        for name, path in (("frog", args.frog), ("probe", args.probe)):
-            x = model_inputs(load_arrays(path)["images"], params["data"]["grayscale"])
-            save_arrays(Path(folder) / f"{name}.npz", input=x, **layer_outputs(model, x))
-    print(f"extract: {args.name} seed {args.seed}: activations of every layer for the frog and "
+        for name, path in (("subjects", args.subjects), ("probe", args.probe)):
+            x = model_inputs(load_arrays(path)["images"], grayscale)
+            save_arrays(Path(folder) / f"{name}.npz", **layer_outputs(model, x))
+        (Path(folder) / "layers.json").write_text(layers_card(model, roles))
+    print(f"extract: {args.name} seed {args.seed}: activations of every layer for the subjects and "
           f"{len(x)} probe images -> {args.out}")
 
 

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from lib.analysis import largest
+from lib.analysis import largest, smallest
 from lib.claims import evaluate
 from lib.params import load, stage_parser
 from lib.report import markdown
@@ -15,7 +15,7 @@ def main():
     parser = stage_parser(__doc__)
     parser.add_argument("--data-metrics", required=True, help="input .json: what carve drew")
     parser.add_argument("--train-metrics", required=True, help="input folder: <model>/<seed>.json")
-    parser.add_argument("--frog-metrics", required=True, help="input .json")
+    parser.add_argument("--subject-metrics", required=True, help="input .json")
     parser.add_argument("--probe-metrics", required=True, help="input .json")
     parser.add_argument("--figures", required=True, help="input folder: the analysis figures")
     parser.add_argument("--out", required=True, help="output .md")
@@ -24,13 +24,12 @@ def main():
     models = params["models"]
     train_metrics = {model: list(seeds.values()) for model, seeds in
                      load_runs(args.train_metrics, params, read_json, "test metrics", ".json").items()}
-    frog, probe, data = (read_json(existing(path, "metrics"))
-                         for path in (args.frog_metrics, args.probe_metrics, args.data_metrics))
-    big = largest(models)
-    small = min(models, key=lambda name: models[name]["train_size"])
-    verdicts = evaluate(frog, probe, big, small) if big != small else []
+    subjects, probe, data = (read_json(existing(path, "metrics"))
+                             for path in (args.subject_metrics, args.probe_metrics, args.data_metrics))
+    big, small = largest(models), smallest(models)
+    verdicts = evaluate(subjects, probe, big, small) if big != small else []
     figures = os.path.relpath(args.figures, Path(args.out).parent)
-    text = markdown(data, models, train_metrics, frog, probe, verdicts, big, small, figures)
+    text = markdown(data, params["subjects"], models, train_metrics, subjects, probe, verdicts, big, small, figures)
     with atomic_path(args.out) as tmp:
         tmp.write_text(text)
     for verdict in verdicts:

@@ -1,16 +1,50 @@
-"""Train the reference CNN on one model's subset; keep the best validation epoch; test it once."""
+"""Train one model on its subset and keep the best validation epoch, or take in a model trained
+elsewhere (models.<name>.keras); either way test it once on the test split."""
 
+import shutil
+
+from lib.cifar import model_inputs
 from lib.params import check_run, load, stage_parser
-from lib.stage import run
-from lib.store import load_arrays, save_csv, save_json, save_model
+from lib.stage import StageError, run
+from lib.store import atomic_path, load_arrays, save_csv, save_json, save_model
+
+HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def train(model_settings, recipe, data, label, seed):
+    """A new network of the model's architecture, trained by the recipe: (model, metrics, history, seconds)."""
+    from lib.model import build
+    from lib.training import deterministic, fit
+
+    deterministic(seed)
+    (x, y), val, test = data
+    model = build(model_settings, x.shape[-1], recipe["precision"])
+    print(f"{label}: {model_settings['architecture']}, {len(x)} training images, {len(val[0])} validation, "
+          f"{len(test[0])} test; {model.count_params()} parameters", flush=True)
+    best = fit(model, (x, y), val, recipe, label=label)
+    metrics = {"train_size": len(x), "epochs_run": len(best.history), "best_epoch": best.best_epoch,
+               "val_accuracy": round(best.best_accuracy, 6)}
+    return model, metrics, best.history, best.seconds
+
+
+def take_in(path, subset, channels, label):
+    """A model trained elsewhere, loaded safely and checked: (model, metrics)."""
+    from lib.fetch import md5_of
+    from lib.model import load_imported
+
+    if md5_of(path) != str(subset["keras_md5"]):
+        raise StageError(f"{path} changed since carve recorded it; run `dvc repro` again")
+    model = load_imported(path, channels)
+    print(f"{label}: imported from {path}; {model.count_params()} parameters", flush=True)
+    return model, {"train_size": None, "epochs_run": None, "best_epoch": None}
 
 
 def main():
     parser = stage_parser(__doc__, training_run=True)
-    parser.add_argument("--subset", required=True, help="input .npz: the training images")
+    parser.add_argument("--subset", required=True, help="input .npz: the training images (none for an imported model)")
     parser.add_argument("--val", required=True, help="input .npz: early-stopping images")
     parser.add_argument("--test", required=True, help="input .npz: images accuracy is reported on")
-    parser.add_argument("--model", required=True, help="output .keras: the best validation epoch")
+    parser.add_argument("--model", required=True, help="output .keras: the best validation epoch (or the import)")
     parser.add_argument("--history", required=True, help="output .csv: one row per epoch")
     parser.add_argument("--metrics", required=True, help="output .json: accuracies and epochs")
     parser.add_argument("--timing", required=True,
@@ -18,32 +52,39 @@ def main():
     args = parser.parse_args()
     params = load(args.params)
     check_run(params, args.name, args.seed)
-    recipe, grayscale = params["train"], params["data"]["grayscale"]
-
-    from lib.model import reference_cnn
-    from lib.training import deterministic, fit, model_inputs, one_hot
-
-    deterministic(args.seed)
-    subset, val, test = (load_arrays(path) for path in (args.subset, args.val, args.test))
-    x, x_val, x_test = (model_inputs(s["images"], grayscale) for s in (subset, val, test))
-    y, y_val, y_test = (one_hot(s["labels"]) for s in (subset, val, test))
-    model = reference_cnn(channels=x.shape[-1], precision=recipe["precision"])
+    settings, recipe, grayscale = params["models"][args.name], params["train"], params["data"]["grayscale"]
     label = f"{args.name} seed {args.seed}"
-    print(f"{label}: {len(x)} training images, {len(x_val)} validation, {len(x_test)} test; "
-          f"{model.count_params()} parameters", flush=True)
-    best = fit(model, (x, y), (x_val, y_val), recipe, label=label)
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
+    subset, val, test = (load_arrays(path) for path in (args.subset, args.val, args.test))
 
-    metrics = {"train_size": len(x), "epochs_run": len(best.history), "best_epoch": best.best_epoch,
-               "val_accuracy": round(best.best_accuracy, 6), "test_accuracy": round(float(test_accuracy), 6),
-               "test_loss": round(float(test_loss), 6)}
-    save_model(model, args.model)
-    save_csv(args.history, best.history)
+    from lib.training import compile_reference, deterministic, one_hot
+
+    x_val, x_test = (model_inputs(s["images"], grayscale) for s in (val, test))
+    y_val, y_test = (one_hot(s["labels"]) for s in (val, test))
+    if "keras" in settings:
+        deterministic(args.seed)
+        model, metrics = take_in(settings["keras"], subset, x_val.shape[-1], label)
+        compile_reference(model, recipe["learning_rate"])
+        metrics["val_accuracy"] = round(float(model.evaluate(x_val, y_val, batch_size=recipe["batch_size"],
+                                                             verbose=0)[1]), 6)
+        history, seconds = [], []
+    else:
+        data = ((model_inputs(subset["images"], grayscale), one_hot(subset["labels"])), (x_val, y_val),
+                (x_test, y_test))
+        model, metrics, history, seconds = train(settings, recipe, data, label, args.seed)
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
+    metrics.update(test_accuracy=round(float(test_accuracy), 6), test_loss=round(float(test_loss), 6))
+
+    if "keras" in settings:
+        with atomic_path(args.model) as tmp:
+            shutil.copyfile(settings["keras"], tmp)
+    else:
+        save_model(model, args.model)
+    save_csv(args.history, history, HISTORY)
     save_json(args.metrics, metrics)
-    save_json(args.timing, {"seconds_per_epoch": round(sum(best.seconds) / len(best.seconds), 2),
-                            "epochs_run": len(best.seconds), "seconds": best.seconds})
-    print(f"{label}: best epoch {best.best_epoch} of {len(best.history)}, val acc {metrics['val_accuracy']:.4f}, "
-          f"test acc {metrics['test_accuracy']:.4f}", flush=True)
+    save_json(args.timing, {"seconds_per_epoch": round(sum(seconds) / len(seconds), 2) if seconds else None,
+                            "epochs_run": len(seconds), "seconds": seconds})
+    print(f"{label}: " + (f"best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, " if seconds else "")
+          + f"val acc {metrics['val_accuracy']:.4f}, test acc {metrics['test_accuracy']:.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ class Project:
 
     def __init__(self, path):
         self.path = path
-        for name in ("stages", "dvc.yaml", "data", "metrics", "plots", ".gitignore"):
+        for name in ("stages", "dvc.yaml", "data", "metrics", "plots", "images", "imported", ".gitignore"):
             source = ROOT / name
             if source.is_dir():
                 shutil.copytree(source, path / name, ignore=shutil.ignore_patterns(

@@ -7,7 +7,9 @@ import tarfile
 
 import numpy as np
 
-from lib.cifar import CHANNELS, CLASSES, FOLDER, FROG, META, SIDE, TEST_BATCH, TRAIN_BATCHES
+from lib.cifar import CHANNELS, CLASSES, FOLDER, META, SIDE, TEST_BATCH, TRAIN_BATCHES
+
+FROG = CLASSES.index("frog")
 
 PER_BATCH = 60
 TEST_SIZE = 100

@@ -1,25 +1,27 @@
 import numpy as np
 
-from lib.activations import float32_twin, layer_outputs
-from lib.model import LAYERS, reference_cnn
+from lib.activations import layer_outputs
+from lib.model import float32_twin, layer_names, reference
 from lib.training import deterministic
+
+REFERENCE = {"architecture": "reference"}
 
 
 def test_every_layer_in_inference_mode_bit_identical_twice():
     deterministic(0)
-    model = reference_cnn(1)
+    model = reference(1)
     x = np.random.default_rng(0).random((6, 32, 32, 1), dtype=np.float32)
     first, second = layer_outputs(model, x), layer_outputs(model, x)
-    assert list(first) == list(LAYERS)
-    assert all(np.array_equal(first[layer], second[layer]) for layer in LAYERS)
+    assert list(first) == layer_names(model)
+    assert all(np.array_equal(first[layer], second[layer]) for layer in first)
     assert np.array_equal(first["dropout_1"], first["dense_1"])  # dropout is off
     assert first["conv2d_1"].shape == (6, 32, 32, 16) and first["dense_2"].shape == (6, 10)
-    assert all(first[layer].dtype == np.float32 for layer in LAYERS)
+    assert all(values.dtype == np.float32 for values in first.values())
 
 
 def test_a_bfloat16_model_is_read_through_a_float32_twin_with_the_same_weights():
     deterministic(0)
-    model = reference_cnn(1, precision="bfloat16")
-    twin = float32_twin(model)
+    model = reference(1, precision="bfloat16")
+    twin = float32_twin(model, REFERENCE)
     assert twin.get_layer("conv2d_2").compute_dtype == "float32"
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), twin.get_weights()))

@@ -1,60 +1,81 @@
 import numpy as np
 import pytest
 
-from lib.analysis import (frog_metrics, over_seeds, pairs, per_image_entropy, per_image_histograms, probe_metrics,
-                          size_sweep)
+from lib import measures, tables
+from lib.analysis import (Run, matched_layers, over_seeds, pairs, probe_metrics, size_sweep, subjects_metrics)
 from lib.cifar import CLASSES
-from lib.measures import entropy_bits, layer_histogram, shared_edges
-from lib.model import LAYERS, reference_cnn
+from lib.measures import entropy_bits, layer_histogram, per_image_entropy, per_image_histograms, shared_edges
 
 rng = np.random.default_rng(0)
 SHAPES = {"conv2d_1": (32, 32, 16), "conv2d_2": (32, 32, 16), "pool_1": (16, 16, 16), "conv2d_3": (16, 16, 16),
           "conv2d_4": (16, 16, 16), "pool_2": (8, 8, 16), "conv2d_5": (8, 8, 16), "conv2d_6": (8, 8, 16),
           "dense_1": (8, 8, 64), "dropout_1": (8, 8, 64), "flatten_1": (4096,), "dense_2": (10,)}
+ROLES = {"first_conv": "conv2d_1", "last_hidden": "dense_1", "output": "dense_2"}
+MEASURES = {"entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr"}
 
 
-def fake_activations(n, scale, sparsity):
-    acts = {}
-    for layer, shape in SHAPES.items():
-        values = np.maximum(rng.normal(scale=scale, size=(n, *shape)) - sparsity, 0).astype(np.float32)
-        acts[layer] = values
-    acts["input"] = rng.random((n, 32, 32, 1)).astype(np.float32)
+def fake_run(n, scale, sparsity, shapes=SHAPES, roles=ROLES):
+    """A run of a network with `shapes` (its layers, in order) on n images: ReLU-like values, a softmax."""
+    acts = {layer: np.maximum(rng.normal(scale=scale, size=(n, *shape)) - sparsity, 0).astype(np.float32)
+            for layer, shape in shapes.items()}
     logits = rng.normal(size=(n, 10))
-    acts["dense_2"] = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
-    return acts
+    acts[roles["output"]] = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
+    return Run(list(shapes), dict(roles), acts)
 
 
-def test_the_fake_shapes_are_the_models():
-    model = reference_cnn(1)
-    assert {layer: tuple(model.get_layer(layer).output.shape[1:]) for layer in LAYERS} == SHAPES
+def inputs(n):
+    return rng.random((n, 32, 32, 1)).astype(np.float32)
 
 
-def test_frog_metrics_per_model_and_layer_and_between_models():
-    acts = {"dummy": fake_activations(1, 1.0, 0.0), "benchmark": fake_activations(1, 1.0, 1.0)}
-    frog_input = rng.random((1, 32, 32, 1))
-    metrics, histograms = frog_metrics(frog_input, {m: {0: a} for m, a in acts.items()}, bins=20)
-    for model in acts:
-        for layer in LAYERS:
-            assert {"entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr"} <= set(metrics[model][layer])
-            assert metrics[model][layer]["entropy_bits_seed_sd"] == 0
-            assert 0 <= metrics[model][layer]["entropy_bits"] <= np.log2(21) + 1e-9
-    assert metrics["benchmark"]["conv2d_1"]["zero_fraction"] > metrics["dummy"]["conv2d_1"]["zero_fraction"]
-    assert metrics["dummy"]["flatten_1"]["channel_corr"] is None
-    assert set(metrics["js_bits"]) == {"dummy_vs_benchmark"}
-    assert all(0 < metrics["js_bits"]["dummy_vs_benchmark"][layer] <= 1 for layer in LAYERS)
-    out = metrics["dummy"]["output"]
-    assert out["predicted"] in CLASSES and 0 <= out["p_frog"] <= 1
+def test_the_fake_shapes_are_the_reference_networks():
+    from lib.model import layer_names, reference
+
+    model = reference(1)
+    assert {layer: tuple(model.get_layer(layer).output.shape[1:]) for layer in layer_names(model)} == SHAPES
+
+
+def test_subject_metrics_per_model_and_layer_and_between_models():
+    runs = {"dummy": {0: fake_run(2, 1.0, 0.0)}, "benchmark": {0: fake_run(2, 1.0, 1.0)}}
+    images = inputs(2)
+    metrics = subjects_metrics(["frog", "photo"], np.array([6, -1]), images, runs, bins=20)
+    frog = metrics["frog"]
+    assert set(frog) == {"label", "input", "models", "pairs"} and frog["label"] == "frog"
+    for model in runs:
+        for layer in SHAPES:
+            assert MEASURES <= set(frog["models"][model]["layers"][layer])
+            assert frog["models"][model]["layers"][layer]["entropy_bits_seed_sd"] == 0
+            assert 0 <= frog["models"][model]["layers"][layer]["entropy_bits"] <= np.log2(21) + 1e-9
+    assert (frog["models"]["benchmark"]["layers"]["conv2d_1"]["zero_fraction"]
+            > frog["models"]["dummy"]["layers"]["conv2d_1"]["zero_fraction"])
+    assert frog["models"]["dummy"]["layers"]["flatten_1"]["channel_corr"] is None
+    assert set(frog["pairs"]) == {"dummy_vs_benchmark"}
+    js = frog["pairs"]["dummy_vs_benchmark"]["js_bits"]
+    assert all(0 < js[layer] <= 1 for layer in SHAPES)
+    out = frog["models"]["dummy"]["output"]
+    probabilities = runs["dummy"][0].acts["dense_2"][0]
+    assert out["predicted"] == CLASSES[int(probabilities.argmax())]
+    assert out["p_label"] == pytest.approx(float(probabilities[6]), abs=1e-6)
+    assert out["accuracy"] == float(probabilities.argmax() == 6)
     assert 0 <= out["softmax_entropy_bits"] <= np.log2(10)
-    assert metrics["input"]["entropy_bits"] == pytest.approx(entropy_bits(histograms["pixel_counts"]), abs=1e-6)
-    edges = histograms["edges"]["dense_1"]
-    assert np.array_equal(edges, shared_edges([acts["dummy"]["dense_1"], acts["benchmark"]["dense_1"]], 20))
-    assert len(histograms["counts"]["dummy"]["dense_1"]) == len(histograms["counts"]["benchmark"]["dense_1"]) == 21
+    pixels, _ = np.histogram(images[0], bins=np.linspace(0, 1, 21))
+    assert frog["input"]["entropy_bits"] == pytest.approx(entropy_bits(pixels), abs=1e-6)
+    photo = metrics["photo"]["models"]["dummy"]["output"]
+    assert metrics["photo"]["label"] is None and photo["p_label"] is None and photo["accuracy"] is None
+
+
+def test_a_subjects_numbers_do_not_depend_on_the_other_subjects():
+    runs = {"a": {0: fake_run(3, 1.0, 0.0)}, "b": {0: fake_run(3, 2.0, 0.5)}}
+    images, labels = inputs(3), np.array([6, 2, 3])
+    together = subjects_metrics(["x", "y", "z"], labels, images, runs, bins=10)
+    alone = subjects_metrics(["y"], labels[1:2], images[1:2], {m: {0: r[0].rows(slice(1, 2))} for m, r in runs.items()},
+                             bins=10)
+    assert together["y"] == alone["y"]
 
 
 def test_identical_models_have_zero_divergence():
-    same = fake_activations(1, 1.0, 0.5)
-    metrics, _ = frog_metrics(rng.random((1, 32, 32, 1)), {"a": {0: same}, "b": {0: same}}, bins=10)
-    assert all(metrics["js_bits"]["a_vs_b"][layer] == 0 for layer in LAYERS)
+    same = fake_run(1, 1.0, 0.5)
+    metrics = subjects_metrics(["frog"], np.array([6]), inputs(1), {"a": {0: same}, "b": {0: same}}, bins=10)
+    assert all(value == 0 for value in metrics["frog"]["pairs"]["a_vs_b"]["js_bits"].values())
 
 
 def test_per_image_histograms_match_one_at_a_time():
@@ -65,32 +86,82 @@ def test_per_image_histograms_match_one_at_a_time():
     assert np.allclose(per_image_entropy(together), [entropy_bits(c) for c in together])
 
 
+def probe(runs, n, bins=10, resamples=200):
+    labels = np.arange(n) % 10
+    return probe_metrics(runs, inputs(n), labels, bins=bins, resamples=resamples, seed=0)
+
+
 def test_probe_metrics_with_intervals_accuracy_and_cka():
     n = 40
     labels = np.arange(n) % 10
-    a, b = fake_activations(n, 1.0, 0.0), fake_activations(n, 2.0, 0.5)
-    a["dense_2"] = np.eye(10, dtype=np.float32)[labels]  # always right
-    metrics, cka = probe_metrics({"a": {0: a}, "b": {0: b}}, labels, bins=10, resamples=200, seed=0)
-    layer = metrics["a"]["conv2d_3"]
-    for field in ("entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr"):
+    a, b = fake_run(n, 1.0, 0.0), fake_run(n, 2.0, 0.5)
+    a.acts["dense_2"] = np.eye(10, dtype=np.float32)[labels]  # always right
+    metrics, cka = probe({"a": {0: a}, "b": {0: b}}, n)
+    assert set(metrics) == {"input", "models", "pairs"}
+    layer = metrics["models"]["a"]["layers"]["conv2d_3"]
+    for field in MEASURES:
         assert layer[f"{field}_low"] <= layer[field] <= layer[f"{field}_high"]
     assert metrics["input"]["entropy_bits_low"] <= metrics["input"]["entropy_bits"] <= np.log2(10)
-    assert metrics["a"]["output"]["accuracy"] == 1.0
-    assert metrics["a"]["output"]["softmax_entropy_bits"] == 0
-    assert cka["a_vs_b"].shape == (len(LAYERS), len(LAYERS))
-    assert set(metrics["cka"]["a_vs_b"]) == set(LAYERS) | {f"{layer}_seed_sd" for layer in LAYERS}
-    self_cka, _ = probe_metrics({"a": {0: a}, "b": {0: a}}, labels, bins=10, resamples=200, seed=0)
-    assert all(self_cka["cka"]["a_vs_b"][layer] == pytest.approx(1.0) for layer in LAYERS)
+    assert metrics["models"]["a"]["roles"] == ROLES
+    assert metrics["models"]["a"]["output"]["accuracy"] == 1.0
+    assert metrics["models"]["a"]["output"]["p_label"] == 1.0
+    assert metrics["models"]["a"]["output"]["softmax_entropy_bits"] == 0
+    assert cka["a_vs_b"].shape == (len(SHAPES), len(SHAPES))
+    assert set(metrics["pairs"]["a_vs_b"]["cka"]) == set(SHAPES) | {f"{layer}_seed_sd" for layer in SHAPES}
+    self_cka, _ = probe({"a": {0: a}, "b": {0: a}}, n)
+    assert all(self_cka["pairs"]["a_vs_b"]["cka"][layer] == pytest.approx(1.0) for layer in SHAPES)
 
 
 def test_probe_metrics_do_not_depend_on_the_other_models():
-    n = 20
-    labels = np.arange(n) % 10
-    a, b, c = (fake_activations(n, 1.0, 0.0) for _ in range(3))
-    with_b, _ = probe_metrics({"a": {0: a}, "b": {0: b}}, labels, bins=10, resamples=100, seed=0)
-    with_c, _ = probe_metrics({"a": {0: a}, "c": {0: c}}, labels, bins=10, resamples=100, seed=0)
-    assert with_b["a"]["output"] == with_c["a"]["output"]
-    assert with_b["a"]["conv2d_1"]["zero_fraction"] == with_c["a"]["conv2d_1"]["zero_fraction"]
+    a, b, c = (fake_run(20, 1.0, 0.0) for _ in range(3))
+    images, labels = inputs(20), np.arange(20) % 10
+    with_b, _ = probe_metrics({"a": {0: a}, "b": {0: b}}, images, labels, bins=10, resamples=100, seed=0)
+    with_c, _ = probe_metrics({"a": {0: a}, "c": {0: c}}, images, labels, bins=10, resamples=100, seed=0)
+    assert with_b["models"]["a"]["output"] == with_c["models"]["a"]["output"]
+    assert (with_b["models"]["a"]["layers"]["conv2d_1"]["zero_fraction"]
+            == with_c["models"]["a"]["layers"]["conv2d_1"]["zero_fraction"])
+
+
+NO_DROPOUT = {layer: shape for layer, shape in SHAPES.items() if layer != "dropout_1"}
+OTHER = {"stem": (30, 30, 4), "body": (28, 28, 4), "pooled": (4,), "probs": (10,)}
+OTHER_ROLES = {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
+
+
+def test_networks_of_other_architectures_are_compared_on_the_layers_they_share_and_by_role():
+    ref, ablation, other = fake_run(12, 1, 0), fake_run(12, 1, 0, NO_DROPOUT), fake_run(12, 1, 0, OTHER, OTHER_ROLES)
+    assert [key for key, _, _ in matched_layers(ref, ablation)] == list(NO_DROPOUT)
+    assert matched_layers(ref, other) == [("first_conv", "conv2d_1", "stem"), ("last_hidden", "dense_1", "pooled"),
+                                          ("output", "dense_2", "probs")]
+    runs = {"ref": {0: ref}, "ablation": {0: ablation}, "other": {0: other}}
+    metrics, cka = probe(runs, 12)
+    assert set(metrics["models"]["other"]["layers"]) == set(OTHER)
+    assert cka["ref_vs_other"].shape == (len(SHAPES), len(OTHER))
+    assert set(metrics["pairs"]["ref_vs_other"]["cka"]) == {"first_conv", "last_hidden", "output",
+                                                            "first_conv_seed_sd", "last_hidden_seed_sd",
+                                                            "output_seed_sd"}
+    assert metrics["pairs"]["ref_vs_other"]["cka"]["last_hidden"] == pytest.approx(cka["ref_vs_other"][8, 2], abs=1e-6)
+    subjects = subjects_metrics(["frog"], np.array([6]), inputs(12)[:1], {m: {0: r[0].rows(slice(0, 1))}
+                                                                           for m, r in runs.items()}, bins=10)
+    assert set(tables.numbers(subjects["frog"]["pairs"]["ablation_vs_other"]["js_bits"])) == {
+        "first_conv", "last_hidden", "output"}
+    rows = tables.probe_layers(metrics, {m: r[0].layers for m, r in runs.items()})
+    assert [row["layer"] for row in rows if row["model"] == "other"] == list(OTHER)
+
+
+def test_a_measure_added_to_the_registry_appears_in_every_metrics_file_and_table(monkeypatch):
+    monkeypatch.setitem(measures.LAYER_MEASURES, "max_value",
+                        lambda view: view.values.reshape(len(view.values), -1).max(axis=1).astype(np.float64))
+    run = fake_run(10, 1.0, 0.0)
+    runs = {"a": {0: run}, "b": {0: fake_run(10, 1.0, 0.0)}}
+    metrics, _ = probe(runs, 10)
+    assert metrics["models"]["a"]["layers"]["dense_1"]["max_value"] == pytest.approx(
+        float(run.acts["dense_1"].reshape(10, -1).max(axis=1).mean()), abs=1e-6)
+    assert "max_value_high" in metrics["models"]["a"]["layers"]["dense_1"]
+    subjects = subjects_metrics(["frog"], np.array([6]), inputs(1), {m: {0: r[0].rows(slice(0, 1))}
+                                                                      for m, r in runs.items()}, bins=10)
+    assert subjects["frog"]["models"]["a"]["layers"]["dense_1"]["max_value"] == pytest.approx(
+        float(run.acts["dense_1"][0].max()), abs=1e-6)
+    assert "max_value" in tables.subject_layers(subjects, {"a": run.layers, "b": run.layers})[0]
 
 
 def test_pairs_are_unordered_and_in_params_order():
@@ -99,40 +170,40 @@ def test_pairs_are_unordered_and_in_params_order():
 
 
 def test_over_seeds_means_numbers_with_their_spread_and_votes_on_labels():
-    summary = over_seeds([{"x": 1.0, "p": "frog", "c": None, "d": {"y": 2}},
-                          {"x": 3.0, "p": "cat", "c": None, "d": {"y": 4}},
-                          {"x": 2.0, "p": "frog", "c": None, "d": {"y": 6}}])
+    summary = over_seeds([{"x": 1.0, "p": "frog", "c": None, "n": float("nan"), "d": {"y": 2}},
+                          {"x": 3.0, "p": "cat", "c": None, "n": float("nan"), "d": {"y": 4}},
+                          {"x": 2.0, "p": "frog", "c": None, "n": float("nan"), "d": {"y": 6}}])
     assert summary["x"] == 2.0 and summary["x_seed_sd"] == pytest.approx(1.0)
     assert summary["p"] == "frog"
-    assert summary["c"] is None
+    assert summary["c"] is None and summary["n"] is None
     assert summary["d"] == {"y": 4.0, "y_seed_sd": pytest.approx(2.0)}
 
 
 def test_seeds_are_summarised_over_images_and_across_seeds():
     n = 30
     labels = np.arange(n) % 10
-    right, wrong = fake_activations(n, 1.0, 0.0), fake_activations(n, 1.0, 0.0)
-    right["dense_2"] = np.eye(10, dtype=np.float32)[labels]
-    wrong["dense_2"] = np.eye(10, dtype=np.float32)[(labels + 1) % 10]
-    metrics, _ = probe_metrics({"m": {0: right, 1: wrong}, "n": {0: right, 1: right}}, labels, bins=10,
-                               resamples=100, seed=0)
-    assert metrics["m"]["output"]["accuracy"] == 0.5
-    assert metrics["m"]["output"]["accuracy_seed_sd"] == pytest.approx(np.std([1, 0], ddof=1))
-    assert metrics["n"]["output"]["accuracy_seed_sd"] == 0
+    right, wrong = fake_run(n, 1.0, 0.0), fake_run(n, 1.0, 0.0)
+    right.acts["dense_2"] = np.eye(10, dtype=np.float32)[labels]
+    wrong.acts["dense_2"] = np.eye(10, dtype=np.float32)[(labels + 1) % 10]
+    metrics, _ = probe({"m": {0: right, 1: wrong}, "n": {0: right, 1: right}}, n, resamples=100)
+    assert metrics["models"]["m"]["output"]["accuracy"] == 0.5
+    assert metrics["models"]["m"]["output"]["accuracy_seed_sd"] == pytest.approx(np.std([1, 0], ddof=1))
+    assert metrics["models"]["n"]["output"]["accuracy_seed_sd"] == 0
 
 
-def test_size_sweep_orders_by_size_and_compares_every_layer_with_the_largest_model():
-    n = 20
-    labels = np.arange(n) % 10
-    runs = {name: {0: fake_activations(n, 1.0, 0.0)} for name in ("big", "small", "mid")}
-    models = {"big": {"train_size": 500}, "small": {"train_size": 50}, "mid": {"train_size": 200}}
-    probe, cka = probe_metrics(runs, labels, bins=10, resamples=100, seed=0)
-    accuracies = {"big": [{"test_accuracy": 0.7}], "small": [{"test_accuracy": 0.5}], "mid": [{"test_accuracy": 0.6}]}
-    rows, cka_rows = size_sweep(models, accuracies, probe, cka)
+def test_size_sweep_orders_by_size_compares_with_the_largest_model_and_leaves_imports_out():
+    runs = {name: {0: fake_run(20, 1.0, 0.0)} for name in ("big", "small", "mid", "theirs")}
+    models = {"big": {"train_size": 500}, "small": {"train_size": 50}, "mid": {"train_size": 200},
+              "theirs": {"keras": "imported/theirs.keras", "roles": {}}}
+    metrics, cka = probe(runs, 20, resamples=100)
+    accuracies = {"big": [{"test_accuracy": 0.7}], "small": [{"test_accuracy": 0.5}], "mid": [{"test_accuracy": 0.6}],
+                  "theirs": [{"test_accuracy": 0.9}]}
+    rows, cka_rows = size_sweep(models, accuracies, metrics, cka)
     assert [row["model"] for row in rows] == ["small", "mid", "big"]
     assert [row["test_accuracy"] for row in rows] == [0.5, 0.6, 0.7]
-    assert {"dense_1_entropy_bits", "dense_1_zero_fraction", "softmax_entropy_bits"} <= set(rows[0])
-    assert len(cka_rows) == 3 * len(LAYERS)
+    assert {"last_hidden_entropy_bits", "last_hidden_zero_fraction", "softmax_entropy_bits"} <= set(rows[0])
+    assert rows[0]["last_hidden_entropy_bits"] == metrics["models"]["small"]["layers"]["dense_1"]["entropy_bits"]
+    assert len(cka_rows) == 3 * len(SHAPES)
     assert all(row["cka_to_largest"] == 1.0 for row in cka_rows if row["model"] == "big")
     mid_conv = next(r for r in cka_rows if r["model"] == "mid" and r["layer"] == "conv2d_1")
-    assert mid_conv["cka_to_largest"] == pytest.approx(cka["big_vs_mid"][0, 0])
+    assert mid_conv["cka_to_largest"] == pytest.approx(cka["big_vs_mid"][0, 0], abs=1e-6)

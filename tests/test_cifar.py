@@ -5,7 +5,8 @@ import pytest
 
 import synthetic
 from lib import cifar
-from lib.cifar import FOLDER, FROG, RECORD, ArchiveError, read_archive
+from lib.cifar import FOLDER, RECORD, ArchiveError, read_archive
+from synthetic import FROG
 
 
 def write(tmp_path, data):

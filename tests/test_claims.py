@@ -2,8 +2,10 @@ import copy
 
 import pytest
 
-from lib.claims import HELD, INCONCLUSIVE, NOT_HELD, combine, evaluate, greater
+from lib.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_JUDGED, combine, evaluate, greater
 from lib.report import markdown
+
+ROLES = {"first_conv": "conv2d_1", "last_hidden": "dense_1", "output": "dense_2"}
 
 
 def ci(mean, half=0.01):
@@ -17,21 +19,24 @@ def measures(**values):
     return section
 
 
-def model_probe(zero, mean, corr, input_corr, entropy, accuracy, softmax_entropy):
-    return {"conv2d_1": measures(input_corr=input_corr),
-            "dense_1": measures(zero_fraction=zero, mean=mean, channel_corr=corr, entropy_bits=entropy),
+def model_probe(zero, mean, corr, input_corr, entropy, accuracy, softmax_entropy, roles=ROLES):
+    return {"roles": dict(roles),
+            "layers": {roles["first_conv"]: measures(input_corr=input_corr),
+                       roles["last_hidden"]: measures(zero_fraction=zero, mean=mean, channel_corr=corr,
+                                                      entropy_bits=entropy)},
             "output": measures(accuracy=accuracy, softmax_entropy_bits=softmax_entropy)}
 
 
-PROBE = {"benchmark": model_probe(0.8, 0.03, 0.10, 0.2, 1.3, 0.71, 1.1),
-         "dummy": model_probe(0.7, 0.06, 0.20, 0.4, 1.9, 0.54, 1.5),
+PROBE = {"models": {"benchmark": model_probe(0.8, 0.03, 0.10, 0.2, 1.3, 0.71, 1.1),
+                    "dummy": model_probe(0.7, 0.06, 0.20, 0.4, 1.9, 0.54, 1.5)},
          "input": measures(entropy_bits=4.5)}
-FROG = {"benchmark": {"output": {"predicted": "frog", "p_frog": 0.8, "softmax_entropy_bits": 1.2}},
-        "dummy": {"output": {"predicted": "cat", "p_frog": 0.3, "softmax_entropy_bits": 2.3}}}
+SUBJECTS = {"frog": {"label": "frog", "models": {
+    "benchmark": {"output": {"predicted": "frog", "p_label": 0.8, "softmax_entropy_bits": 1.2}},
+    "dummy": {"output": {"predicted": "cat", "p_label": 0.3, "softmax_entropy_bits": 2.3}}}}}
 
 
-def verdicts(frog=FROG, probe=PROBE):
-    return [v.verdict for v in evaluate(frog, probe, "benchmark", "dummy")]
+def verdicts(subjects=SUBJECTS, probe=PROBE):
+    return [v.verdict for v in evaluate(subjects, probe, "benchmark", "dummy")]
 
 
 def test_interval_comparison_and_combination():
@@ -47,31 +52,55 @@ def test_metrics_that_bear_the_article_out_hold_every_claim():
     assert verdicts() == [HELD] * 6
 
 
+def layers(p, model):
+    return p["models"][model]["layers"]
+
+
 @pytest.mark.parametrize("change, flipped", [
-    (lambda p, f: p["benchmark"]["conv2d_1"].update(measures(input_corr=0.6)), {0: NOT_HELD}),
-    (lambda p, f: p["benchmark"]["conv2d_1"].update(measures(input_corr=0.405)), {0: INCONCLUSIVE}),
-    (lambda p, f: p["benchmark"]["dense_1"].update(measures(zero_fraction=0.6)), {1: NOT_HELD}),
-    (lambda p, f: p["benchmark"]["dense_1"].update(measures(mean=0.059)), {1: INCONCLUSIVE, 4: INCONCLUSIVE}),
-    (lambda p, f: p["benchmark"]["dense_1"].update(measures(mean=0.09)), {1: NOT_HELD, 4: NOT_HELD}),
-    (lambda p, f: p["dummy"]["dense_1"].update(measures(entropy_bits=4.7)), {2: NOT_HELD}),
-    (lambda p, f: f["dummy"]["output"].update(predicted="frog"), {3: NOT_HELD}),
-    (lambda p, f: f["benchmark"]["output"].update(softmax_entropy_bits=2.5), {3: NOT_HELD}),
-    (lambda p, f: p["dummy"]["dense_1"].update(measures(channel_corr=0.105)), {5: INCONCLUSIVE}),
+    (lambda p, s: layers(p, "benchmark")["conv2d_1"].update(measures(input_corr=0.6)), {0: NOT_HELD}),
+    (lambda p, s: layers(p, "benchmark")["conv2d_1"].update(measures(input_corr=0.405)), {0: INCONCLUSIVE}),
+    (lambda p, s: layers(p, "benchmark")["dense_1"].update(measures(zero_fraction=0.6)), {1: NOT_HELD}),
+    (lambda p, s: layers(p, "benchmark")["dense_1"].update(measures(mean=0.059)), {1: INCONCLUSIVE, 4: INCONCLUSIVE}),
+    (lambda p, s: layers(p, "benchmark")["dense_1"].update(measures(mean=0.09)), {1: NOT_HELD, 4: NOT_HELD}),
+    (lambda p, s: layers(p, "dummy")["dense_1"].update(measures(entropy_bits=4.7)), {2: NOT_HELD}),
+    (lambda p, s: s["frog"]["models"]["dummy"]["output"].update(predicted="frog"), {3: NOT_HELD}),
+    (lambda p, s: s["frog"]["models"]["benchmark"]["output"].update(softmax_entropy_bits=2.5), {3: NOT_HELD}),
+    (lambda p, s: layers(p, "dummy")["dense_1"].update(measures(channel_corr=0.105)), {5: INCONCLUSIVE}),
 ])
 def test_synthetic_metrics_flip_the_verdicts_they_bear_on_and_no_other(change, flipped):
-    probe, frog = copy.deepcopy(PROBE), copy.deepcopy(FROG)
-    change(probe, frog)
-    assert verdicts(frog, probe) == [flipped.get(i, HELD) for i in range(6)]
+    probe, subjects = copy.deepcopy(PROBE), copy.deepcopy(SUBJECTS)
+    change(probe, subjects)
+    assert verdicts(subjects, probe) == [flipped.get(i, HELD) for i in range(6)]
+
+
+def test_the_single_image_claim_is_judged_per_subject_and_not_without_a_label():
+    subjects = copy.deepcopy(SUBJECTS)
+    subjects["cat"] = copy.deepcopy(SUBJECTS["frog"]) | {"label": "cat"}
+    subjects["photo"] = copy.deepcopy(SUBJECTS["frog"]) | {"label": None}
+    found = evaluate(subjects, PROBE, "benchmark", "dummy")
+    assert [v.verdict for v in found] == [HELD] * 3 + [HELD, NOT_HELD, NOT_JUDGED] + [HELD] * 2
+    assert "On the cat" in found[4].claim and "cat: benchmark predicts frog (p_cat 0.800" in found[4].evidence[0]
+    assert "photo: no label" in found[5].evidence[0]
+
+
+def test_claims_find_layers_by_role_in_any_architecture():
+    other = {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
+    probe = copy.deepcopy(PROBE)
+    probe["models"]["dummy"] = model_probe(0.7, 0.06, 0.20, 0.4, 1.9, 0.54, 1.5, roles=other)
+    found = evaluate(SUBJECTS, probe, "benchmark", "dummy")
+    assert [v.verdict for v in found] == [HELD] * 6
+    assert found[1].evidence[0].startswith("last_hidden zero_fraction: benchmark 0.8")
 
 
 def test_the_report_states_each_verdict_with_its_numbers():
-    found = evaluate(FROG, PROBE, "benchmark", "dummy")
-    models = {"dummy": {"train_size": 100}, "benchmark": {"train_size": 500}}
+    found = evaluate(SUBJECTS, PROBE, "benchmark", "dummy")
+    models = {"dummy": {"train_size": 100, "architecture": "reference"},
+              "benchmark": {"train_size": 500, "architecture": "reference"}}
     runs = {m: [{"test_accuracy": 0.5, "epochs_run": 10}, {"test_accuracy": 0.6, "epochs_run": 12}] for m in models}
-    frog = {m: {**FROG[m], "dense_1": {"entropy_bits": 1.0, "zero_fraction": 0.7}} for m in models}
-    text = markdown({"frog": {"index": 0}, "probe_size": 1000}, models, runs, frog, PROBE, found, "benchmark",
-                    "dummy", "analysis")
+    text = markdown({"subjects": {"frog": "frog"}, "probe_size": 1000}, {"frog": {"split": "train", "index": 0}},
+                    models, runs, SUBJECTS, PROBE, found, "benchmark", "dummy", "analysis")
     assert text.count("**HELD**") == 6
-    assert "zero_fraction: benchmark 0.8 [0.79, 0.81] vs dummy 0.7 [0.69, 0.71] → held" in text
-    assert "| dummy | 100 | 2 | 0.5500 ± 0.0707 | 11.0 | cat (0.300) |" in text
-    assert "![First-layer feature maps of the frog (article figs. 2-3)](analysis/feature_maps_conv2d_1.png)" in text
+    assert "dense_1 zero_fraction: benchmark 0.8 [0.79, 0.81] vs dummy 0.7 [0.69, 0.71] → held" in text
+    assert "| dummy | reference | 100 | 2 | 0.5500 ± 0.0707 | 11.0 | cat (0.300) | dense_1 |" in text
+    assert "**frog** (train image 0, a frog)" in text
+    assert "![frog: first conv layer's feature maps](analysis/subjects/frog/feature_maps_first_conv.png)" in text

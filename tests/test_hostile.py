@@ -14,11 +14,14 @@ import synthetic
 from conftest import ROOT, small_params
 from lib.cifar import FOLDER, RECORD
 
-CARVE_OUTPUTS = ("frog.npz", "subsets", "val.npz", "test.npz", "probe.npz", "data.json")
+CARVE_OUTPUTS = ("subjects.npz", "subsets", "val.npz", "test.npz", "probe.npz", "data.json")
 
 
 def stage(cwd, script, *args):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    """Run a stage script in `cwd`; its home (where Keras keeps its settings) lies outside that folder."""
+    home = cwd.parent / f"{cwd.name}-home"
+    home.mkdir(exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
     return subprocess.run([sys.executable, str(ROOT / "stages" / script), *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -43,7 +46,7 @@ def workdir(tmp_path):
 
 def carve(workdir, archive):
     out = workdir / "out"
-    return stage(workdir, "carve.py", "--archive", archive, "--frog", out / "frog.npz", "--subsets", out / "subsets",
+    return stage(workdir, "carve.py", "--archive", archive, "--subjects", out / "subjects.npz", "--subsets", out / "subsets",
                  "--val", out / "val.npz", "--test", out / "test.npz", "--probe", out / "probe.npz",
                  "--metrics", out / "data.json")
 
@@ -122,8 +125,10 @@ def set_params(workdir, change):
 
 @pytest.mark.parametrize("change, cause", [
     (lambda p: p["models"]["benchmark"].update(train_size=10_000), "models.benchmark.train_size = 10000"),
-    (lambda p: p["frog"].update(index=1), "frog.index = 1: training image 1 is a"),
-    (lambda p: p["frog"].update(index=300), "frog.index = 300: must be below 300"),
+    (lambda p: p["subjects"]["frog"].update(index=1), "subjects.frog.label = 'frog': train image 1 is a"),
+    (lambda p: p["subjects"]["frog"].update(index=300), "subjects.frog.index = 300: must be below 300"),
+    (lambda p: p["subjects"].update(car={"split": "test", "index": 100}), "subjects.car.index = 100: must be below 100"),
+    (lambda p: p["subjects"].update(cat={"file": "images/cat.png", "label": "kitten"}), "subjects.cat.label = 'kitten'"),
     (lambda p: p["analysis"].update(probe_size=61), "analysis.probe_size = 61: must be at most 60"),
     (lambda p: p["split"].update(val_size=100), "split.val_size = 100: must be below 100"),
     (lambda p: p["analysis"].update(bins=1), "analysis.bins = 1: must be a whole number >= 2"),
@@ -183,3 +188,83 @@ def test_a_passing_network_fault_is_retried_by_the_stage_and_succeeds(workdir, s
 def test_unparsable_params_stop_every_stage_with_one_line(workdir):
     (workdir / "params.yaml").write_text("data: {url: [unclosed\n")
     one_error_line(stage(workdir, "download.py", "--out", workdir / "out" / "a.tar.gz"), "not valid YAML")
+
+
+def subject_file(workdir, name, data):
+    (workdir / "images").mkdir(exist_ok=True)
+    (workdir / "images" / name).write_bytes(data)
+    set_params(workdir, lambda p: p["subjects"].update(photo={"file": f"images/{name}"}))
+
+
+def tiny_png():
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (48, 40), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_bomb():
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, data, cause", [
+    ("missing.png", None, "subjects.photo.file = 'images/missing.png': no such file"),
+    ("notes.png", b"not an image at all", "is not a readable PNG or JPEG image"),
+    ("bomb.png", "bomb", "more than the 40000000 pixels an image may have (a decompression bomb?)"),
+    ("pickle.jpg", pickle.dumps(Evil()), "is not a readable PNG or JPEG image"),
+])
+def test_a_bad_subject_image_stops_carve_with_one_line_and_leaves_nothing(workdir, name, data, cause):
+    good = workdir / "good.tar.gz"
+    good.write_bytes(synthetic.archive())
+    if data is None:
+        set_params(workdir, lambda p: p["subjects"].update(photo={"file": f"images/{name}"}))
+    else:
+        subject_file(workdir, name, png_bomb() if data == "bomb" else data)
+    before = snapshot(workdir)
+    one_error_line(carve(workdir, good), cause)
+    assert snapshot(workdir) == before and not (workdir / "PWNED").exists()
+    subject_file(workdir, "fixed.png", tiny_png())
+    assert carve(workdir, good).returncode == 0
+
+
+def hostile_keras(workdir, kind):
+    """A .keras file under imported/: a Lambda layer, a wrong input shape, or not a zip."""
+    (workdir / "imported").mkdir(exist_ok=True)
+    path = workdir / "imported" / "theirs.keras"
+    if kind == "not a zip":
+        path.write_bytes(b"PK\x03\x04 truncated, not really a zip")
+        return
+    script = f"""
+import keras
+inputs = keras.Input((32, 32, {3 if kind == "rgb input" else 1}))
+x = keras.layers.Conv2D(4, 3, activation="relu", name="stem")(inputs)
+if {kind == "lambda"!r}:
+    x = keras.layers.Lambda(lambda t: t * 2, name="double")(x)
+x = keras.layers.GlobalAveragePooling2D(name="pooled")(x)
+keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="probs")(x)).save({str(path)!r})
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=300)
+
+
+@pytest.mark.parametrize("kind, cause", [
+    ("lambda", "Lambda runs code stored in the file"),
+    ("rgb input", "input shape (32, 32, 3), expected (32, 32, 1)"),
+    ("not a zip", "is not a Keras 3 .keras file"),
+])
+def test_a_hostile_imported_model_stops_carve_with_one_line_and_leaves_nothing(workdir, kind, cause):
+    good = workdir / "good.tar.gz"
+    good.write_bytes(synthetic.archive())
+    hostile_keras(workdir, kind)
+    set_params(workdir, lambda p: p["models"].update(theirs={"keras": "imported/theirs.keras"}))
+    before = snapshot(workdir)
+    one_error_line(carve(workdir, good), cause)
+    assert snapshot(workdir) == before

@@ -118,3 +118,32 @@ def test_input_correlation_of_maps_that_copy_or_ignore_the_picture():
     assert input_corr(rng.normal(size=(32, 32, 8)), image) < 0.1
     assert input_corr(np.zeros((32, 32, 4)), image) is None
     assert input_corr(rng.normal(size=10), image) is None
+
+
+def test_output_measures_know_their_answers_and_leave_unlabelled_images_undefined():
+    from lib.measures import OUTPUT_MEASURES
+
+    probabilities = np.array([[0.1] * 10, [0.0] * 9 + [1.0], [0.5, 0.5] + [0.0] * 8])
+    labels = np.array([3, 9, -1])
+    assert np.allclose(OUTPUT_MEASURES["softmax_entropy_bits"](probabilities, labels), [np.log2(10), 0, 1])
+    accuracy = OUTPUT_MEASURES["accuracy"](probabilities, labels)
+    assert accuracy[1] == 1 and accuracy[0] == 0 and np.isnan(accuracy[2])
+    p_label = OUTPUT_MEASURES["p_label"](probabilities, labels)
+    assert p_label[:2].tolist() == [0.1, 1.0] and np.isnan(p_label[2])
+
+
+def test_layer_measures_are_per_image_and_agree_with_the_single_image_functions():
+    from lib.measures import LAYER_MEASURES, LayerView
+
+    values = np.maximum(rng.normal(size=(3, 8, 8, 4)), 0).astype(np.float32)
+    images = rng.random((3, 32, 32, 1)).astype(np.float32)
+    edges = shared_edges([values], 10)
+    view = LayerView(values, images, edges)
+    per_image = {name: measure(view) for name, measure in LAYER_MEASURES.items()}
+    assert all(v.shape == (3,) for v in per_image.values())
+    for i in range(3):
+        assert per_image["entropy_bits"][i] == pytest.approx(entropy_bits(layer_histogram(values[i], edges)))
+        assert per_image["zero_fraction"][i] == zero_fraction(values[i])
+        assert per_image["mean"][i] == pytest.approx(values[i].mean(dtype=np.float64))
+        assert per_image["channel_corr"][i] == pytest.approx(channel_corr(values[i]))
+        assert per_image["input_corr"][i] == pytest.approx(input_corr(values[i], images[i]))

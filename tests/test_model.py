@@ -1,9 +1,17 @@
+import json
+import zipfile
+
+import keras
 import numpy as np
 import pytest
 
-from lib.model import LAYERS, reference_cnn
-from lib.training import model_inputs
+from lib.cifar import model_inputs
+from lib.model import (ARCHITECTURES, MAPS, ROLES, ImportedModelError, infer_roles, layer_names, load_imported,
+                       no_dropout, reference, resolve_roles)
+from lib.stage import StageError
 
+LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",
+          "dropout_1", "flatten_1", "dense_2"]
 SHAPES = {
     "conv2d_1": (32, 32, 16), "conv2d_2": (32, 32, 16), "pool_1": (16, 16, 16),
     "conv2d_3": (16, 16, 16), "conv2d_4": (16, 16, 16), "pool_2": (8, 8, 16),
@@ -15,21 +23,37 @@ PARAMS = {"conv2d_1": 160, "conv2d_2": 2320, "conv2d_3": 2320, "conv2d_4": 2320,
 
 
 def test_the_reference_architecture_layer_by_layer():
-    model = reference_cnn(channels=1)
+    model = reference(channels=1)
     assert [layer.name for layer in model.layers] == ["input", *LAYERS]
+    assert layer_names(model) == LAYERS
     assert {name: tuple(model.get_layer(name).output.shape[1:]) for name in LAYERS} == SHAPES
     assert {name: model.get_layer(name).count_params() for name in PARAMS} == PARAMS
     assert model.count_params() == 53_818
 
 
+def test_every_architecture_names_layers_it_has_for_every_role():
+    assert set(MAPS) <= set(ROLES)
+    for name, architecture in ARCHITECTURES.items():
+        model = architecture.build(1)
+        assert resolve_roles(model, architecture.roles, f"models.{name}") == architecture.roles
+        assert architecture.summary
+
+
+def test_no_dropout_is_the_reference_less_its_dropout_layer():
+    model = no_dropout(channels=1)
+    assert layer_names(model) == [name for name in LAYERS if name != "dropout_1"]
+    assert model.count_params() == 53_818
+    assert ARCHITECTURES["no_dropout"].roles == ARCHITECTURES["reference"].roles
+
+
 def test_rgb_input_only_changes_the_first_convolution():
-    model = reference_cnn(channels=3)
+    model = reference(channels=3)
     assert model.get_layer("conv2d_1").count_params() == 3 * 9 * 16 + 16
     assert model.count_params() == 53_818 + 2 * 9 * 16
 
 
 def test_bfloat16_computes_hidden_layers_in_bfloat16_and_keeps_float32_weights_and_softmax():
-    model = reference_cnn(channels=1, precision="bfloat16")
+    model = reference(channels=1, precision="bfloat16")
     assert model.count_params() == 53_818
     assert model.get_layer("conv2d_2").compute_dtype == "bfloat16"
     assert all(weight.dtype == "float32" for weight in model.weights)
@@ -38,7 +62,7 @@ def test_bfloat16_computes_hidden_layers_in_bfloat16_and_keeps_float32_weights_a
 
 
 def test_softmax_output_sums_to_one():
-    model = reference_cnn(channels=1)
+    model = reference(channels=1)
     probabilities = model.predict(np.random.default_rng(0).random((4, 32, 32, 1), np.float32), verbose=0)
     assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
@@ -52,3 +76,84 @@ def test_model_inputs_scale_to_unit_range_and_average_channels(grayscale, channe
     expected = [102 / 255] if grayscale else [1.0, 0.0, 0.2]
     assert np.allclose(x[0, 0, 0], expected)
     assert x.min() == 0 and x.max() <= 1
+
+
+def small_net(channels=1, side=32, classes=10, activation="softmax", extra=None):
+    """A network built elsewhere: other layer names, a global pooling head."""
+    inputs = keras.Input((side, side, channels))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="stem")(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="body")(x)
+    x = extra(x) if extra else x
+    x = keras.layers.GlobalAveragePooling2D(name="pooled")(x)
+    x = keras.layers.Dropout(0.2, name="drop")(x)
+    outputs = keras.layers.Dense(classes, activation=activation, name="probs")(x)
+    return keras.Model(inputs, outputs)
+
+
+def saved(model, tmp_path, name="net.keras"):
+    path = tmp_path / name
+    model.save(path)
+    return path
+
+
+def test_roles_of_an_imported_network_are_inferred_and_can_be_given(tmp_path):
+    model = load_imported(saved(small_net(), tmp_path), 1)
+    assert infer_roles(model) == {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
+    assert resolve_roles(model, {"last_hidden": "body"}, "models.x")["last_hidden"] == "body"
+    with pytest.raises(StageError, match=r"models.x.roles.last_hidden = 'nope': no such layer \(layers: stem, body"):
+        resolve_roles(model, {"last_hidden": "nope"}, "models.x")
+
+
+def test_a_network_without_a_convolution_needs_its_first_conv_named(tmp_path):
+    inputs = keras.Input((32, 32, 1))
+    x = keras.layers.Flatten(name="flat")(inputs)
+    x = keras.layers.Dense(8, activation="relu", name="hidden")(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="probs")(x))
+    loaded = load_imported(saved(model, tmp_path), 1)
+    with pytest.raises(StageError, match="cannot infer the first_conv layer.*models.mlp.roles.first_conv"):
+        resolve_roles(loaded, {}, "models.mlp")
+    assert resolve_roles(loaded, {"first_conv": "hidden"}, "models.mlp")["last_hidden"] == "hidden"
+
+
+def lambda_net():
+    return small_net(extra=keras.layers.Lambda(lambda t: t * 2, name="double"))
+
+
+@keras.saving.register_keras_serializable(package="theirs")
+class Scale(keras.layers.Layer):
+    def call(self, x):
+        return x * 3
+
+
+def written(path, data):
+    path.write_bytes(data)
+    return path
+
+
+def rewritten(path, change):
+    """The .keras file at `path` with its config.json changed by `change`."""
+    with zipfile.ZipFile(path) as source:
+        entries = {info.filename: source.read(info) for info in source.infolist()}
+    entries["config.json"] = json.dumps(change(json.loads(entries["config.json"]))).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in entries.items():
+            target.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: saved(lambda_net(), tmp), "Lambda runs code stored in the file"),
+    (lambda tmp: saved(small_net(extra=Scale(name="scale")), tmp), "custom object 'theirs>Scale'"),
+    (lambda tmp: saved(small_net(channels=3), tmp), r"input shape \(32, 32, 3\), expected \(32, 32, 1\)"),
+    (lambda tmp: saved(small_net(side=28), tmp), r"input shape \(28, 28, 1\)"),
+    (lambda tmp: saved(small_net(classes=5), tmp), r"output shape \(5,\), expected \(10,\)"),
+    (lambda tmp: saved(small_net(activation="relu"), tmp), "the output is not a softmax"),
+    (lambda tmp: written(tmp / "x.keras", b"not a zip at all"), "is not a Keras 3 .keras file"),
+    (lambda tmp: tmp / "absent.keras", "no such file"),
+    (lambda tmp: rewritten(saved(small_net(), tmp), lambda c: {**c, "module": "os", "class_name": "system"}),
+     "custom object '.*' \\(module 'os'\\)"),
+])
+def test_an_unfit_or_unsafe_keras_file_is_refused_with_one_line(tmp_path, make, message):
+    with pytest.raises(ImportedModelError, match=message) as error:
+        load_imported(make(tmp_path), 1)
+    assert "\n" not in str(error.value)

@@ -34,7 +34,25 @@ DELETE = object()
     ("split.seed", 1.5, "whole number >= 0"),
     ("split.seed", "0", "whole number >= 0"),
     ("split.val_size", 0, "whole number >= 1"),
-    ("frog.index", True, "whole number >= 0"),
+    ("subjects.frog.index", True, "whole number >= 0"),
+    ("subjects.frog.split", "val", "must be one of train, test"),
+    ("subjects.frog.label", "toad", "must be a CIFAR-10 class: airplane"),
+    ("subjects.frog.file", "images/x.png", "unknown key; allowed here: split, index, label"),
+    ("subjects.frog", {"label": "frog"}, "needs split or file"),
+    ("subjects.frog", "train 0", "must be a mapping with split or file"),
+    ("subjects.photo", {"file": "photo.png"}, "must be a .png/.jpg/.jpeg file under images/"),
+    ("subjects.photo", {"file": "images/../params.yaml"}, "must be a .png/.jpg/.jpeg file under images/"),
+    ("subjects.photo", {"file": "/etc/images/x.png"}, "must be a .png/.jpg/.jpeg file under images/"),
+    ("subjects.photo", {"file": "images/x.gif"}, "must be a .png/.jpg/.jpeg file under images/"),
+    ("subjects.photo", {"file": "images/x.png", "label": "dragon"}, "must be a CIFAR-10 class"),
+    ("subjects.bad name", {"split": "test", "index": 1}, "subject names must start with a letter"),
+    ("models.dummy.architecture", "resnet", "must be one of the architectures in lib/model.py: reference, no_dropout"),
+    ("models.theirs", {"keras": "theirs.keras"}, "must be a .keras file under imported/"),
+    ("models.theirs", {"keras": "imported/theirs.h5"}, "must be a .keras file under imported/"),
+    ("models.theirs", {"keras": "imported/t.keras", "roles": {"last": "x"}}, "unknown role; roles: first_conv"),
+    ("models.theirs", {"keras": "imported/t.keras", "roles": {"output": 3}}, "must be a layer name"),
+    ("models.theirs", {"keras": "imported/t.keras", "train_size": 10}, "unknown key; allowed here: train_size"),
+    ("models.a_vs_b", {"train_size": 100}, "may not contain '_vs_'"),
     ("models.dummy.train_size", 5, "whole number >= 10"),
     ("models.dummy.train_size", None, "whole number >= 10"),
     ("analysis.probe_size", -3, "whole number >= 10"),
@@ -47,7 +65,7 @@ DELETE = object()
     ("models.dummy.trainsize", 100, "unknown key; allowed here: train_size"),
     ("split.val_size", DELETE, "missing"),
     ("models.bad/name", {"train_size": 100}, "model names must start with a letter"),
-    ("frog", [0], "must be a mapping"),
+    ("subjects", {}, "must map at least one subject name"),
     ("train.learning_rate", 0, "positive number"),
     ("train.learning_rate", float("inf"), "positive number"),
     ("train.learning_rate", "1e-3", "positive number"),
@@ -67,10 +85,29 @@ def test_an_invalid_param_names_key_value_and_what_is_allowed(key, value, allowe
     with pytest.raises(ParamError) as error:
         validate(changed(key, value))
     message = str(error.value)
-    assert error.value.key == key
-    assert message.startswith(f"params.yaml: {key} = ")
+    assert error.value.key == key or error.value.key.startswith(f"{key}.")  # the key itself, or one inside it
+    assert message.startswith(f"params.yaml: {error.value.key} = ")
     assert allowed in message
     assert "\n" not in message
+
+
+def test_optional_keys_take_their_defaults_and_both_model_forms_validate():
+    params = changed("models", {"mine": {"train_size": 100}, "abl": {"train_size": 100, "architecture": "no_dropout"},
+                                "theirs": {"keras": "imported/theirs.keras"}})
+    params["subjects"]["photo"] = {"file": "images/cat.JPG"}
+    checked = validate(params)
+    assert checked["models"]["mine"] == {"train_size": 100, "architecture": "reference"}
+    assert checked["models"]["abl"]["architecture"] == "no_dropout"
+    assert checked["models"]["theirs"] == {"keras": "imported/theirs.keras", "roles": {}}
+    assert checked["subjects"]["photo"] == {"file": "images/cat.JPG", "label": None}
+    assert checked["subjects"]["frog"] == {"split": "train", "index": 0, "label": "frog"}
+
+
+def test_a_subject_name_given_twice_is_refused(tmp_path):
+    text = (ROOT / "params.yaml").read_text().replace("subjects:", "subjects:\n  frog: {split: test, index: 3}", 1)
+    (tmp_path / "params.yaml").write_text(text)
+    with pytest.raises(StageError, match=r"line \d+: key 'frog' given twice"):
+        load(tmp_path / "params.yaml")
 
 
 def test_unknown_top_level_section():

@@ -13,13 +13,15 @@ import yaml
 import synthetic
 from conftest import ARCHIVE_NAME, Project, small_params
 from lib.cifar import CLASSES
-from lib.model import LAYERS
 from lib.store import load_arrays
+
+LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",
+          "dropout_1", "flatten_1", "dense_2"]
 
 pytestmark = pytest.mark.e2e
 
 PATH = f"/{ARCHIVE_NAME}"
-OUTPUTS = ["data/raw/cifar-10-binary.tar.gz", "data/frog.npz", "data/subsets/dummy.npz",
+OUTPUTS = ["data/raw/cifar-10-binary.tar.gz", "data/subjects.npz", "data/subsets/dummy.npz",
            "data/subsets/benchmark.npz", "data/val.npz", "data/test.npz", "data/probe.npz",
            "metrics/data.json"]
 
@@ -41,12 +43,13 @@ def test_repro_downloads_and_carves_then_reruns_nothing(pipeline, server, archiv
     assert (pipeline.path / "data/raw" / ARCHIVE_NAME).read_bytes() == archive_bytes
 
     facts = json.loads((pipeline.path / "metrics/data.json").read_text())
-    assert facts["pool_size"] == 299 and facts["frog"] == {"index": 0, "label": "frog"}
+    assert facts["pool_size"] == 299 and facts["subjects"] == {"frog": "frog"} and facts["held_out"] == [0]
     assert facts["subsets"]["dummy"]["per_class"] == {name: 5 for name in CLASSES}
     assert (facts["val_size"], facts["test_size"], facts["probe_size"]) == (40, 60, 20)
 
-    frog = load_arrays(pipeline.path / "data/frog.npz")
+    frog = load_arrays(pipeline.path / "data/subjects.npz")
     assert frog["images"].shape == (1, 32, 32, 3) and frog["labels"].tolist() == [6]
+    assert frog["names"].tolist() == ["frog"]
     dummy = load_arrays(pipeline.path / "data/subsets/dummy.npz")
     benchmark = load_arrays(pipeline.path / "data/subsets/benchmark.npz")
     assert np.array_equal(benchmark["images"][:50], dummy["images"])
@@ -90,7 +93,7 @@ def test_a_bad_param_stops_the_stage_with_one_line_naming_it(pipeline):
     assert ("error: params.yaml: models.benchmark.train_size = 1000: must be at most 299, the pool"
             in result.stderr)
     assert not (pipeline.path / "data/subsets").exists()
-    assert not (pipeline.path / "data/frog.npz").exists()
+    assert not (pipeline.path / "data/subjects.npz").exists()
 
 
 def test_a_wrong_checksum_fails_the_download_naming_both_and_keeping_nothing(pipeline, archive_bytes):
@@ -166,23 +169,27 @@ def test_an_experiment_in_a_temporary_workspace_takes_the_archive_from_the_cache
     assert len(server.requests) == 1
 
 
-FIGURES = ["feature_maps_conv2d_1.png", "feature_maps_dense_1.png", "distribution_dense_1.png", "frog_pixels.png",
-           "softmax.png", "cka.png"]
-PLOT_DATA = ["frog_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv", "distribution_dense_1.csv",
-             "frog_pixels.csv", "softmax.csv", "training_curves.csv", "by_size.csv", "cka_to_largest.csv"]
+SUBJECT_FIGURES = ["feature_maps_first_conv.png", "feature_maps_last_hidden.png", "distribution_last_hidden.png",
+                   "pixels.png", "softmax.png"]
+FIGURES = [f"subjects/frog/{name}" for name in SUBJECT_FIGURES] + ["cka.png"]
+PLOT_DATA = ["subject_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv", "distribution_last_hidden.csv",
+             "subject_pixels.csv", "softmax.csv", "training_curves.csv", "by_size.csv", "cka_to_largest.csv"]
 
 
 def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_only_analyze(pipeline):
     pipeline.dvc("repro")
-    frog = json.loads((pipeline.path / "metrics/frog.json").read_text())
+    subjects = json.loads((pipeline.path / "metrics/subjects.json").read_text())
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
-    assert set(frog) == {"input", "dummy", "benchmark", "js_bits"}
+    frog = subjects["frog"]
+    assert list(subjects) == ["frog"] and set(frog) == {"label", "input", "models", "pairs"}
     measures = {"entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr"}
-    assert set(frog["dummy"]["dense_1"]) == measures | {f"{m}_seed_sd" for m in measures}
-    assert frog["benchmark"]["output"]["predicted"] in CLASSES
-    assert set(LAYERS) <= set(frog["js_bits"]["dummy_vs_benchmark"])
-    assert {"accuracy", "accuracy_low", "accuracy_high"} <= set(probe["dummy"]["output"])
-    assert set(LAYERS) <= set(probe["cka"]["dummy_vs_benchmark"])
+    assert set(frog["models"]["dummy"]["layers"]["dense_1"]) == measures | {f"{m}_seed_sd" for m in measures}
+    assert frog["models"]["benchmark"]["output"]["predicted"] in CLASSES
+    assert set(LAYERS) <= set(frog["pairs"]["dummy_vs_benchmark"]["js_bits"])
+    assert {"accuracy", "accuracy_low", "accuracy_high"} <= set(probe["models"]["dummy"]["output"])
+    assert set(LAYERS) <= set(probe["pairs"]["dummy_vs_benchmark"]["cka"])
+    assert probe["models"]["dummy"]["roles"] == {"first_conv": "conv2d_1", "last_hidden": "dense_1",
+                                                 "output": "dense_2"}
     plots = pipeline.path / "plots/analysis"
     assert all((plots / name).read_bytes().startswith(b"\x89PNG") for name in FIGURES)
     assert all((plots / name).is_file() for name in PLOT_DATA)
@@ -198,7 +205,7 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     assert not rendered.get("errors"), rendered.get("errors")
     pipeline.dvc("plots", "show", "-o", "html")
     page = (pipeline.path / "html/index.html").read_text()
-    assert all(name in page for name in FIGURES) and "Frog, entropy by layer" in page
+    assert all(name in page for name in SUBJECT_FIGURES) and "Subjects, entropy by layer" in page
 
     pipeline.commit("analysis")
     pipeline.params["analysis"]["bins"] = 7
@@ -206,7 +213,7 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     rerun = pipeline.dvc("repro")
     assert re.findall(r"Running stage '([^']+)'", rerun.stdout) == ["analyze", "report"]
     diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
-    assert "dummy.dense_1.entropy_bits" in diff["metrics/frog.json"]
+    assert "frog.models.dummy.layers.dense_1.entropy_bits" in diff["metrics/subjects.json"]
 
 
 def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(pipeline):
@@ -217,7 +224,7 @@ def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spre
     assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "report", "train@benchmark-1",
                            "train@dummy-1"]
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
-    assert probe["dummy"]["dense_1"]["entropy_bits_seed_sd"] > 0
+    assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
 
 
 def queue_done(pipeline, timeout=300):
@@ -241,7 +248,7 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(pipeline,
     pipeline.write_params(pipeline.params)
     pipeline.dvc("repro")
     diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
-    change = diff["metrics/frog.json"]["dummy.conv2d_1.entropy_bits"]
+    change = diff["metrics/subjects.json"]["frog.models.dummy.layers.conv2d_1.entropy_bits"]
     assert change["old"] != change["new"]
     plots = json.loads(pipeline.dvc("plots", "diff", "HEAD", "--json").stdout)
     assert not plots.get("errors")
@@ -281,10 +288,10 @@ def test_a_single_model_runs_end_to_end_and_the_report_says_what_the_claims_need
     pipeline.write_params(pipeline.params)
     pipeline.dvc("repro")
     report = (pipeline.path / "plots/report.md").read_text()
-    assert "add a second model to judge them" in report and "**HELD**" not in report
-    assert "| solo | 60 | 1 |" in report
-    frog = json.loads((pipeline.path / "metrics/frog.json").read_text())
-    assert frog["js_bits"] == {}
+    assert "add a second one to judge them" in report and "**HELD**" not in report
+    assert "| solo | reference | 60 | 1 |" in report
+    subjects = json.loads((pipeline.path / "metrics/subjects.json").read_text())
+    assert subjects["frog"]["pairs"] == {}
 
 
 def test_forced_repro_twice_gives_identical_hashes_for_every_output(pipeline):
@@ -297,3 +304,68 @@ def test_forced_repro_twice_gives_identical_hashes_for_every_output(pipeline):
     pipeline.dvc("repro", "--force")
     assert outputs() == first
     assert len(first) >= 12
+
+
+def save_foreign_model(path):
+    """A network trained elsewhere (here: built and saved, untrained), with layer names of its own."""
+    import keras
+
+    inputs = keras.Input((32, 32, 1))
+    x = keras.layers.Conv2D(8, 3, activation="relu", name="stem")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="shrink")(x)
+    x = keras.layers.Conv2D(8, 3, activation="relu", name="body")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pooled")(x)
+    keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="probs")(x)).save(path)
+
+
+def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_what_they_touch(pipeline):
+    from PIL import Image
+
+    pipeline.dvc("repro")
+    pipeline.commit("reference run")
+    trained = {name: (pipeline.path / f"data/models/{name}/0.keras").read_bytes() for name in ("dummy", "benchmark")}
+    before = json.loads((pipeline.path / "metrics/subjects.json").read_text())
+
+    photo = np.random.default_rng(5).integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(pipeline.path / "images/photo.jpg", quality=90)
+    pipeline.params["subjects"].update(photo={"file": "images/photo.jpg", "label": "cat"},
+                                       car={"split": "test", "index": 7})
+    pipeline.write_params(pipeline.params)
+    with_subjects = pipeline.dvc("repro")
+    ran = re.findall(r"Running stage '([^']+)'", with_subjects.stdout)
+    assert not [name for name in ran if name.startswith("train")], ran
+    assert sorted(ran) == ["analyze", "carve", "extract@benchmark-0", "extract@dummy-0", "report"]
+    subjects = json.loads((pipeline.path / "metrics/subjects.json").read_text())
+    assert list(subjects) == ["frog", "photo", "car"] and subjects["frog"] == before["frog"]
+    assert subjects["photo"]["label"] == "cat" and subjects["car"]["label"] in CLASSES
+    assert 0 <= subjects["photo"]["models"]["dummy"]["output"]["p_label"] <= 1
+    report = (pipeline.path / "plots/report.md").read_text()
+    assert "4. On the photo" in report and "4. On the car" in report
+    assert all((pipeline.path / f"plots/analysis/subjects/{name}/{figure}").is_file()
+               for name in ("photo", "car") for figure in SUBJECT_FIGURES)
+    pipeline.commit("subjects")
+
+    save_foreign_model(pipeline.path / "imported/theirs.keras")
+    pipeline.params["models"].update(input={"keras": "imported/theirs.keras"},
+                                      ablation={"train_size": 50, "architecture": "no_dropout"})
+    pipeline.write_params(pipeline.params)
+    more_models = pipeline.dvc("repro")
+    ran = re.findall(r"Running stage '([^']+)'", more_models.stdout)
+    assert sorted(name for name in ran if name.startswith("train")) == ["train@ablation-0", "train@input-0"]
+    assert {name: (pipeline.path / f"data/models/{name}/0.keras").read_bytes() for name in trained} == trained
+    assert (pipeline.path / "data/models/input/0.keras").read_bytes() == (pipeline.path / "imported/theirs.keras").read_bytes()
+    imported = json.loads((pipeline.path / "metrics/train/input/0.json").read_text())
+    assert imported["train_size"] is None and 0 <= imported["test_accuracy"] <= 1
+    probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
+    assert list(probe["models"]) == ["dummy", "benchmark", "input", "ablation"]
+    assert probe["models"]["input"]["roles"] == {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
+    assert "dropout_1" not in probe["models"]["ablation"]["layers"]
+    assert set(probe["pairs"]["benchmark_vs_input"]["cka"]) >= {"first_conv", "last_hidden", "output"}
+    assert "dropout_1" not in probe["pairs"]["dummy_vs_ablation"]["cka"]
+    assert probe["input"]["entropy_bits"] > 0  # the images' own entry, beside a model named "input"
+    report = (pipeline.path / "plots/report.md").read_text()
+    assert "| input | imported `imported/theirs.keras` | — |" in report
+    assert "| ablation | no_dropout | 50 |" in report
+    sweep = (pipeline.path / "plots/analysis/by_size.csv").read_text()
+    assert "ablation" in sweep and "input" not in sweep
+    assert pipeline.dvc("status").stdout.strip() == "Data and pipelines are up to date."

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, default_params
-from lib.cifar import CLASSES, FROG, read_archive
+from lib.cifar import CLASSES, read_archive
+from lib.params import validate
+from lib.subjects import gather
 from lib.fetch import md5_of
 from lib.subsets import carve, summary
 
@@ -31,14 +33,16 @@ def test_mirror_has_50000_train_and_10000_test_images_and_image_0_is_a_frog(cifa
     assert cifar.test.images.shape == (10_000, 32, 32, 3)
     assert np.bincount(cifar.train.labels).tolist() == [5000] * 10
     assert np.bincount(cifar.test.labels).tolist() == [1000] * 10
-    assert cifar.train.labels[0] == FROG
+    assert CLASSES[cifar.train.labels[0]] == "frog"
     pixels = cifar.train.images[0] / 255
     assert 0.2 < pixels.mean() < 0.6  # the article's fig. 7: roughly symmetric around 0.4
 
 
 def test_default_params_carve_the_reference_subsets(cifar):
-    facts = summary(carve(cifar.train.labels, cifar.test.labels, default_params()), cifar.train.labels,
-                    cifar.test.labels)
+    params = validate(default_params())
+    facts = summary(carve(cifar.train.labels, cifar.test.labels, params), cifar.train.labels, cifar.test.labels,
+                    gather(params["subjects"], cifar))
+    assert facts["subjects"] == {"frog": "frog"} and facts["held_out"] == [0]
     assert facts["pool_size"] == 49_999
     assert facts["subsets"]["dummy"]["per_class"] == {name: 1000 for name in CLASSES}
     assert facts["subsets"]["benchmark"]["size"] == 49_999

@@ -85,7 +85,7 @@ def test_deleted_outputs_come_back_from_the_cache_without_recomputing(pipeline):
     pipeline.dvc("repro", "train@dummy-0")
     model = (pipeline.path / MODEL).read_bytes()
     (pipeline.path / MODEL).unlink()
-    (pipeline.path / "data/frog.npz").unlink()
+    (pipeline.path / "data/subjects.npz").unlink()
     assert "deleted" in pipeline.dvc("status", "train@dummy-0").stdout
     pipeline.dvc("checkout", "carve", "train@dummy-0")
     assert (pipeline.path / MODEL).read_bytes() == model

@@ -3,9 +3,12 @@ import pytest
 
 import synthetic
 from conftest import small_params
-from lib.cifar import CLASSES, FROG
+from lib.cifar import CLASSES
 from lib.params import ParamError
+from lib.subjects import Subjects
 from lib.subsets import carve, interleaved, per_class, summary
+
+FROG = CLASSES.index("frog")
 
 rng = np.random.default_rng(7)
 TRAIN = synthetic.labels(300, rng, first=FROG)
@@ -40,7 +43,7 @@ def test_interleaving_uneven_classes_stays_balanced_while_each_class_lasts():
 
 def test_frog_is_in_no_subset_and_subsets_are_nested_prefixes():
     carving = carve(TRAIN, TEST, params(tiny=10, dummy=50, benchmark=299))
-    assert carving.frog == 0
+    assert carving.held_out == [0]
     assert all(0 not in indices for indices in carving.subsets.values())
     assert np.array_equal(carving.subsets["dummy"][:10], carving.subsets["tiny"])
     assert np.array_equal(carving.subsets["benchmark"][:50], carving.subsets["dummy"])
@@ -62,7 +65,7 @@ def test_adding_or_removing_a_model_leaves_the_others_identical():
 
 def test_same_seed_same_carving_other_seed_other_carving():
     one, two = carve(TRAIN, TEST, params()), carve(TRAIN, TEST, params())
-    assert one.frog == two.frog and one.subsets.keys() == two.subsets.keys()
+    assert one.held_out == two.held_out and one.subsets.keys() == two.subsets.keys()
     assert all(np.array_equal(one.subsets[name], two.subsets[name]) for name in one.subsets)
     assert all(np.array_equal(getattr(one, part), getattr(two, part)) for part in ("pool", "val", "test", "probe"))
     other = params()
@@ -89,18 +92,22 @@ def test_changing_the_probe_size_moves_nothing_else():
     assert np.array_equal(a.probe, b.probe[:20])
 
 
-def test_another_frog_index():
-    p = params()
+def test_every_training_subject_is_held_out_and_test_subjects_change_no_subset():
+    p = params(dummy=50, benchmark=297)
     frogs = np.flatnonzero(TRAIN == FROG)
-    p["frog"]["index"] = int(frogs[3])
+    p["subjects"] = {"frog": {"split": "train", "index": 0}, "other": {"split": "train", "index": int(frogs[3])},
+                     "again": {"split": "train", "index": 0}, "seen": {"split": "test", "index": 5},
+                     "photo": {"file": "images/x.png"}}
     carving = carve(TRAIN, TEST, p)
-    assert carving.frog == frogs[3] and frogs[3] not in carving.subsets["benchmark"]
-    assert 0 in carving.subsets["benchmark"]
+    assert carving.held_out == [0, frogs[3]] and len(carving.pool) == 298
+    assert not {0, int(frogs[3])} & set(carving.subsets["benchmark"].tolist())
+    p["subjects"] = {"other": {"split": "train", "index": int(frogs[3])}}
+    p["models"]["benchmark"]["train_size"] = 299
+    moved = carve(TRAIN, TEST, p)
+    assert 0 in moved.subsets["benchmark"] and frogs[3] not in moved.subsets["benchmark"]
 
 
 @pytest.mark.parametrize("change, key, allowed", [
-    (lambda p: p["frog"].update(index=300), "frog.index", "must be below 300"),
-    (lambda p: p["frog"].update(index=int(np.flatnonzero(TRAIN != FROG)[0])), "frog.index", "not a frog"),
     (lambda p: p["models"]["benchmark"].update(train_size=300), "models.benchmark.train_size",
      "at most 299, the pool"),
     (lambda p: p["split"].update(val_size=100), "split.val_size", "must be below 100"),
@@ -116,9 +123,9 @@ def test_sizes_the_data_cannot_supply_are_refused(change, key, allowed):
 
 def test_summary_counts():
     carving = carve(TRAIN, TEST, params())
-    facts = summary(carving, TRAIN, TEST)
-    assert facts["pool_size"] == 299
-    assert facts["frog"] == {"index": 0, "label": "frog"}
+    facts = summary(carving, TRAIN, TEST, Subjects(["frog", "photo"], None, np.array([FROG, -1])))
+    assert facts["pool_size"] == 299 and facts["held_out"] == [0]
+    assert facts["subjects"] == {"frog": "frog", "photo": None}
     assert facts["subsets"]["dummy"] == {"size": 50, "per_class": {name: 5 for name in CLASSES}}
     assert sum(facts["subsets"]["benchmark"]["per_class"].values()) == 299
     assert facts["subsets"]["benchmark"]["per_class"]["frog"] == 29

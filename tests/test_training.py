@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from lib.model import reference_cnn
-from lib.training import BestEpoch, TrainingError, deterministic, fit, model_inputs, one_hot
+from lib.cifar import model_inputs
+from lib.model import reference
+from lib.training import BestEpoch, TrainingError, deterministic, fit, one_hot
 
 RECIPE = {"learning_rate": 0.001, "batch_size": 50, "max_epochs": 2, "patience": 5, "seed": 3,
           "precision": "float32"}
@@ -17,7 +18,7 @@ def data(n, seed):
 
 def trained_weights(recipe):
     deterministic(recipe["seed"])
-    model = reference_cnn(channels=1, precision=recipe["precision"])
+    model = reference(channels=1, precision=recipe["precision"])
     best = fit(model, data(200, 0), data(50, 1), recipe, label="t")
     return model.get_weights(), best
 
@@ -34,7 +35,7 @@ def test_same_params_same_weights_bit_for_bit(precision):
 
 def test_a_diverging_loss_stops_training_with_a_clear_error():
     deterministic(0)
-    model = reference_cnn(channels=1)
+    model = reference(channels=1)
     with pytest.raises(TrainingError, match=r"(val_)?loss became (nan|inf) at epoch 1.*learning_rate"):
         fit(model, data(200, 0), data(50, 1), RECIPE | {"learning_rate": 1e30}, label="t")
 

@@ -1,20 +1,33 @@
 """Every layer's output for a batch of images, in inference mode (dropout off), in float32."""
 
-import keras
+import json
 
-from lib.model import LAYERS, reference_cnn
+import keras
+import numpy as np
+
+from lib.model import ARCHITECTURES, float32_twin, layer_names, load_imported, resolve_roles
 
 BATCH = 250
 
 
-def float32_twin(model):
-    """The same weights in a float32 reference model (a bfloat16-trained model is read exactly)."""
-    twin = reference_cnn(channels=model.input.shape[-1], precision="float32")
-    twin.set_weights(model.get_weights())
-    return twin
+def network(path, settings, channels, key):
+    """The trained (or imported) model at `path`, ready to read in float32, and its layer roles."""
+    if "keras" in settings:
+        model = load_imported(path, channels)
+        return model, resolve_roles(model, settings["roles"], key)
+    model = float32_twin(keras.models.load_model(path, compile=False), settings)
+    return model, resolve_roles(model, ARCHITECTURES[settings["architecture"]].roles, key)
 
 
 def layer_outputs(model, x):
-    """{layer name: (N, ...) float32 outputs} for every layer of the reference CNN."""
-    every_layer = keras.Model(model.input, [model.get_layer(name).output for name in LAYERS])
-    return dict(zip(LAYERS, every_layer.predict(x, batch_size=BATCH, verbose=0)))
+    """{layer name: (N, ...) float32 outputs} for every layer but the input, in order."""
+    names = layer_names(model)
+    every_layer = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
+    outputs = every_layer.predict(x, batch_size=BATCH, verbose=0)
+    return {name: np.asarray(out, np.float32) for name, out in zip(names, outputs)}
+
+
+def layers_card(model, roles):
+    """The facts the analysis needs of a network, as JSON text: layers in order with shapes, roles."""
+    shapes = {name: list(model.get_layer(name).output.shape[1:]) for name in layer_names(model)}
+    return json.dumps({"layers": list(shapes), "shapes": shapes, "roles": roles}, indent=2) + "\n"

@@ -1,31 +1,60 @@
-"""From every training run's activations to the metrics of metrics/frog.json and metrics/probe.json.
+"""From every training run's activations to metrics/subjects.json and metrics/probe.json.
 
-`runs` everywhere is {model: {seed: {layer: (N, ...) array}}}, N = 1 for the frog; every model has
-the same seeds. Layer histograms share their bin edges across models and seeds (per layer), so
-they can be compared. Each measure is taken per run, then summarised over seeds: the mean, and the
-standard deviation across seeds as `<measure>_seed_sd`; over the probe set also a 95 % bootstrap
-interval over images (`_low`, `_high`) of the per-image values averaged over seeds.
+`runs` everywhere is {model: {seed: Run}}: each run's layers (its own names, in order), their
+roles and the activations of a set of images (the subjects or the probe set); every model has the
+same seeds. Every measure of the registries in lib.measures is taken per image and run, alike for
+subjects and probe images. Layer histograms share their bin edges across the models and seeds that
+have the layer (per layer name, and per subject), so they can be compared. A run's numbers are
+summarised over seeds: the mean and, as `<measure>_seed_sd`, the standard deviation across seeds;
+over the probe set also a 95 % bootstrap interval over images (`_low`, `_high`) of the per-image
+values averaged over seeds.
+
+The metrics files keep models, pairs of models and the input under keys of their own ("models",
+"pairs", "input"), and each model's layers under "layers" beside its "output", so no name chosen
+in params can overwrite another entry.
 """
 
 import warnings
 from collections import Counter
 from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 
-from lib.cifar import CLASSES, FROG
-from lib.measures import (bootstrap_ci, cka_of_grams, centered_gram, channel_corr, entropy_bits, input_corr,
-                          js_bits, layer_histogram, shared_edges, zero_fraction)
-from lib.model import LAYERS
+from lib.cifar import CLASSES
+from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams,
+                          entropy_bits, js_bits, layer_histogram, per_image_entropy, per_image_histograms,
+                          shared_edges)
+from lib.params import PAIR
 
-OUTPUT = LAYERS[-1]
-LAST = "dense_1"
-LAYER_MEASURES = ("entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr")
+
+class Run(NamedTuple):
+    """One training run seen on a set of images: layers in order, {role: layer}, {layer: (N, ...) array}."""
+
+    layers: list
+    roles: dict
+    acts: dict
+
+    def rows(self, index):
+        """The same run seen on images `index` only."""
+        return Run(self.layers, self.roles, {layer: values[index] for layer, values in self.acts.items()})
 
 
 def pairs(models):
     """Every unordered pair of models, named "a_vs_b" in params order."""
-    return {f"{a}_vs_{b}": (a, b) for a, b in combinations(models, 2)}
+    return {f"{a}{PAIR}{b}": (a, b) for a, b in combinations(models, 2)}
+
+
+def matched_layers(a, b):
+    """[(key, layer of a, layer of b)] that two networks share: layers of the same name (a's order),
+    then each role whose layers are named differently, keyed by the role."""
+    same = [(layer, layer, layer) for layer in a.layers if layer in b.layers]
+    return same + [(role, a.roles[role], b.roles[role]) for role in a.roles if a.roles[role] != b.roles[role]]
+
+
+def first(runs):
+    """Any one run (the layers and roles of a model are the same in all its seeds)."""
+    return next(iter(runs.values()))
 
 
 def round_floats(node, digits=6):
@@ -41,13 +70,13 @@ def over_seeds(results):
     """One summary of per-seed results (same keys): numbers -> mean and `<key>_seed_sd`;
     None where no seed has a number; anything else -> the most common value."""
     summary = {}
-    for key, first in results[0].items():
+    for key, head in results[0].items():
         column = [result[key] for result in results]
-        if isinstance(first, dict):
+        if isinstance(head, dict):
             summary[key] = over_seeds(column)
             continue
-        numbers = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if numbers or all(v is None for v in column):
+        numbers = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool) and not np.isnan(v)]
+        if numbers or all(v is None or isinstance(v, float) for v in column):
             summary[key] = float(np.mean(numbers)) if numbers else None
             summary[f"{key}_seed_sd"] = float(np.std(numbers, ddof=1)) if len(numbers) > 1 else 0.0
         else:
@@ -57,89 +86,72 @@ def over_seeds(results):
 
 def layer_edges(runs, bins):
     """{layer: bin edges shared by every run's values of that layer}."""
-    return {layer: shared_edges([acts[layer] for seeds in runs.values() for acts in seeds.values()], bins)
-            for layer in LAYERS}
-
-
-def softmax_summary(probabilities):
-    """Entropy in bits, predicted class and probability of frog, for one image's softmax output."""
-    probabilities = np.asarray(probabilities, np.float64).ravel()
-    return {"softmax_entropy_bits": entropy_bits(probabilities), "predicted": CLASSES[int(probabilities.argmax())],
-            "p_frog": float(probabilities[FROG])}
-
-
-def frog_run(acts, edges):
-    """One run's measures for the frog, and its layer histograms."""
-    histograms = {layer: layer_histogram(acts[layer], edges[layer]) for layer in LAYERS}
-    measures = {layer: {"entropy_bits": entropy_bits(histograms[layer]), "zero_fraction": zero_fraction(acts[layer]),
-                        "mean": float(acts[layer].mean()), "channel_corr": channel_corr(acts[layer][0]),
-                        "input_corr": input_corr(acts[layer][0], acts["input"][0])}
-                for layer in LAYERS}
-    measures["output"] = softmax_summary(acts[OUTPUT][0])
-    return measures, histograms
-
-
-def frog_metrics(frog_input, runs, bins):
-    """Per model and layer: entropy, zero fraction, mean, channel correlation; per model the softmax
-    output; JS divergence between models (same seed); the input's pixel entropy.
-    Returns (metrics, histograms of each model's first seed, for the figures)."""
-    edges = layer_edges(runs, bins)
-    per_run = {model: {seed: frog_run(acts, edges) for seed, acts in seeds.items()} for model, seeds in runs.items()}
-    pixel_edges = np.linspace(0, 1, bins + 1)
-    pixels, _ = np.histogram(frog_input, bins=pixel_edges)
-    metrics = {"input": {"entropy_bits": entropy_bits(pixels), "mean": float(frog_input.mean())}}
-    for model, seeds in per_run.items():
-        metrics[model] = over_seeds([measures for measures, _ in seeds.values()])
-    metrics["js_bits"] = {
-        name: over_seeds([{layer: js_bits(per_run[a][seed][1][layer], per_run[b][seed][1][layer]) for layer in LAYERS}
-                          for seed in per_run[a]])
-        for name, (a, b) in pairs(runs).items()}
-    first = {model: next(iter(seeds.values()))[1] for model, seeds in per_run.items()}
-    return round_floats(metrics), {"edges": edges, "counts": first, "pixel_edges": pixel_edges,
-                                   "pixel_counts": pixels}
-
-
-def per_image_histograms(values, edges, zeros_apart=True):
-    """Counts per image in one pass: (N, bins + 1) as layer_histogram gives (exact zeros first), or
-    (N, bins) as numpy.histogram gives when not `zeros_apart`."""
-    flat = values.reshape(len(values), -1)
-    bins = len(edges) - 1
-    index = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, bins - 1)
-    if zeros_apart:
-        index += 1
-        index[flat == 0] = 0
-    width = bins + zeros_apart
-    offsets = (np.arange(len(flat)) * width)[:, None]
-    return np.bincount((index + offsets).ravel(), minlength=len(flat) * width).reshape(len(flat), width)
-
-
-def per_image_entropy(counts):
-    p = counts / counts.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log2(p), 0.0)
-    return terms.sum(axis=1)
-
-
-def per_image(measure, *arrays):
-    """measure(...) for each image, None as NaN."""
-    return np.array([np.nan if (v := measure(*images)) is None else v for images in zip(*arrays)])
-
-
-def probe_run(acts, edges, labels):
-    """One run's per-image values: {layer or "output": {measure: (N,) array}}."""
     values = {}
-    for layer in LAYERS:
-        flat = acts[layer].reshape(len(acts[layer]), -1)
-        values[layer] = {"entropy_bits": per_image_entropy(per_image_histograms(acts[layer], edges[layer])),
-                         "zero_fraction": (flat == 0).mean(axis=1),
-                         "mean": flat.mean(axis=1, dtype=np.float64),
-                         "channel_corr": per_image(channel_corr, acts[layer]),
-                         "input_corr": per_image(input_corr, acts[layer], acts["input"])}
-    probabilities = acts[OUTPUT].astype(np.float64)
-    values["output"] = {"accuracy": (probabilities.argmax(axis=1) == labels).astype(float),
-                        "softmax_entropy_bits": per_image_entropy(probabilities),
-                        "p_true_class": probabilities[np.arange(len(labels)), labels]}
-    return values
+    for seeds in runs.values():
+        for run in seeds.values():
+            for layer in run.layers:
+                values.setdefault(layer, []).append(run.acts[layer])
+    return {layer: shared_edges(arrays, bins) for layer, arrays in values.items()}
+
+
+def measure_images(run, inputs, edges, labels):
+    """Every registered measure of one run, per image: {"layers": {layer: {measure: (N,)}}, "output": {...}}."""
+    layers = {layer: {name: measure(LayerView(run.acts[layer], inputs, edges[layer]))
+                      for name, measure in LAYER_MEASURES.items()} for layer in run.layers}
+    probabilities = run.acts[run.roles["output"]].astype(np.float64)
+    output = {name: measure(probabilities, labels) for name, measure in OUTPUT_MEASURES.items()}
+    return {"layers": layers, "output": output}
+
+
+def one_image(values):
+    """The per-image arrays of a single image as numbers (NaN where undefined)."""
+    if isinstance(values, dict):
+        return {key: one_image(value) for key, value in values.items()}
+    return float(values[0])
+
+
+def subject_run(run, inputs, edges, label):
+    """One run's measures of one subject, with the predicted class."""
+    measures = one_image(measure_images(run, inputs, edges, np.array([label])))
+    measures["output"]["predicted"] = CLASSES[int(run.acts[run.roles["output"]][0].argmax())]
+    return measures
+
+
+def pixel_edges(bins):
+    return np.linspace(0, 1, bins + 1)
+
+
+def pair_divergence(runs_a, runs_b, bins):
+    """JS divergence of each matched layer's histograms, runs of the same seed paired; histograms
+    on edges spanning both models' values of that layer pair."""
+    results = []
+    for seed, run_a in runs_a.items():
+        run_b, row = runs_b[seed], {}
+        for key, la, lb in matched_layers(run_a, run_b):
+            edges = shared_edges([r.acts[la] for r in runs_a.values()] + [r.acts[lb] for r in runs_b.values()], bins)
+            row[key] = js_bits(layer_histogram(run_a.acts[la], edges), layer_histogram(run_b.acts[lb], edges))
+        results.append(row)
+    return over_seeds(results)
+
+
+def subject_metrics(index, label, inputs, runs, bins):
+    """One subject's measures per model (over seeds), its pixels, and JS divergence between models."""
+    seen = {model: {seed: run.rows(slice(index, index + 1)) for seed, run in seeds.items()}
+            for model, seeds in runs.items()}
+    edges = layer_edges(seen, bins)
+    image = inputs[index:index + 1]
+    pixels, _ = np.histogram(image, bins=pixel_edges(bins))
+    return {"label": CLASSES[label] if label >= 0 else None,
+            "input": {"entropy_bits": entropy_bits(pixels), "mean": float(image.mean())},
+            "models": {model: over_seeds([subject_run(run, image, edges, label) for run in seeds.values()])
+                       for model, seeds in seen.items()},
+            "pairs": {pair: {"js_bits": pair_divergence(seen[a], seen[b], bins)} for pair, (a, b) in pairs(seen).items()}}
+
+
+def subjects_metrics(names, labels, inputs, runs, bins):
+    """Per subject: measures per model and layer and the softmax output, JS divergence between
+    models per matched layer, the input's pixel entropy and mean."""
+    return round_floats({name: subject_metrics(i, int(labels[i]), inputs, runs, bins) for i, name in enumerate(names)})
 
 
 def summarise_images(per_seed, rng, resamples):
@@ -157,51 +169,88 @@ def summarise_images(per_seed, rng, resamples):
     return summary
 
 
-def probe_metrics(runs, labels, bins, resamples, seed):
-    """Per model and layer, the frog's measures over the probe images; accuracy, softmax entropy and
-    probability of the true class; linear CKA between every pair of layers of every pair of models
-    (same seed, averaged over seeds). Returns (metrics, {pair: mean CKA matrix})."""
+def summarise_model(per_run, rng, resamples):
+    """A model's per-image values of every run -> {"layers": {layer: summary}, "output": summary}."""
+    head = per_run[0]
+    return {"layers": {layer: summarise_images({m: [run["layers"][layer][m] for run in per_run] for m in measures},
+                                               rng, resamples)
+                       for layer, measures in head["layers"].items()},
+            "output": summarise_images({m: [run["output"][m] for run in per_run] for m in head["output"]},
+                                       rng, resamples)}
+
+
+def cka_matrices(runs_a, runs_b, grams):
+    """Per seed, linear CKA between every layer of a (rows) and every layer of b (columns)."""
+    return [np.array([[cka_of_grams(grams[id(run_a)][la], grams[id(runs_b[seed])][lb]) for lb in runs_b[seed].layers]
+                      for la in run_a.layers]) for seed, run_a in runs_a.items()]
+
+
+def probe_metrics(runs, inputs, labels, bins, resamples, seed):
+    """Per model and layer, every registered measure over the probe images, with intervals; the
+    output measures (accuracy, softmax entropy, probability of the label); linear CKA between every
+    layer of every pair of models (same seed, averaged over seeds), reported for matched layers.
+    Returns (metrics, {pair: mean CKA matrix, rows a's layers, columns b's})."""
     edges = layer_edges(runs, bins)
-    metrics = {}
+    models = {}
     for model, seeds in runs.items():
-        rng = np.random.default_rng(seed)
-        per_run = [probe_run(acts, edges, labels) for acts in seeds.values()]
-        metrics[model] = {part: summarise_images({m: [run[part][m] for run in per_run] for m in per_run[0][part]},
-                                                 rng, resamples)
-                          for part in (*LAYERS, "output")}
-    grams = {model: {s: [centered_gram(acts[layer]) for layer in LAYERS] for s, acts in seeds.items()}
-             for model, seeds in runs.items()}
-    per_seed = {name: [np.array([[cka_of_grams(k, l) for l in grams[b][s]] for k in grams[a][s]]) for s in grams[a]]
-                for name, (a, b) in pairs(runs).items()}
-    some_run = next(iter(next(iter(runs.values())).values()))
-    pixels = per_image_histograms(some_run["input"], np.linspace(0, 1, bins + 1), zeros_apart=False)
-    metrics["input"] = summarise_images({"entropy_bits": [per_image_entropy(pixels)]}, np.random.default_rng(seed),
-                                        resamples)
-    metrics["cka"] = {name: over_seeds([{layer: float(m[i, i]) for i, layer in enumerate(LAYERS)} for m in matrices])
-                      for name, matrices in per_seed.items()}
-    return round_floats(metrics), {name: np.mean(matrices, axis=0) for name, matrices in per_seed.items()}
+        per_run = [measure_images(run, inputs, edges, labels) for run in seeds.values()]
+        models[model] = {"roles": first(seeds).roles, **summarise_model(per_run, np.random.default_rng(seed), resamples)}
+    grams = {id(run): {layer: centered_gram(run.acts[layer]) for layer in run.layers}
+             for seeds in runs.values() for run in seeds.values()}
+    matrices, cka = {}, {}
+    for pair, (a, b) in pairs(runs).items():
+        per_seed = cka_matrices(runs[a], runs[b], grams)
+        ra, rb = first(runs[a]), first(runs[b])
+        cka[pair] = {"cka": over_seeds([{key: float(m[ra.layers.index(la), rb.layers.index(lb)])
+                                         for key, la, lb in matched_layers(ra, rb)} for m in per_seed])}
+        matrices[pair] = np.mean(per_seed, axis=0)
+    pixels = per_image_histograms(inputs, pixel_edges(bins), zeros_apart=False)
+    metrics = {"input": summarise_images({"entropy_bits": [per_image_entropy(pixels)]}, np.random.default_rng(seed),
+                                         resamples),
+               "models": models, "pairs": cka}
+    return round_floats(metrics), matrices
+
+
+def trained_sizes(models):
+    """{model: train_size} of the models trained here, smallest first."""
+    sizes = {name: m["train_size"] for name, m in models.items() if "train_size" in m}
+    return dict(sorted(sizes.items(), key=lambda item: item[1]))
 
 
 def largest(models):
-    """The model trained on the most images (the first such in params order)."""
-    return max(models, key=lambda name: models[name]["train_size"])
+    """The model trained on the most images (the first such in params order); None if none is trained here."""
+    sizes = trained_sizes(models)
+    return max(sizes, key=sizes.get) if sizes else None
+
+
+def smallest(models):
+    sizes = trained_sizes(models)
+    return min(sizes, key=sizes.get) if sizes else None
+
+
+def role_value(summary, role, measure):
+    """A model's probe summary of `measure` at the layer playing `role`."""
+    return summary["layers"][summary["roles"][role]][measure]
 
 
 def size_sweep(models, train_metrics, probe, cka):
-    """Rows per model, by training-set size: test accuracy (mean and sd over seeds), the last
-    hidden layer's entropy and zero fraction and the softmax entropy over the probe set; and rows of
-    CKA between each layer and the same layer of the largest model."""
+    """Rows per model trained here, by training-set size: test accuracy (mean and sd over seeds), the
+    last hidden layer's entropy and zero fraction and the softmax entropy over the probe set; and
+    rows of CKA between each matched layer and the largest model's."""
     top = largest(models)
     rows, cka_rows = [], []
-    for model in sorted(models, key=lambda name: models[name]["train_size"]):
+    for model, size in trained_sizes(models).items():
         accuracy = over_seeds([{"test_accuracy": m["test_accuracy"]} for m in train_metrics[model]])
-        rows.append({"model": model, "train_size": models[model]["train_size"], **accuracy,
-                     f"{LAST}_entropy_bits": probe[model][LAST]["entropy_bits"],
-                     f"{LAST}_zero_fraction": probe[model][LAST]["zero_fraction"],
-                     "softmax_entropy_bits": probe[model]["output"]["softmax_entropy_bits"]})
-        pair = f"{model}_vs_{top}" if f"{model}_vs_{top}" in cka else f"{top}_vs_{model}"
-        for i, layer in enumerate(LAYERS):
-            value = 1.0 if model == top else float(cka[pair][i, i])
-            cka_rows.append({"layer": layer, "model": model, "train_size": models[model]["train_size"],
-                             "cka_to_largest": value})
+        summary = probe["models"][model]
+        rows.append({"model": model, "train_size": size, **accuracy,
+                     "last_hidden_entropy_bits": role_value(summary, "last_hidden", "entropy_bits"),
+                     "last_hidden_zero_fraction": role_value(summary, "last_hidden", "zero_fraction"),
+                     "softmax_entropy_bits": summary["output"]["softmax_entropy_bits"]})
+        if model == top:
+            values = {layer: 1.0 for layer in probe["models"][top]["layers"]}
+        else:
+            pair = f"{model}{PAIR}{top}" if f"{model}{PAIR}{top}" in cka else f"{top}{PAIR}{model}"
+            values = {key: v for key, v in probe["pairs"][pair]["cka"].items() if not key.endswith("_seed_sd")}
+        cka_rows += [{"layer": key, "model": model, "train_size": size, "cka_to_largest": value}
+                     for key, value in values.items()]
     return [round_floats(row) for row in rows], cka_rows

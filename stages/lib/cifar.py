@@ -14,7 +14,7 @@ import numpy as np
 from lib.stage import StageError
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-FROG = CLASSES.index("frog")
+SPLITS = ("train", "test")
 SIDE = 32
 CHANNELS = 3
 RECORD = 1 + CHANNELS * SIDE * SIDE
@@ -46,6 +46,17 @@ class Split(NamedTuple):
 class Cifar(NamedTuple):
     train: Split
     test: Split
+
+
+def input_channels(grayscale):
+    """Channels of the model input: 1 where data.grayscale averages them."""
+    return 1 if grayscale else CHANNELS
+
+
+def model_inputs(images, grayscale):
+    """uint8 (N, 32, 32, 3) images -> float32 in [0, 1]; grayscale averages the channels."""
+    x = images.astype(np.float32) / 255
+    return x.mean(axis=-1, keepdims=True) if grayscale else x
 
 
 def member_name(member):

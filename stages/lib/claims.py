@@ -1,20 +1,16 @@
 """The reference article's claims, and its two suggested measures, judged from the metrics.
 
 The article compares a "benchmark" (more training data) with a "dummy" (less); here they are the
-models with the largest and the smallest `train_size`. A comparison is *held* when the 95 %
+models trained here with the largest and the smallest `train_size`. Layers are found by their
+roles (lib.model), so the claims apply to any architecture. A comparison is *held* when the 95 %
 bootstrap intervals over the probe images are apart in the claimed direction, *not held* when
-they are apart the other way, and *inconclusive* when they overlap. Claims about the frog alone
-(one image) are judged on that image, noted as such.
+they are apart the other way, and *inconclusive* when they overlap. The claim about a single
+image is judged on each subject that has a label, noted as such.
 """
 
 from typing import NamedTuple
 
-from lib.analysis import LAST
-from lib.cifar import CLASSES, FROG
-from lib.model import LAYERS
-
-HELD, NOT_HELD, INCONCLUSIVE = "held", "not held", "inconclusive"
-FIRST = LAYERS[0]
+HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
 
 
 class Verdict(NamedTuple):
@@ -49,60 +45,84 @@ def combine(verdicts):
     return HELD if all(v == HELD for v in verdicts) else INCONCLUSIVE
 
 
-def compare(probe, big, small, part, measure, bigger):
-    """Verdict and evidence for "`bigger` model has the larger `measure` in `part`"."""
-    a, b = interval(probe[big][part], measure), interval(probe[small][part], measure)
+def section(probe, model, role):
+    """A model's probe summary of the layer playing `role`, or of its output."""
+    summary = probe["models"][model]
+    return summary["output"] if role == "output" else summary["layers"][summary["roles"][role]]
+
+
+def layer_label(probe, role, *models):
+    """The layer's name where the models agree on it, else its role."""
+    names = {probe["models"][m]["roles"][role] for m in models} if role != "output" else {"output"}
+    return names.pop() if len(names) == 1 else role
+
+
+def compare(probe, big, small, role, measure, bigger):
+    """Verdict and evidence for "`bigger` model has the larger `measure` in the layer playing `role`"."""
+    a, b = interval(section(probe, big, role), measure), interval(section(probe, small, role), measure)
     verdict = greater(a, b) if bigger == big else greater(b, a)
-    return verdict, f"{part} {measure}: {shown(big, a)} vs {shown(small, b)} → {verdict}"
+    return verdict, f"{layer_label(probe, role, big, small)} {measure}: {shown(big, a)} vs {shown(small, b)} → {verdict}"
 
 
-def evaluate(frog, probe, big, small):
+def single_image(name, subject, big, small):
+    """Claim 4 on one subject: the big model right and surer, the small one wrong."""
+    label = subject["label"]
+    if label is None:
+        return NOT_JUDGED, f"{name}: no label, so right and wrong are undefined → {NOT_JUDGED}"
+    big_out, small_out = subject["models"][big]["output"], subject["models"][small]["output"]
+    right = big_out["predicted"] == label
+    wrong = small_out["predicted"] != label
+    surer = big_out["softmax_entropy_bits"] < small_out["softmax_entropy_bits"]
+    verdict = HELD if right and wrong and surer else NOT_HELD
+    said = [f"{model} predicts {out['predicted']} (p_{label} {out['p_label']:.3f}, softmax entropy "
+            f"{out['softmax_entropy_bits']:.3f} bits)" for model, out in ((big, big_out), (small, small_out))]
+    return verdict, f"{name}: {'; '.join(said)} → {verdict}"
+
+
+def evaluate(subjects, probe, big, small):
     """Every claim's verdict, with the numbers behind it."""
     verdicts = []
+    first = layer_label(probe, "first_conv", big, small)
+    last = layer_label(probe, "last_hidden", big, small)
 
-    v, line = compare(probe, big, small, FIRST, "input_corr", bigger=small)
+    v, line = compare(probe, big, small, "first_conv", "input_corr", bigger=small)
     verdicts.append(Verdict(
         f"1. The {big} model's first-layer maps are more processed (less like the picture) than the {small}'s "
-        f"(mean |correlation| of {FIRST} channels with the input, probe set).", v, [line]))
+        f"(mean |correlation| of {first} channels with the input, probe set).", v, [line]))
 
-    zero_v, zero_line = compare(probe, big, small, LAST, "zero_fraction", bigger=big)
-    mean_v, mean_line = compare(probe, big, small, LAST, "mean", bigger=small)
+    zero_v, zero_line = compare(probe, big, small, "last_hidden", "zero_fraction", bigger=big)
+    mean_v, mean_line = compare(probe, big, small, "last_hidden", "mean", bigger=small)
     verdicts.append(Verdict(
-        f"2. The {big} model's last-layer ({LAST}) values concentrate near zero; the {small}'s have a longer tail "
+        f"2. The {big} model's last-layer ({last}) values concentrate near zero; the {small}'s have a longer tail "
         "(more exact zeros and a lower mean for the former, probe set).",
         combine([zero_v, mean_v]), [zero_line, mean_line]))
 
     parts, lines = [], []
     for model in (big, small):
-        last, pixels = interval(probe[model][LAST], "entropy_bits"), interval(probe["input"], "entropy_bits")
-        v = greater(pixels, last)
+        hidden, pixels = interval(section(probe, model, "last_hidden"), "entropy_bits"), \
+            interval(probe["input"], "entropy_bits")
+        v = greater(pixels, hidden)
         parts.append(v)
-        lines.append(f"{model}: {shown('input entropy', pixels)} vs {shown(LAST + ' entropy', last)} bits → {v}")
+        lines.append(f"{model}: {shown('input entropy', pixels)} vs "
+                     f"{shown(probe['models'][model]['roles']['last_hidden'] + ' entropy', hidden)} bits → {v}")
     verdicts.append(Verdict(
         "3. From the input to the last layer the distribution of values narrows (binned entropy, same number "
         "of bins, falls: the article's \"information gain\"), in both models (probe set).", combine(parts), lines))
 
-    big_out, small_out = frog[big]["output"], frog[small]["output"]
-    right = big_out["predicted"] == CLASSES[FROG]
-    wrong = small_out["predicted"] != CLASSES[FROG]
-    surer = big_out["softmax_entropy_bits"] < small_out["softmax_entropy_bits"]
-    frog_v = HELD if right and wrong and surer else NOT_HELD
     acc_v, acc_line = compare(probe, big, small, "output", "accuracy", bigger=big)
     ent_v, ent_line = compare(probe, big, small, "output", "softmax_entropy_bits", bigger=small)
-    verdicts.append(Verdict(
-        f"4. On the frog, the {big} model is confident and right; the {small} is unsure and picks a wrong class "
-        "(judged on the frog; the probe set shows whether the pattern generalises).",
-        frog_v,
-        [f"frog: {big} predicts {big_out['predicted']} (p_frog {big_out['p_frog']:.3f}, softmax entropy "
-         f"{big_out['softmax_entropy_bits']:.3f} bits); {small} predicts {small_out['predicted']} (p_frog "
-         f"{small_out['p_frog']:.3f}, softmax entropy {small_out['softmax_entropy_bits']:.3f} bits) → {frog_v}",
-         f"probe set, {acc_line}", f"probe set, {ent_line}"]))
+    for name, subject in subjects.items():
+        v, line = single_image(name, subject, big, small)
+        verdicts.append(Verdict(
+            f"4. On the {name}, the {big} model is confident and right; the {small} is unsure and picks a wrong class "
+            "(judged on that one image; the probe set shows whether the pattern generalises).",
+            v, [line, f"probe set, {acc_line}", f"probe set, {ent_line}"]))
 
-    v, line = compare(probe, big, small, LAST, "mean", bigger=small)
+    v, line = compare(probe, big, small, "last_hidden", "mean", bigger=small)
     verdicts.append(Verdict(
         f"Suggested measure A: the mean activation of the last layer is closer to zero for the {big} model "
         "(probe set).", v, [line]))
-    v, line = compare(probe, big, small, LAST, "channel_corr", bigger=small)
+    v, line = compare(probe, big, small, "last_hidden", "channel_corr", bigger=small)
     verdicts.append(Verdict(
         f"Suggested measure B: the correlation between the last layer's channels is higher for the {small} model "
         "(probe set).", v, [line]))

@@ -1,4 +1,4 @@
-"""The article's figures (and the CKA heatmap) as PNG files, models side by side."""
+"""The article's figures for every subject (and the CKA heatmap) as PNG files, models side by side."""
 
 import matplotlib
 
@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lib.cifar import CLASSES  # noqa: E402
-from lib.model import LAYERS  # noqa: E402
+from lib.measures import shared_edges  # noqa: E402
+from lib.params import PAIR  # noqa: E402
 from lib.store import atomic_path  # noqa: E402
 
 GRID = 4
@@ -21,59 +22,78 @@ def save(fig, path):
     plt.close(fig)
 
 
-def feature_maps(path, layer, maps, seed):
-    """The first 16 channels of `layer` for the frog, a 4x4 grid per model, one colour scale.
+def feature_maps(path, title, maps, seed):
+    """The first 16 channels of one layer per model, a 4x4 grid each, one colour scale (figs. 2-5).
 
-    `maps` is {model: (H, W, C)}; the article's figs. 2-5."""
+    `maps` is {panel title: (H, W, C)}; a layer without a spatial map is drawn as one row of units."""
+    maps = {name: m if m.ndim == 3 else m.reshape(1, -1, 1) for name, m in maps.items()}
     top = max(float(m[..., :GRID * GRID].max()) for m in maps.values()) or 1.0
     fig = plt.figure(figsize=(3.2 * len(maps) + 0.9, 3.6), layout="constrained")
     *panels, legend = fig.subfigures(1, len(maps) + 1, width_ratios=[1] * len(maps) + [0.3])
-    for panel, (model, m) in zip(panels, maps.items()):
-        panel.suptitle(f"{model} (seed {seed}): {layer}")
+    for panel, (name, m) in zip(panels, maps.items()):
+        panel.suptitle(f"{name} (seed {seed})")
         for channel, ax in enumerate(panel.subplots(GRID, GRID).flat):
             ax.set_axis_off()
             if channel < m.shape[-1]:
-                image = ax.imshow(m[..., channel], cmap="viridis", vmin=0, vmax=top)
+                image = ax.imshow(m[..., channel], cmap="viridis", vmin=0, vmax=top, aspect="auto")
+    fig.suptitle(title)
     fig.colorbar(image, cax=legend.add_axes((0.1, 0.1, 0.25, 0.75)), label="activation")
     save(fig, path)
 
 
-def layer_distribution(path, layer, values, edges, seed):
+def layer_distribution(path, title, values, edges):
     """Histograms of one layer's non-zero values, models overlaid on shared bins (fig. 6).
 
-    `values` is {model: array}; the share of exact zeros is given in the legend."""
+    `values` is {label: array}; the share of exact zeros is given in the legend."""
     fig, ax = plt.subplots(figsize=(6.4, 4), layout="constrained")
-    for model, v in values.items():
+    for name, v in values.items():
         v = np.ravel(v)
         ax.hist(v[v != 0], bins=edges, histtype="stepfilled", alpha=0.45, density=True,
-                label=f"{model} ({np.mean(v == 0):.0%} exactly zero)")
-    ax.set(title=f"The frog's {layer} values (non-zero; seed {seed})", xlabel="activation", ylabel="density")
+                label=f"{name} ({np.mean(v == 0):.0%} exactly zero)")
+    ax.set(title=title, xlabel="activation", ylabel="density")
     ax.legend()
     save(fig, path)
 
 
-def pixel_distribution(path, pixels, edges):
-    """The frog's own pixel values (fig. 7)."""
+def pixel_distribution(path, title, pixels, edges):
+    """A subject's own pixel values (fig. 7)."""
     fig, ax = plt.subplots(figsize=(6.4, 4), layout="constrained")
     ax.hist(np.ravel(pixels), bins=edges, color="tab:gray", density=True)
-    ax.set(title="The frog's pixel values (model input)", xlabel="pixel value", ylabel="density")
+    ax.set(title=title, xlabel="pixel value", ylabel="density")
     save(fig, path)
 
 
-def softmax_bars(path, probabilities, seed):
-    """Class probabilities for the frog, models side by side (fig. 8)."""
+def softmax_bars(path, title, probabilities, label):
+    """Class probabilities, models side by side, the true class marked (fig. 8)."""
     fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     width = 0.8 / len(probabilities)
     for i, (model, p) in enumerate(probabilities.items()):
         ax.bar(np.arange(len(CLASSES)) + (i - (len(probabilities) - 1) / 2) * width, np.ravel(p), width,
                label=model)
-    ax.set_xticks(np.arange(len(CLASSES)), CLASSES, rotation=30)
-    ax.set(title=f"Softmax output for the frog (seed {seed})", ylabel="probability", ylim=(0, 1))
+    names = [f"[{name}]" if name == label else name for name in CLASSES]
+    ax.set_xticks(np.arange(len(CLASSES)), names, rotation=30)
+    ax.set(title=title, ylabel="probability", ylim=(0, 1))
     ax.legend()
     save(fig, path)
 
 
-def cka_heatmaps(path, matrices):
+def subject_figures(folder, name, label, image, runs, bins, seed, maps):
+    """Figures 2-8 for one subject: `runs` {model: Run on that image}; `maps` the roles drawn as maps."""
+    described = f"{name} ({label})" if label else name
+    for role in maps:
+        feature_maps(folder / f"feature_maps_{role}.png", f"{described}: {role.replace('_', ' ')} layer",
+                     {f"{model}: {run.roles[role]}": run.acts[run.roles[role]][0] for model, run in runs.items()}, seed)
+    last = {f"{model}: {run.roles['last_hidden']}": run.acts[run.roles["last_hidden"]] for model, run in runs.items()}
+    layer_distribution(folder / "distribution_last_hidden.png",
+                       f"{described}: last hidden layer's values (non-zero; seed {seed})", last,
+                       shared_edges(list(last.values()), bins))
+    pixel_distribution(folder / "pixels.png", f"{described}: pixel values (model input)", image,
+                       np.linspace(0, 1, bins + 1))
+    softmax_bars(folder / "softmax.png", f"Softmax output for {described} (seed {seed})",
+                 {model: run.acts[run.roles["output"]][0] for model, run in runs.items()}, label)
+
+
+def cka_heatmaps(path, matrices, layers):
     """CKA between every layer of one model (rows) and every layer of another (columns)."""
     if not matrices:
         fig, ax = plt.subplots(figsize=(4, 1))
@@ -84,10 +104,10 @@ def cka_heatmaps(path, matrices):
     fig, axes = plt.subplots(1, len(matrices), figsize=(6.4 * len(matrices), 5.6), squeeze=False,
                              layout="constrained")
     for ax, (name, matrix) in zip(axes[0], matrices.items()):
-        a, b = name.split("_vs_")
+        a, b = name.split(PAIR)
         image = ax.imshow(matrix, vmin=0, vmax=1, cmap="magma")
-        ax.set_xticks(range(len(LAYERS)), LAYERS, rotation=90)
-        ax.set_yticks(range(len(LAYERS)), LAYERS)
+        ax.set_xticks(range(len(layers[b])), layers[b], rotation=90)
+        ax.set_yticks(range(len(layers[a])), layers[a])
         ax.set(xlabel=b, ylabel=a, title=f"linear CKA over the probe set: {a} vs {b} (mean over seeds)")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
     save(fig, path)

@@ -4,9 +4,49 @@ channel correlation, Jensen-Shannon divergence, CKA, bootstrap intervals.
 Entropy is of the *binned* values, in bits. ReLU outputs are exactly zero wherever a unit is off;
 those zeros get a bin of their own (bin 0), so a sparse layer is not mistaken for a spread-out one,
 and their share is reported separately as the zero fraction.
+
+The measures the pipeline reports live in two registries, applied alike to every subject and every
+probe image: LAYER_MEASURES (a layer's values -> one number per image) and OUTPUT_MEASURES (the
+softmax output and the labels -> one number per image). Adding a measure is one decorated function
+here: it then appears in metrics/subjects.json, metrics/probe.json (mean and interval) and the
+by-layer plot data.
 """
 
+from typing import NamedTuple
+
 import numpy as np
+
+LAYER_MEASURES = {}
+OUTPUT_MEASURES = {}
+
+
+class LayerView(NamedTuple):
+    """What a layer measure sees: the layer's values (N, ...), the model inputs (N, H, W, C) in
+    [0, 1], and the layer's histogram edges (shared by every model with that layer)."""
+
+    values: np.ndarray
+    inputs: np.ndarray
+    edges: np.ndarray
+
+
+def layer_measure(name):
+    """Register `f(view: LayerView) -> (N,) float array` (NaN where undefined) as layer measure `name`."""
+
+    def register(function):
+        LAYER_MEASURES[name] = function
+        return function
+
+    return register
+
+
+def output_measure(name):
+    """Register `f(probabilities (N, classes), labels (N,), -1 for none) -> (N,)` as output measure `name`."""
+
+    def register(function):
+        OUTPUT_MEASURES[name] = function
+        return function
+
+    return register
 
 
 def shared_edges(arrays, bins):
@@ -72,13 +112,13 @@ def channel_corr(activation):
 
 def input_corr(activation, image):
     """Mean absolute Pearson correlation between each channel of one image's (H, W, C) map and the
-    input image (H0, W0, 1) average-pooled to (H, W): how much of the picture the layer still shows.
+    input image (H0, W0, C0), channels averaged, average-pooled to (H, W): how much of the picture the layer still shows.
     Channels constant over the map are left out; None without spatial positions or varying channels."""
-    if activation.ndim != 3 or image.shape[0] % activation.shape[0]:
+    if activation.ndim != 3 or image.shape[0] % activation.shape[0] or image.shape[1] % activation.shape[1]:
         return None
     h, w, channels = activation.shape
     step = image.shape[0] // h
-    pooled = image[..., 0].reshape(h, step, w, step).mean(axis=(1, 3)).ravel().astype(np.float64)
+    pooled = image.mean(axis=-1).reshape(h, step, w, step).mean(axis=(1, 3)).ravel().astype(np.float64)
     maps = activation.reshape(-1, channels).astype(np.float64)
     maps = maps[:, maps.std(axis=0) > 0]
     if maps.shape[1] == 0 or pooled.std() == 0:
@@ -136,3 +176,78 @@ def bootstrap_ci(values, rng, resamples=1000, level=0.95):
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return float(values.mean()), float(low), float(high)
+
+
+def per_image_histograms(values, edges, zeros_apart=True):
+    """Counts per image in one pass: (N, bins + 1) as layer_histogram gives (exact zeros first), or
+    (N, bins) as numpy.histogram gives when not `zeros_apart`."""
+    flat = values.reshape(len(values), -1)
+    bins = len(edges) - 1
+    index = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, bins - 1)
+    if zeros_apart:
+        index += 1
+        index[flat == 0] = 0
+    width = bins + zeros_apart
+    offsets = (np.arange(len(flat)) * width)[:, None]
+    return np.bincount((index + offsets).ravel(), minlength=len(flat) * width).reshape(len(flat), width)
+
+
+def per_image_entropy(counts):
+    """entropy_bits of each row of `counts`."""
+    p = counts / counts.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(p), 0.0)
+    return terms.sum(axis=1)
+
+
+def per_image(measure, *arrays):
+    """measure(...) for each image, None as NaN."""
+    return np.array([np.nan if (v := measure(*images)) is None else v for images in zip(*arrays)], np.float64)
+
+
+@layer_measure("entropy_bits")
+def binned_entropy(view):
+    """Entropy of each image's values on the layer's shared bins, exact zeros in a bin of their own."""
+    return per_image_entropy(per_image_histograms(view.values, view.edges))
+
+
+@layer_measure("zero_fraction")
+def zeros(view):
+    return (view.values.reshape(len(view.values), -1) == 0).mean(axis=1)
+
+
+@layer_measure("mean")
+def mean_value(view):
+    return view.values.reshape(len(view.values), -1).mean(axis=1, dtype=np.float64)
+
+
+@layer_measure("channel_corr")
+def channels_alike(view):
+    return per_image(channel_corr, view.values)
+
+
+@layer_measure("input_corr")
+def picture_kept(view):
+    return per_image(input_corr, view.values, view.inputs)
+
+
+def _with_label(labels, values):
+    """`values` where an image has a label, NaN where it has none."""
+    return np.where(np.asarray(labels) >= 0, values, np.nan)
+
+
+@output_measure("accuracy")
+def correct(probabilities, labels):
+    """1 where the most probable class is the label, else 0."""
+    return _with_label(labels, (probabilities.argmax(axis=1) == labels).astype(float))
+
+
+@output_measure("softmax_entropy_bits")
+def uncertainty(probabilities, labels):
+    return per_image_entropy(np.asarray(probabilities, np.float64))
+
+
+@output_measure("p_label")
+def label_probability(probabilities, labels):
+    """The probability given to the image's label."""
+    return _with_label(labels, probabilities[np.arange(len(labels)), np.maximum(labels, 0)])

@@ -1,33 +1,70 @@
-"""The reference CNN: six 3x3 convolutions in three blocks, a per-position dense layer, a softmax.
+"""The networks: a registry of architectures, each with its layer roles, and imported .keras files,
+checked before any of their code could run.
 
-Keras is imported only where the model is built, so reading LAYERS costs no TensorFlow start-up.
+A network's layers are its own (every layer but the input, in order). Roles name the layers the
+analysis singles out: `first_conv` (the first convolution), `last_hidden` (the last hidden layer:
+the article's "last layer") and `output` (the softmax); `MAPS` are the roles drawn as feature maps.
+Nothing outside this module names a layer.
+
+Keras is imported only where a model is built or loaded, so reading the registry costs no
+TensorFlow start-up.
 """
 
-from lib.cifar import CLASSES, SIDE
+import json
+import zipfile
+from typing import Callable, NamedTuple
 
+import numpy as np
+
+from lib.cifar import CLASSES, SIDE
+from lib.stage import StageError
+
+ROLES = ("first_conv", "last_hidden", "output")
+MAPS = ("first_conv", "last_hidden")
 FILTERS = 16
 HIDDEN = 64
 DROPOUT = 0.5
-LAYERS = ("conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2",
-          "conv2d_5", "conv2d_6", "dense_1", "dropout_1", "flatten_1", "dense_2")
+PASS_THROUGH = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+                "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Flatten", "Reshape", "Activation",
+                "Softmax")
+REFUSED = ("Lambda", "TFSMLayer", "__lambda__")
+DATA = ("__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__")  # values, not code
+MAX_CONFIG_BYTES = 16 << 20
 
 
-def reference_cnn(channels, precision="float32"):
-    """The article's architecture (53,818 parameters for one input channel), layers named as there.
+class Architecture(NamedTuple):
+    """A network built here: `build(channels, precision)` -> keras.Model, and its layer roles."""
 
-    With precision "bfloat16" the hidden layers compute in bfloat16 (weights stay float32);
-    the softmax layer always computes in float32.
-    """
+    build: Callable
+    roles: dict
+    summary: str
+
+
+ARCHITECTURES = {}
+
+
+def architecture(roles):
+    """Register the decorated builder under its function name, with its roles."""
+
+    def register(build):
+        ARCHITECTURES[build.__name__] = Architecture(build, roles, build.__doc__.splitlines()[0])
+        return build
+
+    return register
+
+
+def _cnn(name, channels, precision, dropout):
+    """The article's CNN; `dropout` None leaves the dropout layer out."""
     import keras
     from keras import layers
 
     dtype = "float32" if precision == "float32" else f"mixed_{precision}"
 
-    def conv(name):
-        return layers.Conv2D(FILTERS, 3, padding="same", activation="relu", name=name, dtype=dtype)
+    def conv(layer):
+        return layers.Conv2D(FILTERS, 3, padding="same", activation="relu", name=layer, dtype=dtype)
 
-    def pool(name):
-        return layers.MaxPooling2D(2, name=name, dtype=dtype)
+    def pool(layer):
+        return layers.MaxPooling2D(2, name=layer, dtype=dtype)
 
     inputs = keras.Input((SIDE, SIDE, channels), name="input")
     x = conv("conv2d_1")(inputs)
@@ -39,7 +76,142 @@ def reference_cnn(channels, precision="float32"):
     x = conv("conv2d_5")(x)
     x = conv("conv2d_6")(x)
     x = layers.Dense(HIDDEN, activation="relu", name="dense_1", dtype=dtype)(x)
-    x = layers.Dropout(DROPOUT, name="dropout_1", dtype=dtype)(x)
+    if dropout is not None:
+        x = layers.Dropout(dropout, name="dropout_1", dtype=dtype)(x)
     x = layers.Flatten(name="flatten_1", dtype=dtype)(x)
     outputs = layers.Dense(len(CLASSES), activation="softmax", name="dense_2", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name="reference_cnn")
+    return keras.Model(inputs, outputs, name=name)
+
+
+CNN_ROLES = {"first_conv": "conv2d_1", "last_hidden": "dense_1", "output": "dense_2"}
+
+
+@architecture(CNN_ROLES)
+def reference(channels, precision="float32"):
+    """The article's CNN: six 3x3 convolutions in three blocks, a per-position dense layer, dropout 0.5, softmax.
+
+    53,818 parameters for one input channel. With precision "bfloat16" the hidden layers compute
+    in bfloat16 (weights stay float32); the softmax layer always computes in float32.
+    """
+    return _cnn("reference_cnn", channels, precision, DROPOUT)
+
+
+@architecture(CNN_ROLES)
+def no_dropout(channels, precision="float32"):
+    """The reference without its dropout layer (same weights and parameters): is the last layer's sparsity dropout's?"""
+    return _cnn("no_dropout_cnn", channels, precision, None)
+
+
+def layer_names(model):
+    """Every layer of `model` but its input, in order."""
+    import keras
+
+    return [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def infer_roles(model):
+    """Roles of a network built elsewhere: the first Conv2D; the output layer; the last layer
+    before the output that is not a pass-through (dropout, noise, flatten, reshape, activation)."""
+    layers = [layer for layer in model.layers if layer.name in layer_names(model)]
+    convs = [layer.name for layer in layers if type(layer).__name__ == "Conv2D"]
+    hidden = [layer.name for layer in layers[:-1] if type(layer).__name__ not in PASS_THROUGH]
+    return {"first_conv": convs[0] if convs else None, "last_hidden": hidden[-1] if hidden else None,
+            "output": layers[-1].name}
+
+
+def resolve_roles(model, given, key):
+    """{role: layer} from `given` (an architecture's or params' roles) and inference for the rest;
+    a role naming no layer of the model, or one that cannot be inferred, is refused naming `key`."""
+    names = layer_names(model)
+    roles = {**infer_roles(model), **(given or {})}
+    for role in ROLES:
+        if roles[role] is None:
+            raise StageError(f"{key}: cannot infer the {role} layer of this network; name it in "
+                             f"{key}.roles.{role} (layers: {', '.join(names)})")
+        if roles[role] not in names:
+            raise StageError(f"{key}.roles.{role} = {roles[role]!r}: no such layer (layers: {', '.join(names)})")
+    return {role: roles[role] for role in ROLES}
+
+
+def build(settings, channels, precision):
+    """A new network of the architecture `settings` names."""
+    return ARCHITECTURES[settings["architecture"]].build(channels, precision)
+
+
+def float32_twin(model, settings):
+    """A registry network's weights in its float32 build (a bfloat16-trained model is read exactly)."""
+    twin = build(settings, model.input.shape[-1], "float32")
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+class ImportedModelError(StageError):
+    """An imported .keras file that cannot be analysed."""
+
+
+def _objects(node):
+    """Every serialised object (a dict with a class_name) in a Keras config, depth first."""
+    if isinstance(node, dict):
+        if "class_name" in node:
+            yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value)
+
+
+def inspect_keras(path):
+    """Read a .keras file's config.json without deserialising anything; refuse what would run code."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise ImportedModelError(f"{path}: config.json is {info.file_size} bytes, more than the "
+                                         f"{MAX_CONFIG_BYTES} a network's config may have")
+            config = json.loads(archive.read(info))
+    except FileNotFoundError as error:
+        raise ImportedModelError(f"{path}: no such file") from error
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise ImportedModelError(f"{path} is not a Keras 3 .keras file (a zip holding config.json): "
+                                 f"{' '.join(str(error).split())}") from error
+    for obj in _objects(config):
+        name, module = obj.get("class_name"), obj.get("module")
+        if name in DATA and module is None:
+            continue
+        if name in REFUSED:
+            raise ImportedModelError(f"{path}: {name} runs code stored in the file; only Keras' built-in layers "
+                                     "without code of their own can be imported")
+        registered = obj.get("registered_name")
+        if not isinstance(module, str) or not (module == "keras" or module.startswith("keras.")) or \
+                (registered is not None and registered != name):
+            raise ImportedModelError(f"{path}: custom object {registered or name!r} (module {module!r}); only Keras' "
+                                     "built-in objects can be imported (no code from the file is run)")
+    return config
+
+
+def load_imported(path, channels):
+    """Load a .keras network safely and check it fits: one 32x32x`channels` input, a 10-way softmax output."""
+    inspect_keras(path)
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - any failure to rebuild the network is the file's
+        raise ImportedModelError(f"{path}: Keras cannot load it ({type(error).__name__}: "
+                           f"{' '.join(str(error).split())[:300]})") from error
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ImportedModelError(f"{path}: has {len(model.inputs)} inputs and {len(model.outputs)} outputs; one of each "
+                           "is needed")
+    expected = (SIDE, SIDE, channels)
+    if tuple(model.inputs[0].shape[1:]) != expected:
+        raise ImportedModelError(f"{path}: input shape {tuple(model.inputs[0].shape[1:])}, expected {expected} "
+                           f"({'grayscale' if channels == 1 else 'RGB'}, as data.grayscale says)")
+    if tuple(model.outputs[0].shape[1:]) != (len(CLASSES),):
+        raise ImportedModelError(f"{path}: output shape {tuple(model.outputs[0].shape[1:])}, expected "
+                           f"({len(CLASSES)},): one probability per CIFAR-10 class")
+    probe = np.random.default_rng(0).random((4, *expected), dtype=np.float32)
+    out = np.asarray(model(probe, training=False), np.float64)
+    if not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3)):
+        raise ImportedModelError(f"{path}: the output is not a softmax (rows must be probabilities summing to 1)")
+    return model

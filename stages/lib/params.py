@@ -5,14 +5,20 @@ params.yaml itself holds every default; this module holds what each value may be
 
 import argparse
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
+from lib.cifar import CLASSES, SPLITS
+from lib.model import ARCHITECTURES, ROLES
 from lib.stage import StageError
 
 PARAMS_FILE = "params.yaml"
-MODEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+PAIR = "_vs_"  # joins two model names into a pair's name
+IMAGES_DIR = "images"  # subjects' image files live here (the carve stage depends on the folder)
+IMPORTED_DIR = "imported"  # imported .keras files live here (likewise)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
 MIN_TRAIN_SIZE = 10
 PRECISIONS = ("float32", "bfloat16")
@@ -60,17 +66,77 @@ def source(key, value):
     return value
 
 
-def models(key, value):
-    """A mapping of model name -> {train_size}; names become file and stage names."""
+def named(what, value, key, check):
+    """A non-empty mapping of names (file and stage names) to settings, each checked by `check`."""
     if not isinstance(value, dict) or not value:
-        raise ParamError(key, value, "must map at least one model name to its settings")
+        raise ParamError(key, value, f"must map at least one {what} name to its settings")
     checked = {}
     for name, settings in value.items():
-        if not isinstance(name, str) or not MODEL_NAME.match(name):
+        if not isinstance(name, str) or not NAME.match(name):
             raise ParamError(f"{key}.{name}", settings,
-                             "model names must start with a letter and use only letters, digits, _ and -")
-        checked[name] = section(f"{key}.{name}", settings, MODEL)
+                             f"{what} names must start with a letter and use only letters, digits, _ and -")
+        if what == "model" and PAIR in name:
+            raise ParamError(f"{key}.{name}", settings, f"model names may not contain {PAIR!r} (it names pairs)")
+        checked[name] = check(f"{key}.{name}", settings)
     return checked
+
+
+def one_of(key, value, forms):
+    """Check a mapping against the first schema in `forms` whose required key it has."""
+    if not isinstance(value, dict):
+        raise ParamError(key, value, f"must be a mapping with {' or '.join(forms)}")
+    for required, schema in forms.items():
+        if required in value:
+            return section(key, value, schema)
+    raise ParamError(key, value, f"needs {' or '.join(forms)}")
+
+
+def models(key, value):
+    """Model name -> {train_size, architecture} (trained here) or {keras, roles} (trained elsewhere)."""
+    return named("model", value, key, lambda k, v: one_of(k, v, {"train_size": TRAINED, "keras": IMPORTED}))
+
+
+def subjects(key, value):
+    """Subject name -> {split, index, label} (an image of the archive) or {file, label} (an image file)."""
+    return named("subject", value, key, lambda k, v: one_of(k, v, {"split": SPLIT_SUBJECT, "file": FILE_SUBJECT}))
+
+
+def path_in(folder, suffixes):
+    """A checker for a relative path to a file inside `folder` with one of `suffixes`."""
+
+    def check(key, value):
+        path = PurePosixPath(value) if isinstance(value, str) else None
+        if (path is None or path.is_absolute() or ".." in path.parts or path.parts[:1] != (folder,)
+                or len(path.parts) < 2 or path.suffix.lower() not in suffixes):
+            raise ParamError(key, value, f"must be a {'/'.join(suffixes)} file under {folder}/ (a path relative to "
+                             f"the project, e.g. {folder}/name{suffixes[0]}): the pipeline tracks that folder")
+        return value
+
+    return check
+
+
+def label(key, value):
+    if value not in CLASSES:
+        raise ParamError(key, value, f"must be a CIFAR-10 class: {', '.join(CLASSES)}")
+    return value
+
+
+def architecture_name(key, value):
+    if value not in ARCHITECTURES:
+        raise ParamError(key, value, f"must be one of the architectures in lib/model.py: {', '.join(ARCHITECTURES)}")
+    return value
+
+
+def roles(key, value):
+    """{role: layer name} for some of ROLES."""
+    if not isinstance(value, dict):
+        raise ParamError(key, value, f"must map roles ({', '.join(ROLES)}) to layer names")
+    for role, layer in value.items():
+        if role not in ROLES:
+            raise ParamError(f"{key}.{role}", layer, f"unknown role; roles: {', '.join(ROLES)}")
+        if not isinstance(layer, str) or not layer:
+            raise ParamError(f"{key}.{role}", layer, "must be a layer name")
+    return value
 
 
 def positive_number(key, value):
@@ -98,11 +164,14 @@ def seeds(key, value):
     return value
 
 
-MODEL = {"train_size": whole(MIN_TRAIN_SIZE)}
+TRAINED = {"train_size": whole(MIN_TRAIN_SIZE), "architecture": (architecture_name, "reference")}
+IMPORTED = {"keras": path_in(IMPORTED_DIR, (".keras",)), "roles": (roles, {})}
+SPLIT_SUBJECT = {"split": choice(*SPLITS), "index": whole(0), "label": (label, None)}
+FILE_SUBJECT = {"file": path_in(IMAGES_DIR, IMAGE_SUFFIXES), "label": (label, None)}
 
 SCHEMA = {
     "data": {"url": source, "md5": md5, "grayscale": boolean},
-    "frog": {"index": whole(0)},
+    "subjects": subjects,
     "split": {"seed": whole(0), "val_size": whole(1)},
     "models": models,
     "train": {"learning_rate": positive_number, "batch_size": whole(1), "max_epochs": whole(1),
@@ -113,7 +182,8 @@ SCHEMA = {
 
 
 def section(key, value, schema):
-    """Check a mapping against a schema: every key known, none missing."""
+    """Check a mapping against a schema: every key known, none missing but those given as
+    (check, default) in the schema, which take their default."""
     if not isinstance(value, dict):
         raise ParamError(key, value, f"must be a mapping with keys {', '.join(schema)}")
     for name in value:
@@ -123,6 +193,11 @@ def section(key, value, schema):
     checked = {}
     for name, check in schema.items():
         path = f"{key}.{name}" if key else name
+        if isinstance(check, tuple):
+            check, default = check
+            if name not in value:
+                checked[name] = default
+                continue
         if name not in value:
             raise ParamError(path, None, "missing")
         checked[name] = check(path, value[name]) if callable(check) else section(path, value[name], check)

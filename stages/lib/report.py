@@ -1,52 +1,67 @@
 """plots/report.md: the claims, one table of the models, the figures; Markdown any git host renders."""
 
-from lib.analysis import LAST, over_seeds
+from lib.analysis import over_seeds
+from lib.model import MAPS
 
-FIGURES = (
-    ("feature_maps_conv2d_1.png", "First-layer feature maps of the frog (article figs. 2-3)"),
-    ("feature_maps_dense_1.png", "Last hidden layer's feature maps of the frog (figs. 4-5)"),
-    ("distribution_dense_1.png", "Distribution of the last hidden layer's values for the frog (fig. 6)"),
-    ("frog_pixels.png", "The frog's pixel values (fig. 7)"),
-    ("softmax.png", "Softmax output for the frog (fig. 8)"),
-    ("cka.png", "Linear CKA between the layers of two models, probe set"),
+SUBJECT_FIGURES = (
+    *((f"feature_maps_{role}.png", f"{role.replace('_', ' ')} layer's feature maps") for role in MAPS),
+    ("distribution_last_hidden.png", "last hidden layer's values"),
+    ("pixels.png", "pixel values"),
+    ("softmax.png", "softmax output"),
 )
+ARTICLE = "figs. 2-8 of the article, for the frog"
 
 
 def ci(section, measure):
     return f"{section[measure]:.3f} [{section[f'{measure}_low']:.3f}, {section[f'{measure}_high']:.3f}]"
 
 
-def model_rows(models, train_metrics, frog, probe):
-    header = ("| model | train size | seeds | test accuracy (± sd over seeds) | epochs | frog → (p_frog) "
-              f"| frog {LAST} entropy, bits | frog {LAST} zero fraction | probe accuracy [95 % CI] "
-              "| probe softmax entropy, bits |")
+def model_rows(models, train_metrics, subjects, probe):
+    """One row per model: its data, test accuracy, what it makes of each subject, probe-set numbers."""
+    header = ("| model | network | train size | seeds | test accuracy (± sd over seeds) | epochs | "
+              + "".join(f"{name} → (p of its label) | " for name in subjects)
+              + "last hidden layer | probe accuracy [95 % CI] | probe softmax entropy, bits |")
     lines = [header, "|" + " --- |" * (header.count("|") - 1)]
     for model, settings in models.items():
         runs = over_seeds([{k: m[k] for k in ("test_accuracy", "epochs_run")} for m in train_metrics[model]])
-        out, last = frog[model]["output"], frog[model][LAST]
+        network = settings.get("architecture") or f"imported `{settings['keras']}`"
+        epochs = "" if runs["epochs_run"] is None else f"{runs['epochs_run']:.1f}"
+        said = "".join(f"{s['models'][model]['output']['predicted']}"
+                       + (f" ({s['models'][model]['output']['p_label']:.3f})" if s["label"] else "") + " | "
+                       for s in subjects.values())
+        summary = probe["models"][model]
         lines.append(
-            f"| {model} | {settings['train_size']} | {len(train_metrics[model])} "
-            f"| {runs['test_accuracy']:.4f} ± {runs['test_accuracy_seed_sd']:.4f} | {runs['epochs_run']:.1f} "
-            f"| {out['predicted']} ({out['p_frog']:.3f}) | {last['entropy_bits']:.3f} | {last['zero_fraction']:.3f} "
-            f"| {ci(probe[model]['output'], 'accuracy')} | {ci(probe[model]['output'], 'softmax_entropy_bits')} |")
+            f"| {model} | {network} | {settings.get('train_size', '—')} | {len(train_metrics[model])} "
+            f"| {runs['test_accuracy']:.4f} ± {runs['test_accuracy_seed_sd']:.4f} | {epochs} | {said}"
+            f"{summary['roles']['last_hidden']} | {ci(summary['output'], 'accuracy')} "
+            f"| {ci(summary['output'], 'softmax_entropy_bits')} |")
     return lines
 
 
-def markdown(data, models, train_metrics, frog, probe, verdicts, big, small, figures_dir):
+def subject_line(name, facts):
+    where = (f"{facts['split']} image {facts['index']}" if "split" in facts else f"the file `{facts['file']}`")
+    return f"**{name}** ({where}{', a ' + facts['label'] if facts.get('label') else ', no label'})"
+
+
+def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir):
     """The whole report as Markdown text; `figures_dir` is relative to the report."""
     seeds = len(next(iter(train_metrics.values())))
-    sizes = ", ".join(f"{model} ({settings['train_size']} training images)" for model, settings in models.items())
+    sizes = ", ".join(f"{model} ({settings['train_size']} training images)" if "train_size" in settings
+                      else f"{model} (imported)" for model, settings in models.items())
+    facts = {name: {**s, "label": data["subjects"][name]} for name, s in params_subjects.items()}
     lines = [
         "# What the CNNs learned: report",
         "",
         "Written by the `report` stage from `metrics/*.json`; every number and verdict below is computed, "
         "none is typed in. Regenerate with `dvc repro`.",
         "",
-        f"Models: {sizes}; "
-        f"{seeds} training seed{'s' if seeds > 1 else ''} each. The frog is training image {data['frog']['index']} "
-        f"(held out of every subset); the probe set is {data['probe_size']} class-balanced test images. "
+        f"Models: {sizes}; {seeds} training seed{'s' if seeds > 1 else ''} each. Subjects: "
+        + ", ".join(subject_line(name, f) for name, f in facts.items())
+        + f"; training images among them are held out of every subset. The probe set is {data['probe_size']} "
+        "class-balanced test images.",
+        "",
         f"The claims compare **{big}** (most training data) with **{small}** (least)." if verdicts else
-        "The claims compare two models trained on different amounts of data: add a second model to judge them.",
+        "The claims compare two models trained here on different amounts of data: add a second one to judge them.",
         "",
         "## Claims",
         "",
@@ -57,8 +72,12 @@ def markdown(data, models, train_metrics, frog, probe, verdicts, big, small, fig
     for verdict in verdicts:
         lines += [f"- **{verdict.verdict.upper()}** — {verdict.claim}"]
         lines += [f"  - {line}" for line in verdict.evidence]
-    lines += ["", "## Models", ""] + model_rows(models, train_metrics, frog, probe)
-    lines += ["", "## Figures", ""]
-    for name, caption in FIGURES:
-        lines += [f"### {caption}", "", f"![{caption}]({figures_dir}/{name})", ""]
+    lines += ["", "## Models", ""] + model_rows(models, train_metrics, subjects, probe)
+    lines += ["", "## Figures", "", f"Per subject ({ARTICLE}):", ""]
+    for name in subjects:
+        lines += [f"### {name}", ""]
+        for file, caption in SUBJECT_FIGURES:
+            lines += [f"![{name}: {caption}]({figures_dir}/subjects/{name}/{file})", ""]
+    lines += ["### Linear CKA between the layers of two models, probe set", "",
+              f"![Linear CKA between the layers of two models, probe set]({figures_dir}/cka.png)", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -101,10 +101,10 @@ def _renumber_shared_objects(node, numbers):
     return node
 
 
-def save_csv(path, rows):
-    """Write a list of same-keyed dicts as CSV with a header, atomically."""
+def save_csv(path, rows, fields=None):
+    """Write a list of same-keyed dicts as CSV with a header (`fields`, or the first row's keys), atomically."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(file, fieldnames=list(fields or rows[0]))
         writer.writeheader()
         writer.writerows(rows)
 

@@ -1,7 +1,8 @@
-"""Carving CIFAR-10: the frog, nested class-balanced training subsets, val/test and the probe set.
+"""Carving CIFAR-10: nested class-balanced training subsets, val/test and the probe set.
 
 Every subset is a prefix of one seeded, class-interleaved ordering of the pool (the training split
-without the frog), so subsets are nested and adding or removing one leaves the others unchanged.
+without the subjects' training images), so subsets are nested and adding or removing one leaves
+the others unchanged.
 Each kind of draw has its own random stream of `split.seed`, so changing the probe size, say,
 moves nothing else.
 """
@@ -10,16 +11,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.cifar import CLASSES, FROG
+from lib.cifar import CLASSES
 from lib.params import ParamError
+from lib.subjects import held_out
 
 POOL_STREAM, SPLIT_STREAM, PROBE_STREAM = 0, 1, 2
 
 
 class Carving(NamedTuple):
-    """Indices into the official splits: `frog`, `subsets` and `pool` into train, the rest into test."""
+    """Indices into the official splits: `held_out`, `subsets` and `pool` into train, the rest into test.
+    Imported models have no subset."""
 
-    frog: int
+    held_out: list
     pool: np.ndarray
     subsets: dict
     val: np.ndarray
@@ -50,21 +53,17 @@ def per_class(labels):
     return {name: int(count) for name, count in zip(CLASSES, counts)}
 
 
-def frog(train_labels, index):
-    """Check that training image `index` exists and is a frog; return its index."""
-    if index >= len(train_labels):
-        raise ParamError("frog.index", index, f"must be below {len(train_labels)}, the number of training images")
-    if train_labels[index] != FROG:
-        raise ParamError("frog.index", index, f"training image {index} is a {CLASSES[train_labels[index]]}, not a frog")
-    return index
+def trained(models):
+    """The models trained here (not imported), with their settings."""
+    return {name: model for name, model in models.items() if "train_size" in model}
 
 
 def check_sizes(params, pool_size, test_split_size):
     """Refuse any size the data cannot supply, naming the param."""
-    for name, model in params["models"].items():
+    for name, model in trained(params["models"]).items():
         if model["train_size"] > pool_size:
             raise ParamError(f"models.{name}.train_size", model["train_size"],
-                             f"must be at most {pool_size}, the pool (training images without the frog)")
+                             f"must be at most {pool_size}, the pool (training images without the subjects')")
     val_size = params["split"]["val_size"]
     if val_size >= test_split_size:
         raise ParamError("split.val_size", val_size,
@@ -78,23 +77,24 @@ def check_sizes(params, pool_size, test_split_size):
 def carve(train_labels, test_labels, params):
     """Draw every index set the pipeline needs from the labels of the official splits."""
     seed = params["split"]["seed"]
-    frog_index = frog(train_labels, params["frog"]["index"])
-    pool = np.delete(np.arange(len(train_labels)), frog_index)
+    kept_out = held_out(params["subjects"])
+    pool = np.delete(np.arange(len(train_labels)), kept_out)
     check_sizes(params, len(pool), len(test_labels))
     order = pool[interleaved(train_labels[pool], stream(seed, POOL_STREAM))]
-    subsets = {name: order[:model["train_size"]] for name, model in params["models"].items()}
+    subsets = {name: order[:model["train_size"]] for name, model in trained(params["models"]).items()}
     split = interleaved(test_labels, stream(seed, SPLIT_STREAM))
     val_size = params["split"]["val_size"]
     val, test = np.sort(split[:val_size]), np.sort(split[val_size:])
     probe = test[interleaved(test_labels[test], stream(seed, PROBE_STREAM))][:params["analysis"]["probe_size"]]
-    return Carving(frog_index, pool, subsets, val, test, probe)
+    return Carving(kept_out, pool, subsets, val, test, probe)
 
 
-def summary(carving, train_labels, test_labels):
-    """The facts of a carving for metrics/data.json."""
+def summary(carving, train_labels, test_labels, subjects):
+    """The facts of a carving, and the subjects' labels, for metrics/data.json."""
     return {
         "pool_size": len(carving.pool),
-        "frog": {"index": carving.frog, "label": CLASSES[train_labels[carving.frog]]},
+        "held_out": [int(i) for i in carving.held_out],
+        "subjects": {name: CLASSES[label] if label >= 0 else None for name, label in zip(subjects.names, subjects.labels)},
         "subsets": {name: {"size": len(indices), "per_class": per_class(train_labels[indices])}
                     for name, indices in carving.subsets.items()},
         "val_size": len(carving.val),

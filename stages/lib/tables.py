@@ -1,22 +1,38 @@
-"""Long-format rows (one per model and x value) for DVC's plots; the templates colour by `model`."""
+"""Long-format rows (one per model and x value) for DVC's plots; the templates colour by `model`
+and, where there are subjects, draw one panel per `subject`."""
 
 import numpy as np
 
 from lib.cifar import CLASSES
-from lib.model import LAYERS
+from lib.measures import shared_edges
+from lib.params import PAIR
 
 
-def by_layer(per_model, fields):
-    """Rows of `fields` per model and layer from {model: {layer: {field: value}}}."""
-    return [{"model": model, "layer_index": i + 1, "layer": layer,
-             **{field: layers[layer].get(field) for field in fields}}
-            for model, layers in per_model.items() for i, layer in enumerate(LAYERS)]
+def numbers(summary):
+    """A metrics section without its `_seed_sd` spreads."""
+    return {key: value for key, value in summary.items() if not key.endswith("_seed_sd")}
 
 
-def js_by_layer(js):
-    """Rows of JS divergence per model pair and layer."""
-    return [{"model": pair, "layer_index": i + 1, "layer": layer, "js_bits": values[layer]}
-            for pair, values in js.items() for i, layer in enumerate(LAYERS)]
+def by_layer(models, layers, extra=None):
+    """Rows of every measure per model and layer, in each network's own layer order."""
+    return [{**(extra or {}), "model": model, "layer_index": i + 1, "layer": layer,
+             **numbers(summary["layers"][layer])}
+            for model, summary in models.items() for i, layer in enumerate(layers[model])]
+
+
+def subject_layers(subjects, layers):
+    return [row for name, subject in subjects.items() for row in by_layer(subject["models"], layers, {"subject": name})]
+
+
+def probe_layers(probe, layers):
+    return by_layer(probe["models"], layers)
+
+
+def js_layers(subjects):
+    """Rows of JS divergence per subject, model pair and matched layer."""
+    return [{"subject": name, "model": pair, "layer_index": i + 1, "layer": key, "js_bits": value}
+            for name, subject in subjects.items() for pair, values in subject["pairs"].items()
+            for i, (key, value) in enumerate(numbers(values["js_bits"]).items())]
 
 
 def curves(histories):
@@ -24,25 +40,47 @@ def curves(histories):
     return [{"model": model, **row} for model, rows in histories.items() for row in rows]
 
 
-def histogram(series, edges):
-    """Rows of a density histogram per model from {model: counts over `edges`}."""
+def histogram(series, edges, extra):
+    """Rows of a density histogram per series from {series: counts over `edges`}."""
     widths = np.diff(edges)
     rows = []
     for model, counts in series.items():
         density = counts / max(counts.sum(), 1) / widths
-        rows += [{"model": model, "bin_low": float(low), "bin_high": float(high), "density": float(d)}
+        rows += [{**extra, "model": model, "bin_low": float(low), "bin_high": float(high), "density": float(d)}
                  for low, high, d in zip(edges[:-1], edges[1:], density)]
     return rows
 
 
-def softmax(probabilities):
-    """Rows of class probabilities per model from {model: (10,) probabilities}."""
-    return [{"model": model, "class": name, "probability": float(p)}
-            for model, probs in probabilities.items() for name, p in zip(CLASSES, np.ravel(probs))]
+def distributions(names, runs, role, bins):
+    """Rows of each subject's non-zero values of the layer playing `role`, per model (first seed)."""
+    rows = []
+    for i, name in enumerate(names):
+        values = {model: np.ravel(run.acts[run.roles[role]][i]) for model, run in runs.items()}
+        edges = shared_edges(list(values.values()), bins)
+        rows += histogram({model: np.histogram(np.clip(v[v != 0], edges[0], edges[-1]), bins=edges)[0]
+                           for model, v in values.items()}, edges, {"subject": name})
+    return rows
 
 
-def cka(matrices):
+def pixels(names, inputs, bins):
+    """Rows of each subject's pixel histogram."""
+    edges = np.linspace(0, 1, bins + 1)
+    return [row for name, image in zip(names, inputs)
+            for row in histogram({"input": np.histogram(image, bins=edges)[0]}, edges, {"subject": name})]
+
+
+def softmax(names, runs):
+    """Rows of class probabilities per subject and model (first seed)."""
+    return [{"subject": name, "model": model, "class": cls, "probability": float(p)}
+            for i, name in enumerate(names) for model, run in runs.items()
+            for cls, p in zip(CLASSES, np.ravel(run.acts[run.roles["output"]][i]))]
+
+
+def cka(matrices, layers):
     """Rows of CKA per model pair and pair of layers."""
-    return [{"model": pair, "layer_a": a, "layer_b": b, "cka": float(matrix[i, j])}
-            for pair, matrix in matrices.items()
-            for i, a in enumerate(LAYERS) for j, b in enumerate(LAYERS)]
+    rows = []
+    for pair, matrix in matrices.items():
+        a, b = pair.split(PAIR)
+        rows += [{"model": pair, "layer_a": la, "layer_b": lb, "cka": float(matrix[i, j])}
+                 for i, la in enumerate(layers[a]) for j, lb in enumerate(layers[b])]
+    return rows

@@ -16,12 +16,6 @@ class TrainingError(StageError):
     """Training diverged (a non-finite loss)."""
 
 
-def model_inputs(images, grayscale):
-    """uint8 (N, 32, 32, 3) images -> float32 in [0, 1]; grayscale averages the channels."""
-    x = images.astype(np.float32) / 255
-    return x.mean(axis=-1, keepdims=True) if grayscale else x
-
-
 def one_hot(labels):
     return keras.utils.to_categorical(labels, len(CLASSES)).astype(np.float32)
 
