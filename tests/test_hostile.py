@@ -125,7 +125,7 @@ def set_params(workdir, change):
 
 @pytest.mark.parametrize("change, cause", [
     (lambda p: p["models"]["benchmark"].update(train_size=10_000), "models.benchmark.train_size = 10000"),
-    (lambda p: p["subjects"]["frog"].update(index=1), "subjects.frog.label = 'frog': train image 1 is a"),
+    (lambda p: p["subjects"]["frog"].update(index=1), "subjects.frog.label = 'frog': train image 1 is labelled"),
     (lambda p: p["subjects"]["frog"].update(index=300), "subjects.frog.index = 300: must be below 300"),
     (lambda p: p["subjects"].update(car={"split": "test", "index": 100}), "subjects.car.index = 100: must be below 100"),
     (lambda p: p["subjects"].update(cat={"file": "images/cat.png", "label": "kitten"}), "subjects.cat.label = 'kitten'"),

@@ -369,3 +369,9 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     sweep = (pipeline.path / "plots/analysis/by_size.csv").read_text()
     assert "ablation" in sweep and "input" not in sweep
     assert pipeline.dvc("status").stdout.strip() == "Data and pipelines are up to date."
+
+    del pipeline.params["subjects"]["car"], pipeline.params["models"]["input"]
+    pipeline.write_params(pipeline.params)
+    fewer = re.findall(r"Running stage '([^']+)'", pipeline.dvc("repro").stdout)
+    assert not [name for name in fewer if name.startswith("train")], fewer
+    assert list(json.loads((pipeline.path / "metrics/subjects.json").read_text())) == ["frog", "photo"]

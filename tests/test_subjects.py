@@ -101,7 +101,7 @@ def test_subjects_from_both_splits_and_a_file_in_params_order(tmp_path):
 
 @pytest.mark.parametrize("subject, key, message", [
     ({"split": "train", "index": 10, "label": None}, "subjects.s.index", "must be below 10, the number of train images"),
-    ({"split": "test", "index": 2, "label": "frog"}, "subjects.s.label", "test image 2 is a bird"),
+    ({"split": "test", "index": 2, "label": "frog"}, "subjects.s.label", "test image 2 is labelled bird"),
 ])
 def test_a_split_subject_must_exist_and_match_its_label(subject, key, message):
     with pytest.raises(ParamError, match=message) as error:

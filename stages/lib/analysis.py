@@ -179,9 +179,9 @@ def summarise_model(per_run, rng, resamples):
                                        rng, resamples)}
 
 
-def cka_matrices(runs_a, runs_b, grams):
+def cka_matrices(runs_a, runs_b, grams_a, grams_b):
     """Per seed, linear CKA between every layer of a (rows) and every layer of b (columns)."""
-    return [np.array([[cka_of_grams(grams[id(run_a)][la], grams[id(runs_b[seed])][lb]) for lb in runs_b[seed].layers]
+    return [np.array([[cka_of_grams(grams_a[seed][la], grams_b[seed][lb]) for lb in runs_b[seed].layers]
                       for la in run_a.layers]) for seed, run_a in runs_a.items()]
 
 
@@ -195,11 +195,11 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     for model, seeds in runs.items():
         per_run = [measure_images(run, inputs, edges, labels) for run in seeds.values()]
         models[model] = {"roles": first(seeds).roles, **summarise_model(per_run, np.random.default_rng(seed), resamples)}
-    grams = {id(run): {layer: centered_gram(run.acts[layer]) for layer in run.layers}
-             for seeds in runs.values() for run in seeds.values()}
+    grams = {model: {seed: {layer: centered_gram(run.acts[layer]) for layer in run.layers}
+                     for seed, run in seeds.items()} for model, seeds in runs.items()}
     matrices, cka = {}, {}
     for pair, (a, b) in pairs(runs).items():
-        per_seed = cka_matrices(runs[a], runs[b], grams)
+        per_seed = cka_matrices(runs[a], runs[b], grams[a], grams[b])
         ra, rb = first(runs[a]), first(runs[b])
         cka[pair] = {"cka": over_seeds([{key: float(m[ra.layers.index(la), rb.layers.index(lb)])
                                          for key, la, lb in matched_layers(ra, rb)} for m in per_seed])}

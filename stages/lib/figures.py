@@ -79,7 +79,7 @@ def softmax_bars(path, title, probabilities, label):
 
 def subject_figures(folder, name, label, image, runs, bins, seed, maps):
     """Figures 2-8 for one subject: `runs` {model: Run on that image}; `maps` the roles drawn as maps."""
-    described = f"{name} ({label})" if label else name
+    described = name if label in (None, name) else f"{name} ({label})"
     for role in maps:
         feature_maps(folder / f"feature_maps_{role}.png", f"{described}: {role.replace('_', ' ')} layer",
                      {f"{model}: {run.roles[role]}": run.acts[run.roles[role]][0] for model, run in runs.items()}, seed)

@@ -9,7 +9,7 @@ SUBJECT_FIGURES = (
     ("pixels.png", "pixel values"),
     ("softmax.png", "softmax output"),
 )
-ARTICLE = "figs. 2-8 of the article, for the frog"
+ARTICLE = "the article's figs. 2-8 show these for its frog"
 
 
 def ci(section, measure):

@@ -45,7 +45,7 @@ def check_split_subject(key, subject, split):
                          f"{subject['split']} images")
     actual = CLASSES[split.labels[index]]
     if subject["label"] is not None and subject["label"] != actual:
-        raise ParamError(f"{key}.label", subject["label"], f"{subject['split']} image {index} is a {actual}")
+        raise ParamError(f"{key}.label", subject["label"], f"{subject['split']} image {index} is labelled {actual}")
     return split.labels[index]
 
 
