@@ -48,6 +48,17 @@ def test_interval_comparison_and_combination():
     assert combine([HELD, NOT_HELD, INCONCLUSIVE]) == NOT_HELD
 
 
+def test_an_undefined_measure_is_not_judged_and_says_so():
+    probe = copy.deepcopy(PROBE)
+    layers(probe, "dummy")["dense_1"].update(channel_corr=None, channel_corr_low=None, channel_corr_high=None)
+    layers(probe, "dummy")["dense_1"].update(mean=None, mean_low=None, mean_high=None)
+    found = evaluate(SUBJECTS, probe, "benchmark", "dummy")
+    assert [v.verdict for v in found] == [HELD, NOT_JUDGED, HELD, HELD, NOT_JUDGED, NOT_JUDGED]
+    assert "dense_1 channel_corr: benchmark 0.1 [0.09, 0.11] vs dummy undefined → not judged" in found[5].evidence
+    assert combine([HELD, NOT_JUDGED, INCONCLUSIVE]) == NOT_JUDGED
+    assert combine([NOT_JUDGED, NOT_HELD]) == NOT_HELD
+
+
 def test_metrics_that_bear_the_article_out_hold_every_claim():
     assert verdicts() == [HELD] * 6
 

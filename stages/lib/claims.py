@@ -26,11 +26,16 @@ def interval(section, measure):
 
 def shown(name, values):
     mean, low, high = values
+    if mean is None:
+        return f"{name} undefined"
     return f"{name} {mean:.4g} [{low:.4g}, {high:.4g}]"
 
 
 def greater(a, b):
-    """Is interval a above interval b (held), below (not held), or overlapping (inconclusive)?"""
+    """Is interval a above interval b (held), below (not held), or overlapping (inconclusive)?
+    Not judged where either is undefined (e.g. the correlation of a layer with no varying channel)."""
+    if None in (*a, *b):
+        return NOT_JUDGED
     if a[1] > b[2]:
         return HELD
     if a[2] < b[1]:
@@ -39,9 +44,11 @@ def greater(a, b):
 
 
 def combine(verdicts):
-    """Held if every part holds, not held if any part is reversed, else inconclusive."""
-    if NOT_HELD in verdicts:
-        return NOT_HELD
+    """Held if every part holds, not held if any part is reversed, not judged if any part cannot be,
+    else inconclusive."""
+    for verdict in (NOT_HELD, NOT_JUDGED):
+        if verdict in verdicts:
+            return verdict
     return HELD if all(v == HELD for v in verdicts) else INCONCLUSIVE
 
 

@@ -66,7 +66,9 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
         "## Claims",
         "",
         "Verdicts: *held* when the 95 % bootstrap intervals (over probe images, values averaged over seeds) are apart "
-        "in the claimed direction, *not held* when apart the other way, *inconclusive* when they overlap.",
+        "in the claimed direction, *not held* when apart the other way, *inconclusive* when they overlap, "
+        "*not judged* where a measure is undefined (say, the channel correlation of a layer with no varying "
+        "channel) or a subject has no label.",
         "",
     ]
     for verdict in verdicts:
