@@ -147,3 +147,41 @@ def test_layer_measures_are_per_image_and_agree_with_the_single_image_functions(
         assert per_image["mean"][i] == pytest.approx(values[i].mean(dtype=np.float64))
         assert per_image["channel_corr"][i] == pytest.approx(channel_corr(values[i]))
         assert per_image["input_corr"][i] == pytest.approx(input_corr(values[i], images[i]))
+
+
+def unbiased_hsic(k, l):
+    """HSIC_1 of Song et al. (2012), term by term: zero diagonals, then the three traces."""
+    n = len(k)
+    k, l = k.copy(), l.copy()
+    np.fill_diagonal(k, 0)
+    np.fill_diagonal(l, 0)
+    ones = np.ones(n)
+    return (np.trace(k @ l) + (ones @ k @ ones) * (ones @ l @ ones) / ((n - 1) * (n - 2))
+            - 2 / (n - 2) * (ones @ k @ l @ ones)) / (n * (n - 3))
+
+
+def test_cka_equals_the_unbiased_hsic_formula_term_by_term():
+    x, y = rng.normal(size=(7, 3)), rng.normal(size=(7, 5)) + 0.3
+    k, l = x @ x.T, y @ y.T
+    expected = unbiased_hsic(k, l) / np.sqrt(unbiased_hsic(k, k) * unbiased_hsic(l, l))
+    assert linear_cka(x, y) == pytest.approx(expected, abs=1e-12)
+    assert abs(expected) > 0.05  # a value that an estimator with other denominators would miss
+
+
+def test_cka_of_a_representation_that_does_not_vary_is_undefined():
+    x = rng.normal(size=(10, 6))
+    constant = np.tile(rng.normal(size=(1, 6)) * 1e3, (10, 1))
+    assert np.isnan(linear_cka(constant, x)) and np.isnan(linear_cka(np.zeros((10, 4)), x))
+    assert not np.isnan(linear_cka(constant + rng.normal(size=(10, 6)) * 1e-2, x))
+
+
+def test_jensen_shannon_of_a_known_intermediate_pair():
+    assert js_bits([1, 0], [0.5, 0.5]) == pytest.approx(0.311278, abs=1e-6)
+
+
+def test_bootstrap_interval_of_a_fair_coin_mean_has_the_normal_width():
+    values = np.array([0.0, 1.0] * 200)  # mean 0.5, standard error 0.025
+    mean, low, high = bootstrap_ci(values, np.random.default_rng(0), resamples=20_000)
+    assert mean == 0.5
+    assert low == pytest.approx(0.5 - 1.96 * 0.025, abs=0.003) and high == pytest.approx(0.5 + 1.96 * 0.025, abs=0.003)
+    assert bootstrap_ci(np.full(9, 2.0), np.random.default_rng(0)) == (2.0, 2.0, 2.0)

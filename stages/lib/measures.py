@@ -128,20 +128,25 @@ def input_corr(activation, image):
     return float(np.abs(pooled @ maps / len(pooled)).mean())
 
 
+DEGENERATE = 1e-12  # a centred Gram matrix this small next to the raw one is rounding residue (float64)
+
+
 def centered_gram(x):
-    """The Gram matrix of x's rows (images), centred as the unbiased HSIC estimator needs."""
+    """The Gram matrix of x's rows (images), centred as the unbiased HSIC estimator needs; None
+    where the representation (all but) does not vary across the images, which CKA cannot compare."""
     x = np.asarray(x, np.float64).reshape(len(x), -1)
     n = x.shape[0]
     if n < 4:
         raise ValueError("CKA needs at least 4 images")
     gram = x @ x.T
+    raw = np.linalg.norm(gram)
     np.fill_diagonal(gram, 0)
     means = gram.sum(axis=0) / (n - 2)
     means -= means.sum() / (2 * (n - 1))
     gram -= means[:, None]
     gram -= means[None, :]
     np.fill_diagonal(gram, 0)
-    return gram
+    return None if np.linalg.norm(gram) <= DEGENERATE * raw else gram
 
 
 def linear_cka(x, y):
@@ -159,7 +164,10 @@ def linear_cka(x, y):
 
 
 def cka_of_grams(k, l):
-    """Linear CKA from two matrices made by centered_gram (compute each once, compare many)."""
+    """Linear CKA from two matrices made by centered_gram (compute each once, compare many); NaN
+    where either representation is degenerate."""
+    if k is None or l is None:
+        return float("nan")
     hsic_xy, hsic_xx, hsic_yy = (float((a * b).sum()) for a, b in ((k, l), (k, k), (l, l)))
     if hsic_xx <= 0 or hsic_yy <= 0:
         return float("nan")
