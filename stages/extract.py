@@ -20,16 +20,16 @@ def main():
     check_run(params, args.name, args.seed)
     grayscale = params["data"]["grayscale"]
 
-    from lib.activations import layer_outputs, layers_card, network
+    from lib.activations import BATCH, layer_outputs, layers_card, network
     from lib.training import deterministic
 
     deterministic(args.seed)
     model, roles = network(args.model, params["models"][args.name], input_channels(grayscale),
                            f"models.{args.name}")
     with atomic_dir(args.out) as folder:
-        for name, path in (("subjects", args.subjects), ("probe", args.probe)):
+        for name, path, batch in (("subjects", args.subjects, 1), ("probe", args.probe, BATCH)):
             x = model_inputs(load_arrays(path)["images"], grayscale)
-            save_arrays(Path(folder) / f"{name}.npz", **layer_outputs(model, x))
+            save_arrays(Path(folder) / f"{name}.npz", **layer_outputs(model, x, batch))
         (Path(folder) / "layers.json").write_text(layers_card(model, roles))
     print(f"extract: {args.name} seed {args.seed}: activations of every layer for the subjects and "
           f"{len(x)} probe images -> {args.out}")

@@ -25,3 +25,12 @@ def test_a_bfloat16_model_is_read_through_a_float32_twin_with_the_same_weights()
     twin = float32_twin(model, REFERENCE)
     assert twin.get_layer("conv2d_2").compute_dtype == "float32"
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), twin.get_weights()))
+
+
+def test_an_image_computed_alone_gives_the_same_numbers_whatever_else_is_extracted():
+    deterministic(0)
+    model = reference(1)
+    x = np.random.default_rng(1).random((5, 32, 32, 1), dtype=np.float32)
+    alone = layer_outputs(model, x[:1], batch=1)
+    among = layer_outputs(model, x, batch=1)
+    assert all(np.array_equal(alone[layer][0], among[layer][0]) for layer in alone)
