@@ -185,3 +185,22 @@ def test_bootstrap_interval_of_a_fair_coin_mean_has_the_normal_width():
     assert mean == 0.5
     assert low == pytest.approx(0.5 - 1.96 * 0.025, abs=0.003) and high == pytest.approx(0.5 + 1.96 * 0.025, abs=0.003)
     assert bootstrap_ci(np.full(9, 2.0), np.random.default_rng(0)) == (2.0, 2.0, 2.0)
+
+
+def test_mutual_information_with_the_input_of_a_copy_is_the_inputs_entropy_and_of_noise_near_zero():
+    from lib.measures import LAYER_MEASURES, LayerView, per_image_bin
+
+    bins = 8
+    images = rng.random((3, 32, 32, 1)).astype(np.float32)
+    pooled = images.reshape(3, 16, 2, 16, 2, 1).mean(axis=(2, 4))
+    copy = np.repeat(pooled + 0.0, 4, axis=-1)  # four channels, each the pooled picture
+    edges = np.linspace(0, 1, bins + 1)
+    mi = LAYER_MEASURES["input_mi_bits"](LayerView(copy, images, edges))
+    pixel = np.clip((pooled.astype(np.float64) * bins).astype(int), 0, bins - 1).reshape(3, -1)
+    expected = [entropy_bits(np.bincount(row, minlength=bins)) for row in pixel]
+    assert np.allclose(mi, expected, atol=1e-6) and min(mi) > 1.5
+    noise = rng.random((3, 16, 16, 64)).astype(np.float32)
+    assert np.all(LAYER_MEASURES["input_mi_bits"](LayerView(noise, images, edges)) < 0.25)
+    flat = LAYER_MEASURES["input_mi_bits"](LayerView(rng.random((3, 10)), images, edges))
+    assert np.isnan(flat).all()
+    assert per_image_bin(np.array([[0.0, 0.05, 0.99, 1.0]]), np.linspace(0, 1, 11)).tolist() == [[0, 1, 10, 10]]

@@ -26,6 +26,7 @@ from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_
                           entropy_bits, js_bits, layer_histogram, per_image_entropy, per_image_histograms,
                           shared_edges)
 from lib.params import PAIR
+from lib.subsets import trained
 
 
 class Run(NamedTuple):
@@ -213,7 +214,7 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
 
 def trained_sizes(models):
     """{model: train_size} of the models trained here, smallest first."""
-    sizes = {name: m["train_size"] for name, m in models.items() if "train_size" in m}
+    sizes = {name: m["train_size"] for name, m in trained(models).items()}
     return dict(sorted(sizes.items(), key=lambda item: item[1]))
 
 

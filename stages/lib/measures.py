@@ -112,8 +112,9 @@ def channel_corr(activation):
 
 def input_corr(activation, image):
     """Mean absolute Pearson correlation between each channel of one image's (H, W, C) map and the
-    input image (H0, W0, C0), channels averaged, average-pooled to (H, W): how much of the picture the layer still shows.
-    Channels constant over the map are left out; None without spatial positions or varying channels."""
+    input image (H0, W0, C0), channels averaged, average-pooled to (H, W): how much of the picture
+    the layer still shows. Channels constant over the map are left out; None without spatial
+    positions or varying channels."""
     if activation.ndim != 3 or image.shape[0] % activation.shape[0] or image.shape[1] % activation.shape[1]:
         return None
     h, w, channels = activation.shape
@@ -186,18 +187,27 @@ def bootstrap_ci(values, rng, resamples=1000, level=0.95):
     return float(values.mean()), float(low), float(high)
 
 
-def per_image_histograms(values, edges, zeros_apart=True):
-    """Counts per image in one pass: (N, bins + 1) as layer_histogram gives (exact zeros first), or
-    (N, bins) as numpy.histogram gives when not `zeros_apart`."""
+def per_image_bin(values, edges, zeros_apart=True):
+    """Each value's bin, per image (N, values): as layer_histogram counts them (exact zeros in bin
+    0, then the bins of `edges`), or as numpy.histogram does when not `zeros_apart`."""
     flat = values.reshape(len(values), -1)
-    bins = len(edges) - 1
-    index = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, bins - 1)
+    index = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, len(edges) - 2)
     if zeros_apart:
         index += 1
         index[flat == 0] = 0
-    width = bins + zeros_apart
-    offsets = (np.arange(len(flat)) * width)[:, None]
-    return np.bincount((index + offsets).ravel(), minlength=len(flat) * width).reshape(len(flat), width)
+    return index
+
+
+def per_image_histograms_of(index, width):
+    """Counts of bin indices (N, values) in `width` bins, per image, in one pass: (N, width)."""
+    offsets = (np.arange(len(index)) * width)[:, None]
+    return np.bincount((index + offsets).ravel(), minlength=len(index) * width).reshape(len(index), width)
+
+
+def per_image_histograms(values, edges, zeros_apart=True):
+    """Counts per image in one pass: (N, bins + 1) as layer_histogram gives (exact zeros first), or
+    (N, bins) as numpy.histogram gives when not `zeros_apart`."""
+    return per_image_histograms_of(per_image_bin(values, edges, zeros_apart), len(edges) - 1 + zeros_apart)
 
 
 def per_image_entropy(counts):
@@ -237,6 +247,36 @@ def channels_alike(view):
 @layer_measure("input_corr")
 def picture_kept(view):
     return per_image(input_corr, view.values, view.inputs)
+
+
+def pooled_inputs(inputs, height, width):
+    """Inputs (N, H0, W0, C0), channels averaged, average-pooled to (N, height, width); None if
+    the map's size does not divide the input's."""
+    n, h0, w0, _ = inputs.shape
+    if h0 % height or w0 % width:
+        return None
+    gray = inputs.mean(axis=-1, dtype=np.float64)
+    return gray.reshape(n, height, h0 // height, width, w0 // width).mean(axis=(2, 4))
+
+
+@layer_measure("input_mi_bits")
+def picture_information(view):
+    """Mutual information, in bits, between the input picture (channels averaged, pooled to the
+    map's size) and the layer's value at the same position, over positions and channels: the
+    plug-in estimate on binned values (the layer's shared bins with zeros apart; as many equal
+    bins of [0, 1] for the input), biased upward where pairs are few beside the bins' product.
+    NaN for a layer without a spatial map the input's size divides."""
+    values = view.values
+    if values.ndim != 4 or (pooled := pooled_inputs(view.inputs, *values.shape[1:3])) is None:
+        return np.full(len(values), np.nan)
+    n, channels = len(values), values.shape[-1]
+    bins = len(view.edges) - 1
+    pixel = np.clip((pooled * bins).astype(np.int64), 0, bins - 1)
+    pixel = np.repeat(pixel.reshape(n, -1, 1), channels, axis=2).reshape(n, -1)
+    unit = per_image_bin(values, view.edges)
+    joint = per_image_histograms_of(unit * bins + pixel, (bins + 1) * bins)
+    return (per_image_entropy(per_image_histograms_of(pixel, bins))
+            + per_image_entropy(per_image_histograms_of(unit, bins + 1)) - per_image_entropy(joint))
 
 
 def _with_label(labels, values):
