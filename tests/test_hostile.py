@@ -14,6 +14,8 @@ import synthetic
 from conftest import ROOT, small_params
 from lib.cifar import FOLDER, RECORD
 
+pytestmark = pytest.mark.slow
+
 CARVE_OUTPUTS = ("subjects.npz", "subsets", "val.npz", "test.npz", "probe.npz", "data.json")
 
 

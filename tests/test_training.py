@@ -23,6 +23,7 @@ def trained_weights(recipe):
     return model.get_weights(), best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_same_params_same_weights_bit_for_bit(precision):
     recipe = RECIPE | {"precision": precision}
@@ -33,6 +34,7 @@ def test_same_params_same_weights_bit_for_bit(precision):
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
 
 
+@pytest.mark.slow
 def test_a_diverging_loss_stops_training_with_a_clear_error():
     deterministic(0)
     model = reference(channels=1)
