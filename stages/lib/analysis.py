@@ -146,7 +146,8 @@ def subject_metrics(index, label, inputs, runs, bins):
             "input": {"entropy_bits": entropy_bits(pixels), "mean": float(image.mean())},
             "models": {model: over_seeds([subject_run(run, image, edges, label) for run in seeds.values()])
                        for model, seeds in seen.items()},
-            "pairs": {pair: {"js_bits": pair_divergence(seen[a], seen[b], bins)} for pair, (a, b) in pairs(seen).items()}}
+            "pairs": {pair: {"js_bits": pair_divergence(seen[a], seen[b], bins)}
+                      for pair, (a, b) in pairs(seen).items()}}
 
 
 def subjects_metrics(names, labels, inputs, runs, bins):
@@ -195,7 +196,8 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     models = {}
     for model, seeds in runs.items():
         per_run = [measure_images(run, inputs, edges, labels) for run in seeds.values()]
-        models[model] = {"roles": first(seeds).roles, **summarise_model(per_run, np.random.default_rng(seed), resamples)}
+        models[model] = {"roles": first(seeds).roles,
+                         **summarise_model(per_run, np.random.default_rng(seed), resamples)}
     grams = {model: {seed: {layer: centered_gram(run.acts[layer]) for layer in run.layers}
                      for seed, run in seeds.items()} for model, seeds in runs.items()}
     matrices, cka = {}, {}

@@ -68,7 +68,8 @@ def compare(probe, big, small, role, measure, bigger):
     """Verdict and evidence for "`bigger` model has the larger `measure` in the layer playing `role`"."""
     a, b = interval(section(probe, big, role), measure), interval(section(probe, small, role), measure)
     verdict = greater(a, b) if bigger == big else greater(b, a)
-    return verdict, f"{layer_label(probe, role, big, small)} {measure}: {shown(big, a)} vs {shown(small, b)} → {verdict}"
+    layer = layer_label(probe, role, big, small)
+    return verdict, f"{layer} {measure}: {shown(big, a)} vs {shown(small, b)} → {verdict}"
 
 
 def single_image(name, subject, big, small):

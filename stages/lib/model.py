@@ -11,6 +11,7 @@ TensorFlow start-up.
 """
 
 import json
+import os
 import zipfile
 from typing import Callable, NamedTuple
 
@@ -30,6 +31,7 @@ PASS_THROUGH = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropo
 REFUSED = ("Lambda", "TFSMLayer", "__lambda__")
 DATA = ("__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__")  # values, not code
 MAX_CONFIG_BYTES = 16 << 20
+MAX_KERAS_BYTES = 1 << 30
 
 
 class Architecture(NamedTuple):
@@ -37,7 +39,6 @@ class Architecture(NamedTuple):
 
     build: Callable
     roles: dict
-    summary: str
 
 
 ARCHITECTURES = {}
@@ -47,7 +48,7 @@ def architecture(roles):
     """Register the decorated builder under its function name, with its roles."""
 
     def register(build):
-        ARCHITECTURES[build.__name__] = Architecture(build, roles, build.__doc__.splitlines()[0])
+        ARCHITECTURES[build.__name__] = Architecture(build, roles)
         return build
 
     return register
@@ -102,17 +103,21 @@ def no_dropout(channels, precision="float32"):
     return _cnn("no_dropout_cnn", channels, precision, None)
 
 
-def layer_names(model):
+def _layers(model):
     """Every layer of `model` but its input, in order."""
     import keras
 
-    return [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def layer_names(model):
+    return [layer.name for layer in _layers(model)]
 
 
 def infer_roles(model):
     """Roles of a network built elsewhere: the first Conv2D; the output layer; the last layer
     before the output that is not a pass-through (dropout, noise, flatten, reshape, activation)."""
-    layers = [layer for layer in model.layers if layer.name in layer_names(model)]
+    layers = _layers(model)
     convs = [layer.name for layer in layers if type(layer).__name__ == "Conv2D"]
     hidden = [layer.name for layer in layers[:-1] if type(layer).__name__ not in PASS_THROUGH]
     return {"first_conv": convs[0] if convs else None, "last_hidden": hidden[-1] if hidden else None,
@@ -164,6 +169,9 @@ def _objects(node):
 def inspect_keras(path):
     """Read a .keras file's config.json without deserialising anything; refuse what would run code."""
     try:
+        size = os.path.getsize(path)
+        if size > MAX_KERAS_BYTES:
+            raise ImportedModelError(f"{path} is {size} bytes, more than the {MAX_KERAS_BYTES} a network may have")
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
@@ -185,8 +193,8 @@ def inspect_keras(path):
         registered = obj.get("registered_name")
         if not isinstance(module, str) or not (module == "keras" or module.startswith("keras.")) or \
                 (registered is not None and registered != name):
-            raise ImportedModelError(f"{path}: custom object {registered or name!r} (module {module!r}); only Keras' "
-                                     "built-in objects can be imported (no code from the file is run)")
+            raise ImportedModelError(f"{path}: custom object {registered or name!r} (module {module!r}); "
+                                     "only Keras' built-in objects can be imported (no code from the file is run)")
     return config
 
 
@@ -199,17 +207,17 @@ def load_imported(path, channels):
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - any failure to rebuild the network is the file's
         raise ImportedModelError(f"{path}: Keras cannot load it ({type(error).__name__}: "
-                           f"{' '.join(str(error).split())[:300]})") from error
+                                 f"{' '.join(str(error).split())[:300]})") from error
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ImportedModelError(f"{path}: has {len(model.inputs)} inputs and {len(model.outputs)} outputs; one of each "
-                           "is needed")
+        raise ImportedModelError(f"{path}: has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+                                 "one of each is needed")
     expected = (SIDE, SIDE, channels)
     if tuple(model.inputs[0].shape[1:]) != expected:
         raise ImportedModelError(f"{path}: input shape {tuple(model.inputs[0].shape[1:])}, expected {expected} "
-                           f"({'grayscale' if channels == 1 else 'RGB'}, as data.grayscale says)")
+                                 f"({'grayscale' if channels == 1 else 'RGB'}, as data.grayscale says)")
     if tuple(model.outputs[0].shape[1:]) != (len(CLASSES),):
         raise ImportedModelError(f"{path}: output shape {tuple(model.outputs[0].shape[1:])}, expected "
-                           f"({len(CLASSES)},): one probability per CIFAR-10 class")
+                                 f"({len(CLASSES)},): one probability per CIFAR-10 class")
     probe = np.random.default_rng(0).random((4, *expected), dtype=np.float32)
     out = np.asarray(model(probe, training=False), np.float64)
     if not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3)):

@@ -12,7 +12,8 @@ from contextlib import contextmanager, nullcontext
 NOISE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
     r"|[IW]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"
-    r"|E\d{4} [\d:.]+ +\d+ (node_def_util\.cc:\d+\] NodeDef mentions attribute|cuda_platform\.cc:\d+\] failed call to cuInit)"
+    r"|E\d{4} [\d:.]+ +\d+ (node_def_util\.cc:\d+\] NodeDef mentions attribute"
+    r"|cuda_platform\.cc:\d+\] failed call to cuInit)"
     r"|To enable the following instructions: .* rebuild TensorFlow)")
 
 

@@ -57,7 +57,8 @@ def picture(path, key):
     if not path.is_file():
         raise ParamError(key, str(path), "no such file")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise ParamError(key, str(path), f"is {path.stat().st_size} bytes, more than the {MAX_FILE_BYTES} an image may be")
+        raise ParamError(key, str(path), f"is {path.stat().st_size} bytes, more than the {MAX_FILE_BYTES} "
+                         "an image may be")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():

@@ -94,7 +94,8 @@ def summary(carving, train_labels, test_labels, subjects):
     return {
         "pool_size": len(carving.pool),
         "held_out": [int(i) for i in carving.held_out],
-        "subjects": {name: CLASSES[label] if label >= 0 else None for name, label in zip(subjects.names, subjects.labels)},
+        "subjects": {name: CLASSES[label] if label >= 0 else None
+                     for name, label in zip(subjects.names, subjects.labels)},
         "subsets": {name: {"size": len(indices), "per_class": per_class(train_labels[indices])}
                     for name, indices in carving.subsets.items()},
         "val_size": len(carving.val),

@@ -81,6 +81,7 @@ def cka(matrices, layers):
     rows = []
     for pair, matrix in matrices.items():
         a, b = pair.split(PAIR)
-        rows += [{"model": pair, "layer_a": la, "layer_b": lb, "cka": None if np.isnan(matrix[i, j]) else float(matrix[i, j])}
+        rows += [{"model": pair, "layer_a": la, "layer_b": lb,
+                  "cka": None if np.isnan(matrix[i, j]) else float(matrix[i, j])}
                  for i, la in enumerate(layers[a]) for j, lb in enumerate(layers[b])]
     return rows
