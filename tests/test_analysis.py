@@ -112,14 +112,26 @@ def test_probe_metrics_with_intervals_accuracy_and_cka():
     assert all(self_cka["pairs"]["a_vs_b"]["cka"][layer] == pytest.approx(1.0) for layer in SHAPES)
 
 
-def test_probe_metrics_do_not_depend_on_the_other_models():
-    a, b, c = (fake_run(20, 1.0, 0.0) for _ in range(3))
+def test_a_models_numbers_do_not_depend_on_the_other_models():
+    a, b, c = fake_run(20, 1.0, 0.0), fake_run(20, 3.0, 0.5), fake_run(20, 0.2, 0.0)
     images, labels = inputs(20), np.arange(20) % 10
+    alone, _ = probe_metrics({"a": {0: a}}, images, labels, bins=10, resamples=100, seed=0)
     with_b, _ = probe_metrics({"a": {0: a}, "b": {0: b}}, images, labels, bins=10, resamples=100, seed=0)
-    with_c, _ = probe_metrics({"a": {0: a}, "c": {0: c}}, images, labels, bins=10, resamples=100, seed=0)
-    assert with_b["models"]["a"]["output"] == with_c["models"]["a"]["output"]
-    assert (with_b["models"]["a"]["layers"]["conv2d_1"]["zero_fraction"]
-            == with_c["models"]["a"]["layers"]["conv2d_1"]["zero_fraction"])
+    with_c, _ = probe_metrics({"c": {0: c}, "a": {0: a}}, images, labels, bins=10, resamples=100, seed=0)
+    assert alone["models"]["a"] == with_b["models"]["a"] == with_c["models"]["a"]
+    one = {m: {0: r.rows(slice(0, 1))} for m, r in (("a", a), ("b", b))}
+    subject_alone = subjects_metrics(["s"], labels[:1], images[:1], {"a": one["a"]}, bins=10)
+    subject_with_b = subjects_metrics(["s"], labels[:1], images[:1], one, bins=10)
+    assert subject_alone["s"]["models"]["a"] == subject_with_b["s"]["models"]["a"]
+
+
+def test_entropies_compare_between_models_on_the_same_bins():
+    a = fake_run(6, 1.0, 0.0)
+    b = Run(a.layers, a.roles, {layer: values * 2 for layer, values in a.acts.items()})
+    metrics, _ = probe({"a": {0: a}, "b": {0: b}}, 6)
+    last = {m: metrics["models"][m]["layers"]["dense_1"] for m in ("a", "b")}
+    assert last["b"]["entropy_bits"] > last["a"]["entropy_bits"] + 0.3
+    assert last["b"]["entropy_scaled_bits"] == pytest.approx(last["a"]["entropy_scaled_bits"], abs=1e-5)
 
 
 NO_DROPOUT = {layer: shape for layer, shape in SHAPES.items() if layer != "dropout_1"}

@@ -23,7 +23,7 @@ def model_probe(zero, mean, corr, input_corr, entropy, accuracy, softmax_entropy
     return {"roles": dict(roles),
             "layers": {roles["first_conv"]: measures(input_corr=input_corr),
                        roles["last_hidden"]: measures(zero_fraction=zero, mean=mean, channel_corr=corr,
-                                                      entropy_bits=entropy)},
+                                                      entropy_scaled_bits=entropy)},
             "output": measures(accuracy=accuracy, softmax_entropy_bits=softmax_entropy)}
 
 
@@ -73,7 +73,7 @@ def layers(p, model):
     (lambda p, s: layers(p, "benchmark")["dense_1"].update(measures(zero_fraction=0.6)), {1: NOT_HELD}),
     (lambda p, s: layers(p, "benchmark")["dense_1"].update(measures(mean=0.059)), {1: INCONCLUSIVE, 4: INCONCLUSIVE}),
     (lambda p, s: layers(p, "benchmark")["dense_1"].update(measures(mean=0.09)), {1: NOT_HELD, 4: NOT_HELD}),
-    (lambda p, s: layers(p, "dummy")["dense_1"].update(measures(entropy_bits=4.7)), {2: NOT_HELD}),
+    (lambda p, s: layers(p, "dummy")["dense_1"].update(measures(entropy_scaled_bits=4.7)), {2: NOT_HELD}),
     (lambda p, s: s["frog"]["models"]["dummy"]["output"].update(predicted="frog"), {3: NOT_HELD}),
     (lambda p, s: s["frog"]["models"]["benchmark"]["output"].update(softmax_entropy_bits=2.5), {3: NOT_HELD}),
     (lambda p, s: layers(p, "dummy")["dense_1"].update(measures(channel_corr=0.105)), {5: INCONCLUSIVE}),

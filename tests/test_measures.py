@@ -133,20 +133,44 @@ def test_output_measures_know_their_answers_and_leave_unlabelled_images_undefine
 
 
 def test_layer_measures_are_per_image_and_agree_with_the_single_image_functions():
-    from lib.measures import LAYER_MEASURES, LayerView
+    from lib.measures import LAYER_MEASURES, layer_view
 
     values = np.maximum(rng.normal(size=(3, 8, 8, 4)), 0).astype(np.float32)
     images = rng.random((3, 32, 32, 1)).astype(np.float32)
-    edges = shared_edges([values], 10)
-    view = LayerView(values, images, edges)
+    view = layer_view(values, images, 10)
+    assert np.array_equal(view.edges, shared_edges([values], 10))
     per_image = {name: measure(view) for name, measure in LAYER_MEASURES.items()}
     assert all(v.shape == (3,) for v in per_image.values())
     for i in range(3):
-        assert per_image["entropy_bits"][i] == pytest.approx(entropy_bits(layer_histogram(values[i], edges)))
+        assert per_image["entropy_scaled_bits"][i] == pytest.approx(entropy_bits(layer_histogram(values[i], view.edges)))
+        fixed = np.concatenate([[np.sum(values[i] == 0)], np.bincount(np.floor(values[i][values[i] != 0] * 10).astype(int))])
+        assert per_image["entropy_bits"][i] == pytest.approx(entropy_bits(fixed))
         assert per_image["zero_fraction"][i] == zero_fraction(values[i])
         assert per_image["mean"][i] == pytest.approx(values[i].mean(dtype=np.float64))
         assert per_image["channel_corr"][i] == pytest.approx(channel_corr(values[i]))
         assert per_image["input_corr"][i] == pytest.approx(input_corr(values[i], images[i]))
+
+
+def test_fixed_width_entropy_counts_bins_of_one_width_anywhere_and_zeros_apart():
+    from lib.measures import fixed_width_entropy
+
+    width = 0.25
+    spread = np.array([[0.1, 0.3, 0.6, 0.9, -0.2, 7.1, 1e9, 0.0]])  # eight values in eight bins, one a zero
+    assert fixed_width_entropy(spread, width) == pytest.approx([3.0])
+    same_bin = np.array([[0.26, 0.3, 0.49, 0.0]])
+    assert fixed_width_entropy(same_bin, width) == pytest.approx([entropy_bits([3, 1])])
+    assert fixed_width_entropy(np.zeros((2, 5)), width).tolist() == [0.0, 0.0]
+
+
+def test_entropy_bits_depends_on_scale_and_the_scaled_entropy_does_not():
+    from lib.measures import LAYER_MEASURES, layer_view
+
+    values = np.abs(rng.normal(size=(4, 16, 16, 8))) + 0.01
+    images = rng.random((4, 32, 32, 1))
+    small, large = layer_view(values, images, 50), layer_view(values * 2, images, 50)
+    gained = LAYER_MEASURES["entropy_bits"](large) - LAYER_MEASURES["entropy_bits"](small)
+    assert np.all((gained > 0.9) & (gained < 1.02))  # twice as spread out: one more bit
+    assert np.allclose(LAYER_MEASURES["entropy_scaled_bits"](large), LAYER_MEASURES["entropy_scaled_bits"](small))
 
 
 def unbiased_hsic(k, l):
@@ -195,12 +219,12 @@ def test_mutual_information_with_the_input_of_a_copy_is_the_inputs_entropy_and_o
     pooled = images.reshape(3, 16, 2, 16, 2, 1).mean(axis=(2, 4))
     copy = np.repeat(pooled + 0.0, 4, axis=-1)  # four channels, each the pooled picture
     edges = np.linspace(0, 1, bins + 1)
-    mi = LAYER_MEASURES["input_mi_bits"](LayerView(copy, images, edges))
+    mi = LAYER_MEASURES["input_mi_bits"](LayerView(copy, images, bins, edges))
     pixel = np.clip((pooled.astype(np.float64) * bins).astype(int), 0, bins - 1).reshape(3, -1)
     expected = [entropy_bits(np.bincount(row, minlength=bins)) for row in pixel]
     assert np.allclose(mi, expected, atol=1e-6) and min(mi) > 1.5
     noise = rng.random((3, 16, 16, 64)).astype(np.float32)
-    assert np.all(LAYER_MEASURES["input_mi_bits"](LayerView(noise, images, edges)) < 0.25)
-    flat = LAYER_MEASURES["input_mi_bits"](LayerView(rng.random((3, 10)), images, edges))
+    assert np.all(LAYER_MEASURES["input_mi_bits"](LayerView(noise, images, bins, edges)) < 0.25)
+    flat = LAYER_MEASURES["input_mi_bits"](LayerView(rng.random((3, 10)), images, bins, edges))
     assert np.isnan(flat).all()
     assert per_image_bin(np.array([[0.0, 0.05, 0.99, 1.0]]), np.linspace(0, 1, 11)).tolist() == [[0, 1, 10, 10]]

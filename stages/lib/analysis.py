@@ -3,9 +3,9 @@
 `runs` everywhere is {model: {seed: Run}}: each run's layers (its own names, in order), their
 roles and the activations of a set of images (the subjects or the probe set); every model has the
 same seeds. Every measure of the registries in lib.measures is taken per image and run, alike for
-subjects and probe images. Layer histograms share their bin edges across the models and seeds that
-have the layer (per layer name, and per subject), so they can be compared. A run's numbers are
-summarised over seeds: the mean and, as `<measure>_seed_sd`, the standard deviation across seeds;
+subjects and probe images, from that run's values alone: a model's numbers do not depend on which
+other models are in the run (only the pairwise ones, JS divergence and CKA, do). A run's numbers
+are summarised over seeds: the mean and, as `<measure>_seed_sd`, the standard deviation across seeds;
 over the probe set also a 95 % bootstrap interval over images (`_low`, `_high`) of the per-image
 values averaged over seeds.
 
@@ -22,9 +22,8 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.cifar import CLASSES
-from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams,
-                          entropy_bits, js_bits, layer_histogram, per_image_entropy, per_image_histograms,
-                          shared_edges)
+from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, bootstrap_ci, centered_gram, cka_of_grams, entropy_bits,
+                          js_bits, layer_histogram, layer_view, per_image_entropy, per_image_histograms, shared_edges)
 from lib.params import PAIR
 from lib.subsets import trained
 
@@ -85,20 +84,10 @@ def over_seeds(results):
     return summary
 
 
-def layer_edges(runs, bins):
-    """{layer: bin edges shared by every run's values of that layer}."""
-    values = {}
-    for seeds in runs.values():
-        for run in seeds.values():
-            for layer in run.layers:
-                values.setdefault(layer, []).append(run.acts[layer])
-    return {layer: shared_edges(arrays, bins) for layer, arrays in values.items()}
-
-
-def measure_images(run, inputs, edges, labels):
+def measure_images(run, inputs, bins, labels):
     """Every registered measure of one run, per image: {"layers": {layer: {measure: (N,)}}, "output": {...}}."""
-    layers = {layer: {name: measure(LayerView(run.acts[layer], inputs, edges[layer]))
-                      for name, measure in LAYER_MEASURES.items()} for layer in run.layers}
+    views = {layer: layer_view(run.acts[layer], inputs, bins) for layer in run.layers}
+    layers = {layer: {name: measure(view) for name, measure in LAYER_MEASURES.items()} for layer, view in views.items()}
     probabilities = run.acts[run.roles["output"]].astype(np.float64)
     output = {name: measure(probabilities, labels) for name, measure in OUTPUT_MEASURES.items()}
     return {"layers": layers, "output": output}
@@ -111,9 +100,9 @@ def one_image(values):
     return float(values[0])
 
 
-def subject_run(run, inputs, edges, label):
+def subject_run(run, inputs, bins, label):
     """One run's measures of one subject, with the predicted class."""
-    measures = one_image(measure_images(run, inputs, edges, np.array([label])))
+    measures = one_image(measure_images(run, inputs, bins, np.array([label])))
     measures["output"]["predicted"] = CLASSES[int(run.acts[run.roles["output"]][0].argmax())]
     return measures
 
@@ -139,12 +128,11 @@ def subject_metrics(index, label, inputs, runs, bins):
     """One subject's measures per model (over seeds), its pixels, and JS divergence between models."""
     seen = {model: {seed: run.rows(slice(index, index + 1)) for seed, run in seeds.items()}
             for model, seeds in runs.items()}
-    edges = layer_edges(seen, bins)
     image = inputs[index:index + 1]
     pixels, _ = np.histogram(image, bins=pixel_edges(bins))
     return {"label": CLASSES[label] if label >= 0 else None,
             "input": {"entropy_bits": entropy_bits(pixels), "mean": float(image.mean())},
-            "models": {model: over_seeds([subject_run(run, image, edges, label) for run in seeds.values()])
+            "models": {model: over_seeds([subject_run(run, image, bins, label) for run in seeds.values()])
                        for model, seeds in seen.items()},
             "pairs": {pair: {"js_bits": pair_divergence(seen[a], seen[b], bins)}
                       for pair, (a, b) in pairs(seen).items()}}
@@ -192,10 +180,9 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     output measures (accuracy, softmax entropy, probability of the label); linear CKA between every
     layer of every pair of models (same seed, averaged over seeds), reported for matched layers.
     Returns (metrics, {pair: mean CKA matrix, rows a's layers, columns b's})."""
-    edges = layer_edges(runs, bins)
     models = {}
     for model, seeds in runs.items():
-        per_run = [measure_images(run, inputs, edges, labels) for run in seeds.values()]
+        per_run = [measure_images(run, inputs, bins, labels) for run in seeds.values()]
         models[model] = {"roles": first(seeds).roles,
                          **summarise_model(per_run, np.random.default_rng(seed), resamples)}
     grams = {model: {seed: {layer: centered_gram(run.acts[layer]) for layer in run.layers}

@@ -107,15 +107,16 @@ def evaluate(subjects, probe, big, small):
 
     parts, lines = [], []
     for model in (big, small):
-        hidden, pixels = interval(section(probe, model, "last_hidden"), "entropy_bits"), \
+        hidden, pixels = interval(section(probe, model, "last_hidden"), "entropy_scaled_bits"), \
             interval(probe["input"], "entropy_bits")
         v = greater(pixels, hidden)
         parts.append(v)
-        lines.append(f"{model}: {shown('input entropy', pixels)} vs "
-                     f"{shown(probe['models'][model]['roles']['last_hidden'] + ' entropy', hidden)} bits → {v}")
+        last = probe["models"][model]["roles"]["last_hidden"]
+        lines.append(f"{model}: {shown('input entropy', pixels)} vs {shown(last + ' scaled entropy', hidden)} bits → {v}")
     verdicts.append(Verdict(
-        "3. From the input to the last layer the distribution of values narrows (binned entropy, same number "
-        "of bins, falls: the article's \"information gain\"), in both models (probe set).", combine(parts), lines))
+        "3. From the input to the last layer the distribution of values narrows (binned entropy, the same "
+        "number of bins over each one's own range, falls: the article's \"information gain\"), in both models "
+        "(probe set).", combine(parts), lines))
 
     acc_v, acc_line = compare(probe, big, small, "output", "accuracy", bigger=big)
     ent_v, ent_line = compare(probe, big, small, "output", "softmax_entropy_bits", bigger=small)

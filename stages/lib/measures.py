@@ -1,9 +1,18 @@
-"""Information measures of activations: histograms with shared edges, entropy, sparsity,
-channel correlation, Jensen-Shannon divergence, CKA, bootstrap intervals.
+"""Information measures of activations: binned entropies, sparsity, channel correlation, mutual
+information with the input, Jensen-Shannon divergence, CKA, bootstrap intervals.
 
-Entropy is of the *binned* values, in bits. ReLU outputs are exactly zero wherever a unit is off;
-those zeros get a bin of their own (bin 0), so a sparse layer is not mistaken for a spread-out one,
-and their share is reported separately as the zero fraction.
+Entropy is of the *binned* values, in bits, two ways, each computed from one run's own values
+alone, so adding or removing another model or seed moves neither:
+
+- `entropy_bits`: bins of a fixed width, 1 / analysis.bins, anchored at 0 (the input's pixels,
+  in [0, 1], fall in `bins` of them). Every model's layer is binned alike, so the numbers compare
+  between models; they depend on scale (values twice as spread out gain about a bit).
+- `entropy_scaled_bits`: `bins` equal bins spanning the run's own non-zero values of the layer on
+  the image set measured (one subject, or the whole probe set): scale-free, a shape measure.
+
+ReLU outputs are exactly zero wherever a unit is off; those zeros get a bin of their own in both,
+so a sparse layer is not mistaken for a spread-out one, and their share is reported separately as
+the zero fraction.
 
 The measures the pipeline reports live in two registries, applied alike to every subject and every
 probe image: LAYER_MEASURES (a layer's values -> one number per image) and OUTPUT_MEASURES (the
@@ -21,12 +30,19 @@ OUTPUT_MEASURES = {}
 
 
 class LayerView(NamedTuple):
-    """What a layer measure sees: the layer's values (N, ...), the model inputs (N, H, W, C) in
-    [0, 1], and the layer's histogram edges (shared by every model with that layer)."""
+    """What a layer measure sees: one run's values of the layer (N, ...), the model inputs
+    (N, H, W, C) in [0, 1], `bins` (analysis.bins) and `edges`: `bins` equal bins spanning these
+    values' non-zero range (see layer_view)."""
 
     values: np.ndarray
     inputs: np.ndarray
+    bins: int
     edges: np.ndarray
+
+
+def layer_view(values, inputs, bins):
+    """The LayerView of one run's values, its edges spanning those values alone."""
+    return LayerView(values, inputs, bins, shared_edges([values], bins))
 
 
 def layer_measure(name):
@@ -50,7 +66,7 @@ def output_measure(name):
 
 
 def shared_edges(arrays, bins):
-    """`bins` equal-width bin edges spanning the non-zero values of every array (all models)."""
+    """`bins` equal-width bin edges spanning the non-zero values of every array."""
     nonzero = [a[a != 0] for a in map(np.ravel, arrays)]
     nonzero = [a for a in nonzero if a.size]
     if not nonzero:
@@ -223,9 +239,30 @@ def per_image(measure, *arrays):
     return np.array([np.nan if (v := measure(*images)) is None else v for images in zip(*arrays)], np.float64)
 
 
+def fixed_width_entropy(values, width):
+    """Entropy, in bits, of each image's values (N, ...) on bins [k * width, (k + 1) * width),
+    exact zeros in a bin of their own; any range, no edges needed."""
+    flat = values.reshape(len(values), -1).astype(np.float64)
+    n, m = flat.shape
+    ids = np.clip(np.floor(flat / width), -2.0 ** 60, 2.0 ** 60).astype(np.int64)
+    ids[flat == 0] = np.iinfo(np.int64).min
+    ids.sort(axis=1)
+    starts = np.ones_like(ids, dtype=bool)
+    starts[:, 1:] = ids[:, 1:] != ids[:, :-1]
+    first = np.flatnonzero(starts.ravel())
+    p = np.diff(np.append(first, n * m)) / m
+    return np.bincount(first // m, weights=-p * np.log2(p), minlength=n) + 0.0
+
+
 @layer_measure("entropy_bits")
 def binned_entropy(view):
-    """Entropy of each image's values on the layer's shared bins, exact zeros in a bin of their own."""
+    """Entropy of each image's values on fixed-width bins (1 / bins), the same for every model."""
+    return fixed_width_entropy(view.values, 1 / view.bins)
+
+
+@layer_measure("entropy_scaled_bits")
+def scaled_entropy(view):
+    """Entropy of each image's values on `bins` bins spanning the run's own range (scale-free)."""
     return per_image_entropy(per_image_histograms(view.values, view.edges))
 
 
