@@ -160,12 +160,16 @@ def test_networks_of_other_architectures_are_compared_on_the_layers_they_share_a
     assert [row["layer"] for row in rows if row["model"] == "other"] == list(OTHER)
 
 
-def test_a_measure_added_to_the_registry_appears_in_every_metrics_file_and_table(monkeypatch):
-    monkeypatch.setitem(measures.LAYER_MEASURES, "max_value",
-                        lambda view: view.values.reshape(len(view.values), -1).max(axis=1).astype(np.float64))
+def test_a_measure_added_to_the_registry_appears_in_every_metrics_file_and_table_and_moves_nothing(monkeypatch):
     run = fake_run(10, 1.0, 0.0)
     runs = {"a": {0: run}, "b": {0: fake_run(10, 1.0, 0.0)}}
-    metrics, _ = probe(runs, 10)
+    images, labels = inputs(10), np.arange(10) % 10
+    before, _ = probe_metrics(runs, images, labels, bins=10, resamples=200, seed=0)
+    monkeypatch.setitem(measures.LAYER_MEASURES, "max_value",
+                        lambda view: view.values.reshape(len(view.values), -1).max(axis=1).astype(np.float64))
+    metrics, _ = probe_metrics(runs, images, labels, bins=10, resamples=200, seed=0)
+    after = {key: value for key, value in metrics["models"]["a"]["layers"]["dense_1"].items() if "max_value" not in key}
+    assert after == before["models"]["a"]["layers"]["dense_1"]  # intervals included: each measure has its own stream
     assert metrics["models"]["a"]["layers"]["dense_1"]["max_value"] == pytest.approx(
         float(run.acts["dense_1"].reshape(10, -1).max(axis=1).mean()), abs=1e-6)
     assert "max_value_high" in metrics["models"]["a"]["layers"]["dense_1"]

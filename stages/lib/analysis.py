@@ -15,6 +15,7 @@ in params can overwrite another entry.
 """
 
 import warnings
+import zlib
 from collections import Counter
 from itertools import combinations
 from typing import NamedTuple
@@ -144,7 +145,13 @@ def subjects_metrics(names, labels, inputs, runs, bins):
     return round_floats({name: subject_metrics(i, int(labels[i]), inputs, runs, bins) for i, name in enumerate(names)})
 
 
-def summarise_images(per_seed, rng, resamples):
+def stream(seed, measure):
+    """The bootstrap's random numbers for one measure: its own stream of analysis.seed, so adding
+    or removing a measure moves no other measure's interval."""
+    return np.random.default_rng([seed, zlib.crc32(measure.encode())])
+
+
+def summarise_images(per_seed, seed, resamples):
     """{measure: per-seed (N,) arrays} -> mean over images and seeds, bootstrap interval over images
     (of the seed-averaged values), standard deviation across seeds of the per-seed means."""
     summary = {}
@@ -153,20 +160,20 @@ def summarise_images(per_seed, rng, resamples):
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (no channel to correlate)
             per_image = np.nanmean(np.stack(arrays), axis=0)
             seed_means = [m for m in (np.nanmean(a) for a in arrays) if not np.isnan(m)]
-        mean, low, high = bootstrap_ci(per_image, rng, resamples)
+        mean, low, high = bootstrap_ci(per_image, stream(seed, measure), resamples)
         summary.update({measure: mean, f"{measure}_low": low, f"{measure}_high": high,
                         f"{measure}_seed_sd": float(np.std(seed_means, ddof=1)) if len(seed_means) > 1 else 0.0})
     return summary
 
 
-def summarise_model(per_run, rng, resamples):
+def summarise_model(per_run, seed, resamples):
     """A model's per-image values of every run -> {"layers": {layer: summary}, "output": summary}."""
     head = per_run[0]
     return {"layers": {layer: summarise_images({m: [run["layers"][layer][m] for run in per_run] for m in measures},
-                                               rng, resamples)
+                                               seed, resamples)
                        for layer, measures in head["layers"].items()},
             "output": summarise_images({m: [run["output"][m] for run in per_run] for m in head["output"]},
-                                       rng, resamples)}
+                                       seed, resamples)}
 
 
 def cka_matrices(runs_a, runs_b, grams_a, grams_b):
@@ -184,7 +191,7 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     for model, seeds in runs.items():
         per_run = [measure_images(run, inputs, bins, labels) for run in seeds.values()]
         models[model] = {"roles": first(seeds).roles,
-                         **summarise_model(per_run, np.random.default_rng(seed), resamples)}
+                         **summarise_model(per_run, seed, resamples)}
     grams = {model: {seed: {layer: centered_gram(run.acts[layer]) for layer in run.layers}
                      for seed, run in seeds.items()} for model, seeds in runs.items()}
     matrices, cka = {}, {}
@@ -195,7 +202,7 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
                                          for key, la, lb in matched_layers(ra, rb)} for m in per_seed])}
         matrices[pair] = np.mean(per_seed, axis=0)
     pixels = per_image_histograms(inputs, pixel_edges(bins), zeros_apart=False)
-    metrics = {"input": summarise_images({"entropy_bits": [per_image_entropy(pixels)]}, np.random.default_rng(seed),
+    metrics = {"input": summarise_images({"entropy_bits": [per_image_entropy(pixels)]}, seed,
                                          resamples),
                "models": models, "pairs": cka}
     return round_floats(metrics), matrices
