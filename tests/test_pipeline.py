@@ -345,6 +345,7 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     assert all((pipeline.path / f"plots/analysis/subjects/{name}/{figure}").is_file()
                for name in ("photo", "car") for figure in SUBJECT_FIGURES)
     pipeline.commit("subjects")
+    probe_before = json.loads((pipeline.path / "metrics/probe.json").read_text())
 
     save_foreign_model(pipeline.path / "imported/theirs.keras")
     pipeline.params["models"].update(input={"keras": "imported/theirs.keras"},
@@ -359,6 +360,13 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     assert imported["train_size"] is None and 0 <= imported["test_accuracy"] <= 1
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     assert list(probe["models"]) == ["dummy", "benchmark", "input", "ablation"]
+    assert {m: probe["models"][m] for m in trained} == {m: probe_before["models"][m] for m in trained}
+    assert probe["pairs"]["dummy_vs_benchmark"] == probe_before["pairs"]["dummy_vs_benchmark"]
+    diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
+    moved = [key for keys in diff.values() for key in keys]
+    assert moved and not [key for key in moved if key.startswith(("models.dummy.", "models.benchmark."))
+                          or ".models.dummy." in key or ".models.benchmark." in key
+                          or "dummy_vs_benchmark" in key], moved
     assert probe["models"]["input"]["roles"] == {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
     assert "dropout_1" not in probe["models"]["ablation"]["layers"]
     assert set(probe["pairs"]["benchmark_vs_input"]["cka"]) >= {"first_conv", "last_hidden", "output"}

@@ -300,7 +300,7 @@ def pooled_inputs(inputs, height, width):
 def picture_information(view):
     """Mutual information, in bits, between the input picture (channels averaged, pooled to the
     map's size) and the layer's value at the same position, over positions and channels: the
-    plug-in estimate on binned values (the layer's shared bins with zeros apart; as many equal
+    plug-in estimate on binned values (the run's own bins of the layer, zeros apart; as many equal
     bins of [0, 1] for the input), biased upward where pairs are few beside the bins' product.
     NaN for a layer without a spatial map the input's size divides."""
     values = view.values
