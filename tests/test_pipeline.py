@@ -183,7 +183,8 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     frog = subjects["frog"]
     assert list(subjects) == ["frog"] and set(frog) == {"label", "input", "models", "pairs"}
-    measures = {"entropy_bits", "zero_fraction", "mean", "channel_corr", "input_corr", "input_mi_bits"}
+    measures = {"entropy_bits", "entropy_scaled_bits", "zero_fraction", "mean", "channel_corr", "input_corr",
+                "input_mi_bits"}
     assert set(frog["models"]["dummy"]["layers"]["dense_1"]) == measures | {f"{m}_seed_sd" for m in measures}
     assert frog["models"]["benchmark"]["output"]["predicted"] in CLASSES
     assert set(LAYERS) <= set(frog["pairs"]["dummy_vs_benchmark"]["js_bits"])
