@@ -6,6 +6,7 @@ import numpy as np
 
 from lib.cifar import CHANNELS, SIDE, input_channels, read_archive
 from lib.fetch import md5_of
+from lib.model import imported
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, save_arrays, save_json
@@ -27,13 +28,13 @@ def save_import(path, keras_file):
 
 def check_imports(models, grayscale):
     """Load every imported model as the train stage will, before anything is written or trained."""
-    imported = {name: model["keras"] for name, model in models.items() if "keras" in model}
-    if imported:
+    files = {name: model["keras"] for name, model in models.items() if imported(model)}
+    if files:
         from lib.model import load_imported
 
-        for path in imported.values():
+        for path in files.values():
             load_imported(path, input_channels(grayscale))
-    return imported
+    return files
 
 
 def main():

@@ -4,11 +4,10 @@ elsewhere (models.<name>.keras); either way test it once on the test split."""
 import shutil
 
 from lib.cifar import model_inputs
+from lib.model import imported
 from lib.params import check_run, load, stage_parser
 from lib.stage import StageError, run
 from lib.store import atomic_path, load_arrays, save_csv, save_json, save_model
-
-HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def train(model_settings, recipe, data, label, seed):
@@ -56,11 +55,12 @@ def main():
     label = f"{args.name} seed {args.seed}"
     subset, val, test = (load_arrays(path) for path in (args.subset, args.val, args.test))
 
-    from lib.training import compile_reference, deterministic, one_hot
+    from lib.training import HISTORY, compile_reference, deterministic, one_hot
 
     x_val, x_test = (model_inputs(s["images"], grayscale) for s in (val, test))
     y_val, y_test = (one_hot(s["labels"]) for s in (val, test))
-    if "keras" in settings:
+    taken_in = imported(settings)
+    if taken_in:
         deterministic(args.seed)
         model, metrics = take_in(settings["keras"], subset, x_val.shape[-1], label)
         compile_reference(model, recipe["learning_rate"])
@@ -74,7 +74,7 @@ def main():
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
     metrics.update(test_accuracy=round(float(test_accuracy), 6), test_loss=round(float(test_loss), 6))
 
-    if "keras" in settings:
+    if taken_in:
         with atomic_path(args.model) as tmp:
             shutil.copyfile(settings["keras"], tmp)
     else:

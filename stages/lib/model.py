@@ -138,6 +138,11 @@ def resolve_roles(model, given, key):
     return {role: roles[role] for role in ROLES}
 
 
+def imported(settings):
+    """Whether a model's settings name a .keras file trained elsewhere (else it is trained here)."""
+    return "keras" in settings
+
+
 def build(settings, channels, precision):
     """A new network of the architecture `settings` names."""
     return ARCHITECTURES[settings["architecture"]].build(channels, precision)

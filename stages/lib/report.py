@@ -1,7 +1,7 @@
 """plots/report.md: the claims, one table of the models, the figures; Markdown any git host renders."""
 
 from lib.analysis import over_seeds
-from lib.model import MAPS
+from lib.model import MAPS, imported
 
 SUBJECT_FIGURES = (
     *((f"feature_maps_{role}.png", f"{role.replace('_', ' ')} layer's feature maps") for role in MAPS),
@@ -24,7 +24,7 @@ def model_rows(models, train_metrics, subjects, probe):
     lines = [header, "|" + " --- |" * (header.count("|") - 1)]
     for model, settings in models.items():
         runs = over_seeds([{k: m[k] for k in ("test_accuracy", "epochs_run")} for m in train_metrics[model]])
-        network = settings.get("architecture") or f"imported `{settings['keras']}`"
+        network = f"imported `{settings['keras']}`" if imported(settings) else settings["architecture"]
         epochs = "" if runs["epochs_run"] is None else f"{runs['epochs_run']:.1f}"
         said = "".join(f"{s['models'][model]['output']['predicted']}"
                        + (f" ({s['models'][model]['output']['p_label']:.3f})" if s["label"] else "") + " | "
@@ -46,8 +46,8 @@ def subject_line(name, facts):
 def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir):
     """The whole report as Markdown text; `figures_dir` is relative to the report."""
     seeds = len(next(iter(train_metrics.values())))
-    sizes = ", ".join(f"{model} ({settings['train_size']} training images)" if "train_size" in settings
-                      else f"{model} (imported)" for model, settings in models.items())
+    sizes = ", ".join(f"{model} (imported)" if imported(settings) else f"{model} ({settings['train_size']} training "
+                      "images)" for model, settings in models.items())
     facts = {name: {**s, "label": data["subjects"][name]} for name, s in params_subjects.items()}
     lines = [
         "# What the CNNs learned: report",

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.cifar import CLASSES
+from lib.model import imported
 from lib.params import ParamError
 from lib.subjects import held_out
 
@@ -55,7 +56,7 @@ def per_class(labels):
 
 def trained(models):
     """The models trained here (not imported), with their settings."""
-    return {name: model for name, model in models.items() if "train_size" in model}
+    return {name: model for name, model in models.items() if not imported(model)}
 
 
 def check_sizes(params, pool_size, test_split_size):

@@ -26,6 +26,9 @@ def deterministic(seed):
     tf.config.experimental.enable_op_determinism()
 
 
+HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")  # the columns of a training history
+
+
 class BestEpoch(keras.callbacks.Callback):
     """Keeps the weights of the best validation-accuracy epoch, stops after `patience` epochs
     without a better one, refuses a non-finite loss, and prints one line per epoch."""
@@ -41,7 +44,7 @@ class BestEpoch(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}}
+        row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in HISTORY[1:]}}
         self.history.append(row)
         self.seconds.append(round(time.perf_counter() - self.started, 3))
         diverged = [key for key in ("loss", "val_loss") if not math.isfinite(row[key])]
