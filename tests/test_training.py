@@ -74,3 +74,39 @@ def test_early_stopping_keeps_the_first_best_epoch_and_waits_patience_epochs(cap
 def test_no_early_stop_while_improving():
     callback = run_epochs([0.1, 0.2, 0.3, 0.4], patience=1)
     assert callback.best_epoch == 4 and len(callback.history) == 4
+
+
+def test_bit_dropout_keeps_half_the_values_doubled_and_is_the_identity_at_inference():
+    import keras
+
+    from lib.training import BitDropout
+
+    keras.utils.set_random_seed(0)
+    layer = BitDropout(seed=1)
+    x = np.random.default_rng(0).uniform(1, 2, (100, 8, 8, 64)).astype(np.float32)
+    first, second = (np.asarray(layer(x, training=True)) for _ in range(2))
+    for out in (first, second):
+        kept = out != 0
+        assert np.array_equal(out[kept], 2 * x[kept])
+        assert abs(kept.mean() - 0.5) < 0.005  # 409,600 fair bits: sd 0.0008
+        assert abs(kept[..., 0].mean() - 0.5) < 0.03 and abs(kept[:, 0].mean() - 0.5) < 0.03
+    assert (first != 0).mean() != (second != 0).mean()  # a new mask every call
+    assert np.array_equal(np.asarray(layer(x, training=False)), x)
+    odd = np.ones((3, 7), np.float32)  # a size that is not a multiple of 16
+    assert set(np.unique(np.asarray(layer(odd, training=True)))) <= {0.0, 2.0}
+
+
+def test_the_trainer_starts_from_the_models_weights_and_only_its_dropout_differs():
+    import keras
+
+    from lib.training import BitDropout, trainer
+
+    deterministic(0)
+    model = reference(channels=1)
+    twin = trainer(model)
+    assert [type(layer).__name__ for layer in twin.layers] == [
+        "BitDropout" if isinstance(layer, keras.layers.Dropout) else type(layer).__name__ for layer in model.layers]
+    assert any(isinstance(layer, BitDropout) for layer in twin.layers)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), twin.get_weights()))
+    x = data(20, 0)[0]
+    assert np.array_equal(np.asarray(twin(x, training=False)), np.asarray(model(x, training=False)))
