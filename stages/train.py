@@ -10,12 +10,11 @@ from lib.stage import StageError, run
 from lib.store import atomic_path, load_arrays, save_csv, save_json, save_model
 
 
-def train(model_settings, recipe, data, label, seed):
+def train(model_settings, recipe, data, label):
     """A new network of the model's architecture, trained by the recipe: (model, metrics, history, seconds)."""
     from lib.model import build
-    from lib.training import deterministic, fit
+    from lib.training import fit
 
-    deterministic(seed)
     (x, y), val, test = data
     model = build(model_settings, x.shape[-1], recipe["precision"])
     print(f"{label}: {model_settings['architecture']}, {len(x)} training images, {len(val[0])} validation, "
@@ -57,11 +56,11 @@ def main():
 
     from lib.training import HISTORY, compile_reference, deterministic, one_hot
 
+    deterministic(args.seed, recipe["threads"])
     x_val, x_test = (model_inputs(s["images"], grayscale) for s in (val, test))
     y_val, y_test = (one_hot(s["labels"]) for s in (val, test))
     taken_in = imported(settings)
     if taken_in:
-        deterministic(args.seed)
         model, metrics = take_in(settings["keras"], subset, x_val.shape[-1], label)
         compile_reference(model, recipe["learning_rate"])
         metrics["val_accuracy"] = round(float(model.evaluate(x_val, y_val, batch_size=recipe["batch_size"],
@@ -70,7 +69,7 @@ def main():
     else:
         data = ((model_inputs(subset["images"], grayscale), one_hot(subset["labels"])), (x_val, y_val),
                 (x_test, y_test))
-        model, metrics, history, seconds = train(settings, recipe, data, label, args.seed)
+        model, metrics, history, seconds = train(settings, recipe, data, label)
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
     metrics.update(test_accuracy=round(float(test_accuracy), 6), test_loss=round(float(test_loss), 6))
 

@@ -73,6 +73,8 @@ DELETE = object()
     ("train.max_epochs", 2.0, "whole number >= 1"),
     ("train.patience", 0, "whole number >= 1"),
     ("train.precision", "float16", "must be one of float32, bfloat16"),
+    ("train.threads", -1, "whole number >= 0"),
+    ("train.threads", True, "whole number >= 0"),
     ("analysis.bins", 1, "whole number >= 2"),
     ("analysis.resamples", 10, "whole number >= 100"),
     ("train.seeds", [], "non-empty list of distinct whole numbers"),
@@ -101,6 +103,8 @@ def test_optional_keys_take_their_defaults_and_both_model_forms_validate():
     assert checked["models"]["theirs"] == {"keras": "imported/theirs.keras", "roles": {}}
     assert checked["subjects"]["photo"] == {"file": "images/cat.JPG", "label": None}
     assert checked["subjects"]["frog"] == {"split": "train", "index": 0, "label": "frog"}
+    del params["train"]["threads"]
+    assert validate(params)["train"]["threads"] == 0
 
 
 def test_a_subject_name_given_twice_is_refused(tmp_path):

@@ -110,3 +110,16 @@ def test_the_trainer_starts_from_the_models_weights_and_only_its_dropout_differs
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), twin.get_weights()))
     x = data(20, 0)[0]
     assert np.array_equal(np.asarray(twin(x, training=False)), np.asarray(model(x, training=False)))
+
+
+def test_train_threads_sets_tensorflows_thread_pools():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("from lib.training import deterministic; deterministic(0, 1); import tensorflow as tf; tf.constant(1); "
+            "print(tf.config.threading.get_intra_op_parallelism_threads(), "
+            "tf.config.threading.get_inter_op_parallelism_threads())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "stages", capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]

@@ -175,7 +175,7 @@ SCHEMA = {
     "split": {"seed": whole(0), "val_size": whole(1)},
     "models": models,
     "train": {"learning_rate": positive_number, "batch_size": whole(1), "max_epochs": whole(1),
-              "patience": whole(1), "seeds": seeds, "precision": choice(*PRECISIONS)},
+              "patience": whole(1), "seeds": seeds, "precision": choice(*PRECISIONS), "threads": (whole(0), 0)},
     "analysis": {"probe_size": whole(MIN_TRAIN_SIZE), "bins": whole(2), "resamples": whole(100),
                  "seed": whole(0)},
 }

@@ -20,10 +20,13 @@ def one_hot(labels):
     return keras.utils.to_categorical(labels, len(CLASSES)).astype(np.float32)
 
 
-def deterministic(seed):
-    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
+def deterministic(seed, threads=0):
+    """Seed Python, NumPy and TensorFlow, make TensorFlow's ops deterministic, and fix its thread
+    count (0: one per core). The thread count is part of the result: it changes float rounding."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
 HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")  # the columns of a training history

@@ -1,0 +1,106 @@
+"""The default pipeline, an old revision against a new one, stage by stage interleaved in one run.
+
+Clones both revisions of this repository into a scratch folder, points both at the same CIFAR-10
+archive (a local mirror: the download is excluded from the figures), fetches it in each, then
+runs every other stage with `dvc repro -s STAGE`, alternating old and new stage by stage
+(old carve, new carve, old train@dummy-0, new train@dummy-0, old train@benchmark-0, …) so the machine's noise hits both
+alike. For each stage it prints wall time and CPU time (the dvc process and everything it ran),
+then the totals, their ratio and each trained model's test accuracy.
+
+    python benchmarks/pipeline.py --old 1f392df --archive ../shared/cifar10/cifar-10-binary.tar.gz \\
+        --md5 40eb903e36b61c6442a61a8bdb82f3d0            # the default pipeline: about 20 minutes
+
+`--set train.max_epochs=3` (repeatable) changes a param in both clones: a shorter proxy whose
+training time scales with the epochs run (the default runs about 30 epochs per model).
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+UNTIMED = ("download",)
+
+
+def sh(*command, cwd):
+    return subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def clone(revision, into, archive, md5, settings):
+    sh("git", "clone", "--quiet", str(ROOT), str(into), cwd=ROOT)
+    sh("git", "checkout", "--quiet", revision, cwd=into)
+    params = yaml.safe_load((into / "params.yaml").read_text())
+    params["data"].update(url=str(Path(archive).resolve()), md5=md5)
+    for key, value in settings:
+        *path, last = key.split(".")
+        node = params
+        for part in path:
+            node = node[part]
+        node[last] = yaml.safe_load(value)
+    (into / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return [name for name in sh("dvc", "stage", "list", "--name-only", cwd=into).split()]
+
+
+def timed(stage, cwd):
+    """(wall, cpu) seconds of `dvc repro -s stage` and everything it ran."""
+    before, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    done = subprocess.run(["dvc", "repro", "-s", stage], cwd=cwd, capture_output=True, text=True)
+    wall, after = time.perf_counter() - wall, resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(f"{cwd.name}: dvc repro -s {stage} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def accuracies(cwd):
+    return {str(path.relative_to(cwd / "metrics" / "train")): json.loads(path.read_text())["test_accuracy"]
+            for path in sorted((cwd / "metrics" / "train").rglob("*.json"))}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--old", required=True, help="git revision of the old way")
+    parser.add_argument("--new", default="HEAD", help="git revision of the new way (default HEAD)")
+    parser.add_argument("--archive", required=True, help="a local CIFAR-10 binary archive")
+    parser.add_argument("--md5", required=True, help="its md5")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a param changed in both clones, e.g. train.max_epochs=3")
+    args = parser.parse_args()
+    settings = [item.split("=", 1) for item in args.set]
+    if any(len(item) != 2 for item in settings):
+        parser.error("--set takes KEY=VALUE")
+
+    with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as scratch:
+        ways = {"old": Path(scratch) / "old", "new": Path(scratch) / "new"}
+        stages = {way: clone(getattr(args, way), path, args.archive, args.md5, settings) for way, path in ways.items()}
+        for way, path in ways.items():
+            for stage in UNTIMED:
+                timed(stage, path)
+        totals = {way: [0.0, 0.0] for way in ways}
+        print(f"{'stage':<28}{'old wall':>10}{'old cpu':>10}{'new wall':>10}{'new cpu':>10}", flush=True)
+        for index in range(max(len(names) for names in stages.values())):
+            row = {}
+            for way, path in ways.items():
+                names = [name for name in stages[way] if name not in UNTIMED]
+                if index < len(names):
+                    row[way] = (names[index], *timed(names[index], path))
+                    totals[way][0] += row[way][1]
+                    totals[way][1] += row[way][2]
+            name = " / ".join(dict.fromkeys(r[0] for r in row.values()))
+            cells = "".join(f"{row[w][1]:10.1f}{row[w][2]:10.1f}" if w in row else f"{'':20}" for w in ways)
+            print(f"{name:<28}{cells}", flush=True)
+        print(f"{'total (download excluded)':<28}{totals['old'][0]:10.1f}{totals['old'][1]:10.1f}"
+              f"{totals['new'][0]:10.1f}{totals['new'][1]:10.1f}")
+        print(f"old/new ratio: wall {totals['old'][0] / totals['new'][0]:.2f}, cpu {totals['old'][1] / totals['new'][1]:.2f}")
+        for way, path in ways.items():
+            print(f"{way} test accuracy: " + ", ".join(f"{k}: {v:.4f}" for k, v in accuracies(path).items()))
+
+
+if __name__ == "__main__":
+    main()
