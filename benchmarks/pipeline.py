@@ -84,10 +84,11 @@ def main():
                 timed(stage, path)
         totals = {way: [0.0, 0.0] for way in ways}
         print(f"{'stage':<28}{'old wall':>10}{'old cpu':>10}{'new wall':>10}{'new cpu':>10}", flush=True)
+        stages = {way: [name for name in names if name not in UNTIMED] for way, names in stages.items()}
         for index in range(max(len(names) for names in stages.values())):
             row = {}
             for way, path in ways.items():
-                names = [name for name in stages[way] if name not in UNTIMED]
+                names = stages[way]
                 if index < len(names):
                     row[way] = (names[index], *timed(names[index], path))
                     totals[way][0] += row[way][1]

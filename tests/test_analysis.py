@@ -97,7 +97,7 @@ def test_probe_metrics_with_intervals_accuracy_and_cka():
     a, b = fake_run(n, 1.0, 0.0), fake_run(n, 2.0, 0.5)
     a.acts["dense_2"] = np.eye(10, dtype=np.float32)[labels]  # always right
     metrics, cka = probe({"a": {0: a}, "b": {0: b}}, n)
-    assert set(metrics) == {"input", "models", "pairs"}
+    assert set(metrics) == {"seeds", "input", "models", "pairs"} and metrics["seeds"] == 1
     layer = metrics["models"]["a"]["layers"]["conv2d_3"]
     for field in MEASURES:
         assert layer[f"{field}_low"] <= layer[field] <= layer[f"{field}_high"]
@@ -110,6 +110,32 @@ def test_probe_metrics_with_intervals_accuracy_and_cka():
     assert set(metrics["pairs"]["a_vs_b"]["cka"]) == set(SHAPES) | {f"{layer}_seed_sd" for layer in SHAPES}
     self_cka, _ = probe({"a": {0: a}, "b": {0: a}}, n)
     assert all(self_cka["pairs"]["a_vs_b"]["cka"][layer] == pytest.approx(1.0) for layer in SHAPES)
+
+
+def test_pair_differences_are_a_minus_b_with_seed_aware_intervals():
+    n = 60
+    a = {seed: fake_run(n, 1.0, 0.0) for seed in range(3)}
+    b = {seed: fake_run(n, 2.0, 0.5) for seed in range(3)}
+    metrics, _ = probe({"a": a, "b": b}, n)
+    assert metrics["seeds"] == 3
+    difference = metrics["pairs"]["a_vs_b"]["difference"]
+    assert set(difference["layers"]) == set(ROLES.values()) and set(difference["output"]) >= {"accuracy_low"}
+    for layer, measures in difference["layers"].items():
+        for measure in MEASURES:
+            if measures[measure] is None:
+                continue
+            expected = metrics["models"]["a"]["layers"][layer][measure] - metrics["models"]["b"]["layers"][layer][measure]
+            assert measures[measure] == pytest.approx(expected, abs=2e-6)
+            assert measures[f"{measure}_low"] <= measures[measure] <= measures[f"{measure}_high"]
+    assert difference["layers"][ROLES["last_hidden"]]["zero_fraction_high"] < 0  # b is sparser, clearly
+    same, _ = probe({"a": a, "b": a}, n)
+    self_difference = same["pairs"]["a_vs_b"]["difference"]["layers"][ROLES["last_hidden"]]
+    assert all(self_difference[m] == 0 and self_difference[f"{m}_low"] < 0 < self_difference[f"{m}_high"]
+               for m in ("zero_fraction", "mean"))  # seeds are drawn for each side: the interval spans 0
+    narrowing = metrics["models"]["a"]["narrowing"]
+    hidden = metrics["models"]["a"]["layers"][ROLES["last_hidden"]]["entropy_scaled_bits"]
+    assert narrowing["entropy_drop_bits"] == pytest.approx(metrics["input"]["entropy_bits"] - hidden, abs=2e-6)
+    assert narrowing["entropy_drop_bits_low"] <= narrowing["entropy_drop_bits"] <= narrowing["entropy_drop_bits_high"]
 
 
 def test_a_models_numbers_do_not_depend_on_the_other_models():

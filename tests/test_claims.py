@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from lib.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_JUDGED, combine, evaluate, greater
+from lib.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_JUDGED, combine, evaluate, sign_of
 from lib.report import markdown
 
 ROLES = {"first_conv": "conv2d_1", "last_hidden": "dense_1", "output": "dense_2"}
@@ -27,8 +27,38 @@ def model_probe(zero, mean, corr, input_corr, entropy, accuracy, softmax_entropy
             "output": measures(accuracy=accuracy, softmax_entropy_bits=softmax_entropy)}
 
 
-PROBE = {"models": {"benchmark": model_probe(0.8, 0.03, 0.10, 0.2, 1.3, 0.71, 1.1),
-                    "dummy": model_probe(0.7, 0.06, 0.20, 0.4, 1.9, 0.54, 1.5)},
+def minus(a, b, half=0.015):
+    """What the analysis' paired bootstrap would give for a − b: here a fixed half-width."""
+    out = {}
+    for key, value in a.items():
+        if key.endswith(("_low", "_high")) or key not in b:
+            continue
+        gap = None if value is None or b[key] is None else value - b[key]
+        out.update({key: gap, f"{key}_low": None if gap is None else gap - half,
+                    f"{key}_high": None if gap is None else gap + half})
+    return out
+
+
+def judged(probe):
+    """`probe` with the differences the claims read, computed from its models' numbers."""
+    probe = copy.deepcopy(probe)
+    big, small = (probe["models"][m] for m in ("benchmark", "dummy"))
+    layers = {}
+    for role in ("first_conv", "last_hidden"):
+        la, lb = big["roles"][role], small["roles"][role]
+        layers[la if la == lb else role] = minus(big["layers"][la], small["layers"][lb])
+    probe["pairs"] = {"benchmark_vs_dummy": {"difference": {"layers": layers,
+                                                            "output": minus(big["output"], small["output"])}}}
+    for model in probe["models"].values():
+        hidden = model["layers"][model["roles"]["last_hidden"]]
+        drop = minus({"entropy_drop_bits": probe["input"]["entropy_bits"]},
+                     {"entropy_drop_bits": hidden["entropy_scaled_bits"]})
+        model["narrowing"] = drop
+    return probe
+
+
+PROBE = {"seeds": 3, "models": {"benchmark": model_probe(0.8, 0.03, 0.10, 0.2, 1.3, 0.71, 1.1),
+                                "dummy": model_probe(0.7, 0.06, 0.20, 0.4, 1.9, 0.54, 1.5)},
          "input": measures(entropy_bits=4.5)}
 SUBJECTS = {"frog": {"label": "frog", "models": {
     "benchmark": {"output": {"predicted": "frog", "p_label": 0.8, "softmax_entropy_bits": 1.2}},
@@ -36,13 +66,14 @@ SUBJECTS = {"frog": {"label": "frog", "models": {
 
 
 def verdicts(subjects=SUBJECTS, probe=PROBE):
-    return [v.verdict for v in evaluate(subjects, probe, "benchmark", "dummy")]
+    return [v.verdict for v in evaluate(subjects, judged(probe), "benchmark", "dummy")]
 
 
-def test_interval_comparison_and_combination():
-    assert greater((2, 1.9, 2.1), (1, 0.9, 1.1)) == HELD
-    assert greater((1, 0.9, 1.1), (2, 1.9, 2.1)) == NOT_HELD
-    assert greater((1, 0.9, 1.6), (1.5, 1.4, 1.6)) == INCONCLUSIVE
+def test_a_difference_is_judged_by_the_side_of_zero_its_interval_lies_on():
+    assert sign_of((0.2, 0.1, 0.3)) == HELD
+    assert sign_of((-0.2, -0.3, -0.1)) == NOT_HELD
+    assert sign_of((0.2, -0.1, 0.5)) == INCONCLUSIVE
+    assert sign_of((None, None, None)) == NOT_JUDGED
     assert combine([HELD, HELD]) == HELD
     assert combine([HELD, INCONCLUSIVE]) == INCONCLUSIVE
     assert combine([HELD, NOT_HELD, INCONCLUSIVE]) == NOT_HELD
@@ -52,9 +83,10 @@ def test_an_undefined_measure_is_not_judged_and_says_so():
     probe = copy.deepcopy(PROBE)
     layers(probe, "dummy")["dense_1"].update(channel_corr=None, channel_corr_low=None, channel_corr_high=None)
     layers(probe, "dummy")["dense_1"].update(mean=None, mean_low=None, mean_high=None)
-    found = evaluate(SUBJECTS, probe, "benchmark", "dummy")
+    found = evaluate(SUBJECTS, judged(probe), "benchmark", "dummy")
     assert [v.verdict for v in found] == [HELD, NOT_JUDGED, HELD, HELD, NOT_JUDGED, NOT_JUDGED]
-    assert "dense_1 channel_corr: benchmark 0.1 [0.09, 0.11] vs dummy undefined → not judged" in found[5].evidence
+    assert ("dense_1 channel_corr: benchmark 0.1 [0.09, 0.11] vs dummy undefined; dummy − benchmark undefined "
+            "→ not judged") in found[5].evidence
     assert combine([HELD, NOT_JUDGED, INCONCLUSIVE]) == NOT_JUDGED
     assert combine([NOT_JUDGED, NOT_HELD]) == NOT_HELD
 
@@ -88,7 +120,7 @@ def test_the_single_image_claim_is_judged_per_subject_and_not_without_a_label():
     subjects = copy.deepcopy(SUBJECTS)
     subjects["cat"] = copy.deepcopy(SUBJECTS["frog"]) | {"label": "cat"}
     subjects["photo"] = copy.deepcopy(SUBJECTS["frog"]) | {"label": None}
-    found = evaluate(subjects, PROBE, "benchmark", "dummy")
+    found = evaluate(subjects, judged(PROBE), "benchmark", "dummy")
     assert [v.verdict for v in found] == [HELD] * 3 + [HELD, NOT_HELD, NOT_JUDGED] + [HELD] * 2
     assert "On the cat" in found[4].claim and "cat: benchmark predicts frog (p_cat 0.800" in found[4].evidence[0]
     assert "photo: no label" in found[5].evidence[0]
@@ -98,20 +130,32 @@ def test_claims_find_layers_by_role_in_any_architecture():
     other = {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
     probe = copy.deepcopy(PROBE)
     probe["models"]["dummy"] = model_probe(0.7, 0.06, 0.20, 0.4, 1.9, 0.54, 1.5, roles=other)
-    found = evaluate(SUBJECTS, probe, "benchmark", "dummy")
+    found = evaluate(SUBJECTS, judged(probe), "benchmark", "dummy")
     assert [v.verdict for v in found] == [HELD] * 6
     assert found[1].evidence[0].startswith("last_hidden zero_fraction: benchmark 0.8")
 
 
 def test_the_report_states_each_verdict_with_its_numbers():
-    found = evaluate(SUBJECTS, PROBE, "benchmark", "dummy")
+    found = evaluate(SUBJECTS, judged(PROBE), "benchmark", "dummy")
     models = {"dummy": {"train_size": 100, "architecture": "reference"},
               "benchmark": {"train_size": 500, "architecture": "reference"}}
     runs = {m: [{"test_accuracy": 0.5, "epochs_run": 10}, {"test_accuracy": 0.6, "epochs_run": 12}] for m in models}
     text = markdown({"subjects": {"frog": "frog"}, "probe_size": 1000}, {"frog": {"split": "train", "index": 0}},
-                    models, runs, SUBJECTS, PROBE, found, "benchmark", "dummy", "analysis")
+                    models, runs, SUBJECTS, judged(PROBE), found, "benchmark", "dummy", "analysis")
     assert text.count("**HELD**") == 6
-    assert "dense_1 zero_fraction: benchmark 0.8 [0.79, 0.81] vs dummy 0.7 [0.69, 0.71] → held" in text
+    assert ("dense_1 zero_fraction: benchmark 0.8 [0.79, 0.81] vs dummy 0.7 [0.69, 0.71]; "
+            "benchmark − dummy 0.1 [0.085, 0.115] → held") in text
+    assert "Provisional" not in text
     assert "| dummy | reference | 100 | 2 | 0.5500 ± 0.0707 | 11.0 | cat (0.300) | dense_1 |" in text
     assert "**frog** (train image 0, a frog)" in text
     assert "![frog: first conv layer's feature maps](analysis/subjects/frog/feature_maps_first_conv.png)" in text
+
+
+def test_with_one_seed_the_report_calls_its_verdicts_provisional():
+    found = evaluate(SUBJECTS, judged(PROBE), "benchmark", "dummy")
+    models = {"dummy": {"train_size": 100, "architecture": "reference"},
+              "benchmark": {"train_size": 500, "architecture": "reference"}}
+    runs = {m: [{"test_accuracy": 0.5, "epochs_run": 10}] for m in models}
+    text = markdown({"subjects": {"frog": "frog"}, "probe_size": 1000}, {"frog": {"split": "train", "index": 0}},
+                    models, runs, SUBJECTS, judged(PROBE), found, "benchmark", "dummy", "analysis")
+    assert "**Provisional:** one training seed" in text

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lib.measures import (bootstrap_ci, channel_corr, entropy_bits, input_corr, js_bits, layer_histogram,
-                          linear_cka, shared_edges, zero_fraction)
+                          linear_cka, paired_bootstrap_ci, shared_edges, zero_fraction)
 
 rng = np.random.default_rng(0)
 
@@ -209,6 +209,42 @@ def test_bootstrap_interval_of_a_fair_coin_mean_has_the_normal_width():
     assert mean == 0.5
     assert low == pytest.approx(0.5 - 1.96 * 0.025, abs=0.003) and high == pytest.approx(0.5 + 1.96 * 0.025, abs=0.003)
     assert bootstrap_ci(np.full(9, 2.0), np.random.default_rng(0)) == (2.0, 2.0, 2.0)
+
+
+def test_paired_bootstrap_of_a_fair_coin_difference_has_the_normal_width():
+    coin = np.array([[0.0, 1.0] * 200])  # one seed; the other side is zero: mean 0.5, standard error 0.025
+    mean, low, high = paired_bootstrap_ci(coin, np.zeros_like(coin), np.random.default_rng(0), resamples=20_000)
+    assert mean == 0.5
+    assert low == pytest.approx(0.5 - 1.96 * 0.025, abs=0.003) and high == pytest.approx(0.5 + 1.96 * 0.025, abs=0.003)
+    shifted = np.tile(rng.normal(size=50), (3, 1))  # seeds alike: every resample differs by exactly 0.25
+    assert paired_bootstrap_ci(shifted + 0.25, shifted, np.random.default_rng(0)) == pytest.approx((0.25,) * 3)
+
+
+def test_images_agree_but_seeds_disagree_so_the_paired_difference_is_inconclusive():
+    images = np.linspace(0, 1, 500)
+    a = np.stack([images + 1.0, images - 0.9, images + 1.1])  # seeds: two above b, one far below
+    b = np.stack([images] * 3)
+    over_images = bootstrap_ci(a.mean(axis=0) - b.mean(axis=0), np.random.default_rng(0))
+    assert over_images[1] > 0  # the images alone would call it held
+    mean, low, high = paired_bootstrap_ci(a, b, np.random.default_rng(0))
+    assert mean == pytest.approx(0.4) and low < 0 < high
+
+
+def test_a_paired_difference_an_unpaired_comparison_misses_is_found():
+    difficulty = rng.normal(0, 1, 400)  # image to image variation shared by both models
+    a = np.stack([difficulty + 0.05 + rng.normal(0, 0.01, 400) for _ in range(3)])
+    b = np.stack([difficulty + rng.normal(0, 0.01, 400) for _ in range(3)])
+    _, a_low, a_high = bootstrap_ci(a.mean(axis=0), np.random.default_rng(0))
+    _, b_low, b_high = bootstrap_ci(b.mean(axis=0), np.random.default_rng(0))
+    assert a_low < b_high and b_low < a_high  # separate intervals overlap: unpaired, inconclusive
+    mean, low, high = paired_bootstrap_ci(a, b, np.random.default_rng(0))
+    assert 0.04 < low < mean < high < 0.06
+
+
+def test_paired_bootstrap_leaves_undefined_images_out():
+    a, b = np.array([[1.0, np.nan, 3.0]]), np.array([[0.0, 5.0, np.nan]])
+    assert paired_bootstrap_ci(a, b, np.random.default_rng(0)) == (1.0, 1.0, 1.0)
+    assert all(np.isnan(paired_bootstrap_ci(a[:, 1:2], b[:, 2:], np.random.default_rng(0))))
 
 
 def test_mutual_information_with_the_input_of_a_copy_is_the_inputs_entropy_and_of_noise_near_zero():

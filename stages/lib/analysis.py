@@ -7,7 +7,9 @@ subjects and probe images, from that run's values alone: a model's numbers do no
 other models are in the run (only the pairwise ones, JS divergence and CKA, do). A run's numbers
 are summarised over seeds: the mean and, as `<measure>_seed_sd`, the standard deviation across seeds;
 over the probe set also a 95 % bootstrap interval over images (`_low`, `_high`) of the per-image
-values averaged over seeds.
+values averaged over seeds. Comparisons (one model against another, the input against a layer)
+get intervals of their own from a hierarchical, paired bootstrap: seeds, then the same images on
+both sides (lib.measures.paired_bootstrap_ci).
 
 The metrics files keep models, pairs of models and the input under keys of their own ("models",
 "pairs", "input"), and each model's layers under "layers" beside its "output", so no name chosen
@@ -24,7 +26,8 @@ import numpy as np
 
 from lib.cifar import CLASSES
 from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, bootstrap_ci, centered_gram, cka_of_grams, entropy_bits,
-                          js_bits, layer_histogram, layer_view, per_image_entropy, per_image_histograms, shared_edges)
+                          js_bits, layer_histogram, layer_view, paired_bootstrap_ci, per_image_entropy,
+                          per_image_histograms, shared_edges)
 from lib.params import PAIR
 from lib.subsets import trained
 
@@ -176,6 +179,40 @@ def summarise_model(per_run, seed, resamples):
                                        seed, resamples)}
 
 
+def with_interval(name, values):
+    mean, low, high = values
+    return {name: mean, f"{name}_low": low, f"{name}_high": high}
+
+
+def role_layers(a, b):
+    """[(key, layer of a, layer of b)] for each role: keyed by the layer's name where both name it alike."""
+    return [(a.roles[role] if a.roles[role] == b.roles[role] else role, a.roles[role], b.roles[role]) for role in a.roles]
+
+
+def per_seed(per_run, layer, measure):
+    """(seeds, images) values of one measure of one layer ("output" for the output measures)."""
+    return np.stack([run["output"][measure] if layer == "output" else run["layers"][layer][measure] for run in per_run])
+
+
+def differences(per_a, per_b, run_a, run_b, seed, resamples):
+    """a − b for every measure of the role layers and the output: the mean and a 95 % interval from
+    the hierarchical, paired bootstrap (seeds of each model, then the same probe images for both)."""
+    def summary(la, lb, measures):
+        return {key: value for m in measures for key, value in with_interval(m, paired_bootstrap_ci(
+            per_seed(per_a, la, m), per_seed(per_b, lb, m), stream(seed, m), resamples)).items()}
+
+    return {"layers": {key: summary(la, lb, LAYER_MEASURES) for key, la, lb in role_layers(run_a, run_b)},
+            "output": summary("output", "output", OUTPUT_MEASURES)}
+
+
+def entropy_drop(input_entropy, per_run, run, seed, resamples):
+    """The input's pixel entropy minus the last hidden layer's scaled entropy, per image (the
+    article's narrowing), with the paired, seed-aware interval."""
+    name = "entropy_drop_bits"
+    return with_interval(name, paired_bootstrap_ci(input_entropy[None], per_seed(
+        per_run, run.roles["last_hidden"], "entropy_scaled_bits"), stream(seed, name), resamples))
+
+
 def cka_matrices(runs_a, runs_b, grams_a, grams_b):
     """Per seed, linear CKA between every layer of a (rows) and every layer of b (columns)."""
     return [np.array([[cka_of_grams(grams_a[seed][la], grams_b[seed][lb]) for lb in runs_b[seed].layers]
@@ -185,25 +222,27 @@ def cka_matrices(runs_a, runs_b, grams_a, grams_b):
 def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     """Per model and layer, every registered measure over the probe images, with intervals; the
     output measures (accuracy, softmax entropy, probability of the label); linear CKA between every
-    layer of every pair of models (same seed, averaged over seeds), reported for matched layers.
-    Returns (metrics, {pair: mean CKA matrix, rows a's layers, columns b's})."""
-    models = {}
+    layer of every pair of models (same seed, averaged over seeds), reported for matched layers;
+    per pair, the difference a − b of every measure of the role layers and the output, and per
+    model the entropy drop from the input to its last hidden layer, each with a seed-aware, paired
+    interval (what the claims are judged on); the number of seeds. Returns (metrics, {pair: mean CKA matrix, rows a's layers, columns b's})."""
+    pixels = per_image_entropy(per_image_histograms(inputs, pixel_edges(bins), zeros_apart=False))
+    models, per_runs = {}, {}
     for model, seeds in runs.items():
-        per_run = [measure_images(run, inputs, bins, labels) for run in seeds.values()]
-        models[model] = {"roles": first(seeds).roles,
-                         **summarise_model(per_run, seed, resamples)}
+        per_runs[model] = [measure_images(run, inputs, bins, labels) for run in seeds.values()]
+        models[model] = {"roles": first(seeds).roles, **summarise_model(per_runs[model], seed, resamples),
+                         "narrowing": entropy_drop(pixels, per_runs[model], first(seeds), seed, resamples)}
     grams = {model: {seed: {layer: centered_gram(run.acts[layer]) for layer in run.layers}
                      for seed, run in seeds.items()} for model, seeds in runs.items()}
     matrices, cka = {}, {}
     for pair, (a, b) in pairs(runs).items():
-        per_seed = cka_matrices(runs[a], runs[b], grams[a], grams[b])
+        per_seed_cka = cka_matrices(runs[a], runs[b], grams[a], grams[b])
         ra, rb = first(runs[a]), first(runs[b])
         cka[pair] = {"cka": over_seeds([{key: float(m[ra.layers.index(la), rb.layers.index(lb)])
-                                         for key, la, lb in matched_layers(ra, rb)} for m in per_seed])}
-        matrices[pair] = np.mean(per_seed, axis=0)
-    pixels = per_image_histograms(inputs, pixel_edges(bins), zeros_apart=False)
-    metrics = {"input": summarise_images({"entropy_bits": [per_image_entropy(pixels)]}, seed,
-                                         resamples),
+                                         for key, la, lb in matched_layers(ra, rb)} for m in per_seed_cka]),
+                     "difference": differences(per_runs[a], per_runs[b], ra, rb, seed, resamples)}
+        matrices[pair] = np.mean(per_seed_cka, axis=0)
+    metrics = {"seeds": len(first(runs)), "input": summarise_images({"entropy_bits": [pixels]}, seed, resamples),
                "models": models, "pairs": cka}
     return round_floats(metrics), matrices
 

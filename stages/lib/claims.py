@@ -2,13 +2,18 @@
 
 The article compares a "benchmark" (more training data) with a "dummy" (less); here they are the
 models trained here with the largest and the smallest `train_size`. Layers are found by their
-roles (lib.model), so the claims apply to any architecture. A comparison is *held* when the 95 %
-bootstrap intervals over the probe images are apart in the claimed direction, *not held* when
-they are apart the other way, and *inconclusive* when they overlap. The claim about a single
-image is judged on each subject that has a label, noted as such.
+roles (lib.model), so the claims apply to any architecture. A comparison is judged on the 95 %
+interval of the difference (one model minus the other, or the input minus a layer) from the
+analysis' hierarchical, paired bootstrap, which resamples training seeds and then the same probe
+images on both sides: *held* when the interval lies wholly on the claimed side of zero, *not held*
+when wholly on the other, *inconclusive* when it contains zero. With one seed the intervals
+cannot cover seed-to-seed variation, and the report calls the verdicts provisional. The claim
+about a single image is judged on each subject that has a label, noted as such.
 """
 
 from typing import NamedTuple
+
+from lib.params import PAIR
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
 
@@ -31,16 +36,25 @@ def shown(name, values):
     return f"{name} {mean:.4g} [{low:.4g}, {high:.4g}]"
 
 
-def greater(a, b):
-    """Is interval a above interval b (held), below (not held), or overlapping (inconclusive)?
-    Not judged where either is undefined (e.g. the correlation of a layer with no varying channel)."""
-    if None in (*a, *b):
+def sign_of(difference):
+    """Held if the interval of a difference lies above zero, not held if below, else inconclusive;
+    not judged where it is undefined."""
+    _, low, high = difference
+    if low is None or high is None:
         return NOT_JUDGED
-    if a[1] > b[2]:
-        return HELD
-    if a[2] < b[1]:
-        return NOT_HELD
-    return INCONCLUSIVE
+    return HELD if low > 0 else NOT_HELD if high < 0 else INCONCLUSIVE
+
+
+def difference(probe, a, b, role, measure):
+    """(mean, low, high) of a − b for a role layer's (or the output's) measure, from the pair's
+    seed-aware, paired bootstrap."""
+    flip = f"{a}{PAIR}{b}" not in probe["pairs"]
+    found = probe["pairs"][f"{b}{PAIR}{a}" if flip else f"{a}{PAIR}{b}"]["difference"]
+    part = found["output"] if role == "output" else found["layers"][layer_label(probe, role, a, b)]
+    mean, low, high = interval(part, measure)
+    if flip and mean is not None:
+        return -mean, -high, -low
+    return mean, low, high
 
 
 def combine(verdicts):
@@ -67,9 +81,11 @@ def layer_label(probe, role, *models):
 def compare(probe, big, small, role, measure, bigger):
     """Verdict and evidence for "`bigger` model has the larger `measure` in the layer playing `role`"."""
     a, b = interval(section(probe, big, role), measure), interval(section(probe, small, role), measure)
-    verdict = greater(a, b) if bigger == big else greater(b, a)
+    other = small if bigger == big else big
+    gap = difference(probe, bigger, other, role, measure)
+    verdict = sign_of(gap)
     layer = layer_label(probe, role, big, small)
-    return verdict, f"{layer} {measure}: {shown(big, a)} vs {shown(small, b)} → {verdict}"
+    return verdict, f"{layer} {measure}: {shown(big, a)} vs {shown(small, b)}; {shown(f'{bigger} − {other}', gap)} → {verdict}"
 
 
 def single_image(name, subject, big, small):
@@ -109,10 +125,12 @@ def evaluate(subjects, probe, big, small):
     for model in (big, small):
         hidden, pixels = interval(section(probe, model, "last_hidden"), "entropy_scaled_bits"), \
             interval(probe["input"], "entropy_bits")
-        v = greater(pixels, hidden)
+        drop = interval(probe["models"][model]["narrowing"], "entropy_drop_bits")
+        v = sign_of(drop)
         parts.append(v)
         last = probe["models"][model]["roles"]["last_hidden"]
-        lines.append(f"{model}: {shown('input entropy', pixels)} vs {shown(last + ' scaled entropy', hidden)} bits → {v}")
+        lines.append(f"{model}: {shown('input entropy', pixels)} vs {shown(last + ' scaled entropy', hidden)}; "
+                     f"{shown('drop', drop)} bits → {v}")
     verdicts.append(Verdict(
         "3. From the input to the last layer the distribution of values narrows (binned entropy, the same "
         "number of bins over each one's own range, falls: the article's \"information gain\"), in both models "

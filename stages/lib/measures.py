@@ -21,6 +21,7 @@ here: it then appears in metrics/subjects.json, metrics/probe.json (mean and int
 by-layer plot data.
 """
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -201,6 +202,33 @@ def bootstrap_ci(values, rng, resamples=1000, level=0.95):
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return float(values.mean()), float(low), float(high)
+
+
+def paired_bootstrap_ci(a, b, rng, resamples=1000, level=0.95):
+    """Mean of a − b and a percentile interval from a hierarchical, paired bootstrap.
+
+    `a`, `b`: (seeds, images) per-image values of two models (or of a model and the input) on the
+    same images. Each resample draws each side's seeds with replacement, averages the drawn seeds
+    per image, then draws images with replacement, the same images for both sides, and takes the
+    mean difference: the interval covers both training-seed and image variation, and image-to-image
+    variation common to both sides cancels. Images undefined on either side are left out; (nan,)*3
+    if none is left. With one seed per side the interval covers images only.
+    """
+    a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        defined = ~(np.isnan(a).all(axis=0) | np.isnan(b).all(axis=0))
+        a, b = a[:, defined], b[:, defined]
+        if a.shape[1] == 0:
+            return float("nan"), float("nan"), float("nan")
+        images = rng.integers(0, a.shape[1], (resamples, a.shape[1]))
+        sides = [np.nanmean(side[rng.integers(0, len(side), (resamples, len(side)))], axis=1) for side in (a, b)]
+        differences = np.take_along_axis(sides[0] - sides[1], images, axis=1)
+        means = np.nanmean(differences, axis=1)
+        mean = float(np.nanmean(np.nanmean(a, axis=0) - np.nanmean(b, axis=0)))
+    tail = (1 - level) / 2 * 100
+    low, high = np.nanpercentile(means, [tail, 100 - tail])
+    return mean, float(low), float(high)
 
 
 def per_image_bin(values, edges, zeros_apart=True):

@@ -65,12 +65,17 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
         "",
         "## Claims",
         "",
-        "Verdicts: *held* when the 95 % bootstrap intervals (over probe images, values averaged over seeds) are apart "
-        "in the claimed direction, *not held* when apart the other way, *inconclusive* when they overlap, "
-        "*not judged* where a measure is undefined (say, the channel correlation of a layer with no varying "
-        "channel) or a subject has no label.",
+        "Verdicts are judged on the 95 % interval of each difference (one model minus the other, or the input "
+        "minus a layer) from a hierarchical, paired bootstrap: training seeds drawn with replacement, then the "
+        "same probe images for both sides. *Held* when the interval lies on the claimed side of zero, *not held* "
+        "when on the other, *inconclusive* when it contains zero, *not judged* where a measure is undefined "
+        "(say, the channel correlation of a layer with no varying channel) or a subject has no label. Each "
+        "model's own interval (over images, seeds averaged) is shown beside it.",
         "",
     ]
+    if verdicts and seeds == 1:
+        lines += ["**Provisional:** one training seed, so the intervals cover probe images only, not the "
+                  "seed-to-seed variation of training; set `train.seeds` to e.g. `[0, 1, 2]` for verdicts that do.", ""]
     for verdict in verdicts:
         lines += [f"- **{verdict.verdict.upper()}** — {verdict.claim}"]
         lines += [f"  - {line}" for line in verdict.evidence]
