@@ -200,6 +200,11 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     assert pipeline.dvc("status").stdout.strip() == "Data and pipelines are up to date."
     report = (pipeline.path / "plots/report.md").read_text()
     assert "## Claims" in report and len(re.findall(r"\*\*(HELD|NOT HELD|INCONCLUSIVE)\*\*", report)) == 6
+    assert "**Provisional:** one training seed" in report and probe["seeds"] == 1
+    gap = probe["pairs"]["dummy_vs_benchmark"]["difference"]
+    assert {"zero_fraction", "zero_fraction_low", "zero_fraction_high"} <= set(gap["layers"]["dense_1"])
+    assert {"accuracy", "accuracy_low", "accuracy_high"} <= set(gap["output"])
+    assert "entropy_drop_bits_low" in probe["models"]["dummy"]["narrowing"]
     assert all(f"(analysis/{name})" in report for name in FIGURES)
 
     shown = pipeline.dvc("plots", "show", "--json")
@@ -227,6 +232,7 @@ def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spre
                            "train@dummy-1"]
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
+    assert probe["seeds"] == 2 and "Provisional" not in (pipeline.path / "plots/report.md").read_text()
 
 
 def queue_done(pipeline, timeout=300):
