@@ -7,6 +7,8 @@ previous default and the project's way today.
   steps per call), Keras' dropout.
 - project: what the train stage does today at `--precision` (default: params.yaml's):
   `lib.training.trainer` (dropout masks drawn as bits) compiled by `compile_reference`.
+- keras_dropout (only when asked for with `--ways`): the project's way with Keras' own dropout,
+  to measure what the bit masks save.
 
 Epochs alternate between the ways (A, B, C, A, B, C…) so machine noise hits all alike; each way's
 first epoch (tracing) is left out of the medians. Process CPU time is the figure that decides
@@ -29,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stages"))
 from lib.params import PRECISIONS, load as load_params  # noqa: E402
 
 BATCH = 100
-WAYS = ("reference", "float32", "project")
+WAYS = ("reference", "float32", "keras_dropout", "project")
+DEFAULT_WAYS = ("reference", "float32", "project")
 
 
 def build(way, channels, precision):
@@ -41,6 +44,9 @@ def build(way, channels, precision):
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     elif way == "float32":
         model = reference(channels)
+        compile_reference(model, learning_rate=1e-3)
+    elif way == "keras_dropout":
+        model = reference(channels, precision)
         compile_reference(model, learning_rate=1e-3)
     else:
         model = trainer(reference(channels, precision))
@@ -61,7 +67,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--precision", choices=PRECISIONS, help="the project way's precision (default: params.yaml's)")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: one per core)")
-    parser.add_argument("--ways", default=",".join(WAYS), help=f"comma-separated, from {', '.join(WAYS)}")
+    parser.add_argument("--ways", default=",".join(DEFAULT_WAYS), help=f"comma-separated, from {', '.join(WAYS)}")
     parser.add_argument("--rgb", action="store_true", help="three input channels instead of grayscale")
     args = parser.parse_args()
     ways = args.ways.split(",")

@@ -69,6 +69,9 @@ def main():
                                     {model: run.rows(slice(i, i + 1)) for model, run in shown.items()},
                                     settings["bins"], first_seed, MAPS)
         figures.cka_heatmaps(folder / "cka.png", cka, layers)
+        if len(sweep) > 1:
+            figures.size_sweep(folder / "size_sweep.png", sweep, cka_sweep,
+                               probe["models"][sweep[-1]["model"]]["roles"]["last_hidden"])
         for file, rows in plot_data.items():
             if rows:
                 save_csv(folder / file, rows)

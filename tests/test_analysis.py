@@ -245,6 +245,8 @@ def test_size_sweep_orders_by_size_compares_with_the_largest_model_and_leaves_im
     assert [row["test_accuracy"] for row in rows] == [0.5, 0.6, 0.7]
     assert {"last_hidden_entropy_bits", "last_hidden_zero_fraction", "softmax_entropy_bits"} <= set(rows[0])
     assert rows[0]["last_hidden_entropy_bits"] == metrics["models"]["small"]["layers"]["dense_1"]["entropy_bits"]
+    assert rows[0]["last_hidden_mean"] == metrics["models"]["small"]["layers"]["dense_1"]["mean"]
+    assert rows[0]["last_hidden_zero_fraction_seed_sd"] == 0.0  # one seed
     assert len(cka_rows) == 3 * len(SHAPES)
     assert all(row["cka_to_largest"] == 1.0 for row in cka_rows if row["model"] == "big")
     mid_conv = next(r for r in cka_rows if r["model"] == "mid" and r["layer"] == "conv2d_1")

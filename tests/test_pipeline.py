@@ -172,7 +172,7 @@ def test_an_experiment_in_a_temporary_workspace_takes_the_archive_from_the_cache
 
 SUBJECT_FIGURES = ["feature_maps_first_conv.png", "feature_maps_last_hidden.png", "distribution_last_hidden.png",
                    "pixels.png", "softmax.png"]
-FIGURES = [f"subjects/frog/{name}" for name in SUBJECT_FIGURES] + ["cka.png"]
+FIGURES = [f"subjects/frog/{name}" for name in SUBJECT_FIGURES] + ["cka.png", "size_sweep.png"]
 PLOT_DATA = ["subject_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv", "distribution_last_hidden.csv",
              "subject_pixels.csv", "softmax.csv", "training_curves.csv", "by_size.csv", "cka_to_largest.csv"]
 

@@ -269,19 +269,23 @@ def role_value(summary, role, measure):
     return summary["layers"][summary["roles"][role]][measure]
 
 
+SWEPT = ("entropy_bits", "zero_fraction", "mean")  # the last hidden layer's measures in the size sweep
+
+
 def size_sweep(models, train_metrics, probe, cka):
-    """Rows per model trained here, by training-set size: test accuracy (mean and sd over seeds), the
-    last hidden layer's entropy and zero fraction and the softmax entropy over the probe set; and
-    rows of CKA between each matched layer and the largest model's."""
+    """Rows per model trained here, by training-set size: test accuracy, the last hidden layer's
+    entropy, zero fraction and mean, and the softmax entropy over the probe set (each the mean over
+    seeds with its `_seed_sd`); and rows of CKA between each matched layer and the largest model's."""
     top = largest(models)
     rows, cka_rows = [], []
     for model, size in trained_sizes(models).items():
         accuracy = over_seeds([{"test_accuracy": m["test_accuracy"]} for m in train_metrics[model]])
         summary = probe["models"][model]
         rows.append({"model": model, "train_size": size, **accuracy,
-                     "last_hidden_entropy_bits": role_value(summary, "last_hidden", "entropy_bits"),
-                     "last_hidden_zero_fraction": role_value(summary, "last_hidden", "zero_fraction"),
-                     "softmax_entropy_bits": summary["output"]["softmax_entropy_bits"]})
+                     **{f"last_hidden_{m}{tail}": role_value(summary, "last_hidden", f"{m}{tail}")
+                        for m in SWEPT for tail in ("", "_seed_sd")},
+                     "softmax_entropy_bits": summary["output"]["softmax_entropy_bits"],
+                     "softmax_entropy_bits_seed_sd": summary["output"]["softmax_entropy_bits_seed_sd"]})
         if model == top:
             values = {layer: 1.0 for layer in probe["models"][top]["layers"]}
         else:

@@ -111,3 +111,24 @@ def cka_heatmaps(path, matrices, layers):
         ax.set(xlabel=b, ylabel=a, title=f"linear CKA over the probe set: {a} vs {b} (mean over seeds)")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
     save(fig, path)
+
+
+def size_sweep(path, rows, cka_rows, last_hidden):
+    """Test accuracy, the last hidden layer's entropy, zero fraction and mean, the softmax entropy
+    and the last hidden layer's CKA with the largest model's, against training-set size (mean over
+    seeds, bars one standard deviation across seeds)."""
+    panels = [("test_accuracy", "test accuracy"), ("last_hidden_entropy_bits", f"{last_hidden} entropy (bits)"),
+              ("last_hidden_zero_fraction", f"{last_hidden} zero fraction"), ("last_hidden_mean", f"{last_hidden} mean"),
+              ("softmax_entropy_bits", "softmax entropy (bits)")]
+    sizes = [row["train_size"] for row in rows]
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.4), layout="constrained")
+    for ax, (key, label) in zip(axes.flat, panels):
+        ax.errorbar(sizes, [row[key] for row in rows], yerr=[row[f"{key}_seed_sd"] for row in rows],
+                    marker="o", capsize=3)
+        ax.set(xscale="log", xlabel="training images", title=label)
+    cka = {row["train_size"]: row["cka_to_largest"] for row in cka_rows if row["layer"] in (last_hidden, "last_hidden")}
+    ax = axes.flat[5]
+    ax.plot(sorted(cka), [cka[size] for size in sorted(cka)], marker="o")
+    ax.set(xscale="log", xlabel="training images", title=f"{last_hidden}: CKA with the largest model", ylim=(0, 1.05))
+    fig.suptitle("By training-set size (probe set; bars: ± one sd across seeds)")
+    save(fig, path)

@@ -1,6 +1,6 @@
 """plots/report.md: the claims, one table of the models, the figures; Markdown any git host renders."""
 
-from lib.analysis import over_seeds
+from lib.analysis import over_seeds, trained_sizes
 from lib.model import MAPS, imported
 
 SUBJECT_FIGURES = (
@@ -87,4 +87,7 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
             lines += [f"![{name}: {caption}]({figures_dir}/subjects/{name}/{file})", ""]
     lines += ["### Linear CKA between the layers of two models, probe set", "",
               f"![Linear CKA between the layers of two models, probe set]({figures_dir}/cka.png)", ""]
+    if len(trained_sizes(models)) > 1:
+        lines += ["### By training-set size", "",
+                  f"![Measures by training-set size, probe set]({figures_dir}/size_sweep.png)", ""]
     return "\n".join(lines).rstrip() + "\n"
