@@ -93,3 +93,17 @@ def test_deleted_outputs_come_back_from_the_cache_without_recomputing(pipeline):
     again = pipeline.dvc("repro", "train@dummy-0")
     assert "Running stage" not in again.stdout
     assert (pipeline.path / MODEL).read_bytes() == model
+
+
+def test_training_runs_side_by_side_record_and_equal_the_runs_one_after_the_other(pipeline):
+    pipeline.params["train"]["threads"] = 1
+    pipeline.write_params(pipeline.params)
+    pipeline.dvc("repro", "carve")
+    pipeline.run("bash", "-c", "dvc stage list --name-only | grep '^train@' | tac | xargs -P 2 -n 1 dvc repro -s")
+    models = {name: (pipeline.path / f"data/models/{name}/0.keras").read_bytes() for name in ("dummy", "benchmark")}
+    for name in models:
+        assert "Running stage" not in pipeline.dvc("repro", "-s", f"train@{name}-0").stdout  # recorded in dvc.lock
+        pipeline.dvc("repro", "-f", "-s", f"train@{name}-0")
+        assert (pipeline.path / f"data/models/{name}/0.keras").read_bytes() == models[name]
+    rest = pipeline.dvc("repro").stdout
+    assert "Running stage 'analyze'" in rest and "Running stage 'train@" not in rest
