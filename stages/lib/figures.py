@@ -130,5 +130,6 @@ def size_sweep(path, rows, cka_rows, last_hidden):
     ax = axes.flat[5]
     ax.plot(sorted(cka), [cka[size] for size in sorted(cka)], marker="o")
     ax.set(xscale="log", xlabel="training images", title=f"{last_hidden}: CKA with the largest model", ylim=(0, 1.05))
-    fig.suptitle("By training-set size (probe set; bars: ± one sd across seeds)")
+    fig.suptitle("By training-set size: test accuracy on the test split, the rest over the probe set "
+                 "(mean over seeds, bars ± one sd across seeds)")
     save(fig, path)
