@@ -5,7 +5,7 @@ import json
 import keras
 import numpy as np
 
-from lib.model import ARCHITECTURES, float32_twin, imported, layer_names, load_imported, resolve_roles
+from lib.model import ARCHITECTURES, imported, in_float32, layer_names, load_imported, resolve_roles
 
 BATCH = 250
 
@@ -13,9 +13,9 @@ BATCH = 250
 def network(path, settings, channels, key):
     """The trained (or imported) model at `path`, ready to read in float32, and its layer roles."""
     if imported(settings):
-        model = load_imported(path, channels)
+        model = in_float32(load_imported(path, channels))
         return model, resolve_roles(model, settings["roles"], key)
-    model = float32_twin(keras.models.load_model(path, compile=False), settings)
+    model = in_float32(keras.models.load_model(path, compile=False))
     return model, resolve_roles(model, ARCHITECTURES[settings["architecture"]].roles, key)
 
 

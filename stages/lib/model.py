@@ -148,9 +148,18 @@ def build(settings, channels, precision):
     return ARCHITECTURES[settings["architecture"]].build(channels, precision)
 
 
-def float32_twin(model, settings):
-    """A registry network's weights in its float32 build (a bfloat16-trained model is read exactly)."""
-    twin = build(settings, model.input.shape[-1], "float32")
+def in_float32(model):
+    """The same network, weights and all, computing in float32: a model saved with a bfloat16 or
+    mixed dtype policy (trained here at train.precision bfloat16, or imported) is read exactly."""
+    import keras
+
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+
+    def float32_layer(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    twin = keras.models.clone_model(model, clone_function=float32_layer)
     twin.set_weights(model.get_weights())
     return twin
 
