@@ -112,7 +112,7 @@ class Project:
             source = ROOT / name
             if source.is_dir():
                 shutil.copytree(source, path / name, ignore=shutil.ignore_patterns(
-                    "__pycache__", "*.npz", "raw", "subsets", "*.json"))
+                    "__pycache__", "*.npz", "raw", "subsets", "*.json", "published"))
             elif source.exists():
                 shutil.copy(source, path / name)
         self.run("git", "init", "-q")
