@@ -225,7 +225,8 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     layer of every pair of models (same seed, averaged over seeds), reported for matched layers;
     per pair, the difference a − b of every measure of the role layers and the output, and per
     model the entropy drop from the input to its last hidden layer, each with a seed-aware, paired
-    interval (what the claims are judged on); the number of seeds. Returns (metrics, {pair: mean CKA matrix, rows a's layers, columns b's})."""
+    interval (what the claims are judged on); the number of seeds.
+    Returns (metrics, {pair: mean CKA matrix, rows a's layers, columns b's})."""
     pixels = per_image_entropy(per_image_histograms(inputs, pixel_edges(bins), zeros_apart=False))
     models, per_runs = {}, {}
     for model, seeds in runs.items():
