@@ -69,9 +69,10 @@ STEPS_PER_EXECUTION = 50
 
 
 class BitDropout(keras.layers.Layer):
-    """Dropout at rate 1/2 drawing one random bit per value, 16 values per random number:
-    the same Bernoulli(1/2) masks as keras.layers.Dropout at a sixteenth of its random draws
-    (which were an eighth of a training step). Used in training only; no saved model holds it."""
+    """Dropout at rate 1/2 drawing one random bit per value, 16 values per random number: masks
+    of the same law as keras.layers.Dropout's (independent, fair) at a sixteenth of its random
+    draws (which were an eighth of a float32 training step). Used in training only; no saved
+    model holds it."""
 
     BITS = 16
 
