@@ -199,9 +199,14 @@ def bootstrap_ci(values, rng, resamples=1000, level=0.95):
     if values.size == 0:
         return float("nan"), float("nan"), float("nan")
     means = values[rng.integers(0, values.size, (resamples, values.size))].mean(axis=1)
+    return (float(values.mean()), *percentile_interval(means, level))
+
+
+def percentile_interval(means, level):
+    """(low, high): the central `level` of the resampled means (NaNs left out)."""
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(values.mean()), float(low), float(high)
+    low, high = np.nanpercentile(means, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def paired_bootstrap_ci(a, b, rng, resamples=1000, level=0.95):
@@ -226,9 +231,7 @@ def paired_bootstrap_ci(a, b, rng, resamples=1000, level=0.95):
         differences = np.take_along_axis(sides[0] - sides[1], images, axis=1)
         means = np.nanmean(differences, axis=1)
         mean = float(np.nanmean(np.nanmean(a, axis=0) - np.nanmean(b, axis=0)))
-    tail = (1 - level) / 2 * 100
-    low, high = np.nanpercentile(means, [tail, 100 - tail])
-    return mean, float(low), float(high)
+    return (mean, *percentile_interval(means, level))
 
 
 def per_image_bin(values, edges, zeros_apart=True):
