@@ -3,6 +3,7 @@ elsewhere (models.<name>.keras); either way test it once on the test split."""
 
 import shutil
 
+from lib.checkpoints import save_checkpoints
 from lib.cifar import model_inputs
 from lib.model import imported
 from lib.params import check_run, load, stage_parser
@@ -11,7 +12,8 @@ from lib.store import atomic_path, load_arrays, save_csv, save_json, save_model
 
 
 def train(model_settings, recipe, data, label):
-    """A new network of the model's architecture, trained by the recipe: (model, metrics, history, seconds)."""
+    """A new network of the model's architecture, trained by the recipe: (model, metrics, history,
+    checkpoints, seconds)."""
     from lib.model import build
     from lib.training import fit
 
@@ -22,7 +24,7 @@ def train(model_settings, recipe, data, label):
     best = fit(model, (x, y), val, recipe, label=label)
     metrics = {"train_size": len(x), "epochs_run": len(best.history), "best_epoch": best.best_epoch,
                "val_accuracy": round(best.best_accuracy, 6)}
-    return model, metrics, best.history, best.seconds
+    return model, metrics, best.history, best.checkpoints, best.seconds
 
 
 def take_in(path, subset, channels, label):
@@ -43,6 +45,8 @@ def main():
     parser.add_argument("--val", required=True, help="input .npz: early-stopping images")
     parser.add_argument("--test", required=True, help="input .npz: images accuracy is reported on")
     parser.add_argument("--model", required=True, help="output .keras: the best validation epoch (or the import)")
+    parser.add_argument("--checkpoints", required=True,
+                        help="output .npz: every epoch's weights, epoch 0 the initial ones (none for an import)")
     parser.add_argument("--history", required=True, help="output .csv: one row per epoch")
     parser.add_argument("--metrics", required=True, help="output .json: accuracies and epochs")
     parser.add_argument("--timing", required=True,
@@ -65,11 +69,11 @@ def main():
         compile_reference(model, recipe["learning_rate"])
         metrics["val_accuracy"] = round(float(model.evaluate(x_val, y_val, batch_size=recipe["batch_size"],
                                                              verbose=0)[1]), 6)
-        history, seconds = [], []
+        history, checkpoints, seconds = [], {}, []
     else:
         data = ((model_inputs(subset["images"], grayscale), one_hot(subset["labels"])), (x_val, y_val),
                 (x_test, y_test))
-        model, metrics, history, seconds = train(settings, recipe, data, label)
+        model, metrics, history, checkpoints, seconds = train(settings, recipe, data, label)
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
     metrics.update(test_accuracy=round(float(test_accuracy), 6), test_loss=round(float(test_loss), 6))
 
@@ -78,6 +82,7 @@ def main():
             shutil.copyfile(settings["keras"], tmp)
     else:
         save_model(model, args.model)
+    save_checkpoints(args.checkpoints, checkpoints)
     save_csv(args.history, history, HISTORY)
     save_json(args.metrics, metrics)
     save_json(args.timing, {"seconds_per_epoch": round(sum(seconds) / len(seconds), 2) if seconds else None,

@@ -42,20 +42,31 @@ def test_a_diverging_loss_stops_training_with_a_clear_error():
         fit(model, data(200, 0), data(50, 1), RECIPE | {"learning_rate": 1e30}, label="t")
 
 
+class Variable(np.ndarray):
+    """Stands in for a Keras variable: an array with a path."""
+
+    def numpy(self):
+        return np.asarray(self)
+
+
 class Stub:
-    """Stands in for a model: numbered weights, a stop flag."""
+    """Stands in for a model: one weight numbered by how often it was read, a stop flag."""
 
     def __init__(self):
-        self.stop_training, self.calls = False, 0
+        self.stop_training, self.reads = False, 0
 
-    def get_weights(self):
-        self.calls += 1
-        return [self.calls]
+    @property
+    def weights(self):
+        self.reads += 1
+        variable = np.array([self.reads]).view(Variable)
+        variable.path = "layer/kernel"
+        return [variable]
 
 
 def run_epochs(val_accuracies, patience):
     callback, stub = BestEpoch(patience, "t"), Stub()
     callback.set_model(stub)
+    callback.on_train_begin()
     for epoch, accuracy in enumerate(val_accuracies):
         callback.on_epoch_begin(epoch)
         callback.on_epoch_end(epoch, {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": accuracy})
@@ -66,7 +77,9 @@ def run_epochs(val_accuracies, patience):
 
 def test_early_stopping_keeps_the_first_best_epoch_and_waits_patience_epochs(capsys):
     callback = run_epochs([0.1, 0.3, 0.2, 0.3, 0.25, 0.29, 0.9], patience=3)
-    assert (callback.best_epoch, callback.best_accuracy, callback.best_weights) == (2, 0.3, [2])
+    assert (callback.best_epoch, callback.best_accuracy) == (2, 0.3)
+    assert {epoch: int(w["layer/kernel"][0]) for epoch, w in callback.checkpoints.items()} == {
+        0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6}  # the initial weights, then every epoch's as it ended
     assert len(callback.history) == 5
     assert capsys.readouterr().out.count("\n") == 5
 

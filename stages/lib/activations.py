@@ -19,15 +19,25 @@ def network(path, settings, channels, key):
     return model, resolve_roles(model, ARCHITECTURES[settings["architecture"]].roles, key)
 
 
-def layer_outputs(model, x, batch=BATCH):
-    """{layer name: (N, ...) float32 outputs} for every layer but the input, in order.
+def layer_reader(model):
+    """A function (images, batch) -> {layer name: (N, ...) float32 outputs} for every layer of
+    `model` but the input, in order, with the weights the model holds when it is called.
 
     The last digits of a float32 result can depend on the batch an image is computed in (oneDNN
     blocks differently), so images whose numbers must not depend on each other get `batch` 1."""
     names = layer_names(model)
     every_layer = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
-    outputs = every_layer.predict(x, batch_size=batch, verbose=0)
-    return {name: np.asarray(out, np.float32) for name, out in zip(names, outputs)}
+
+    def read(x, batch=BATCH):
+        outputs = every_layer.predict(x, batch_size=batch, verbose=0)
+        return {name: np.asarray(out, np.float32) for name, out in zip(names, outputs)}
+
+    return read
+
+
+def layer_outputs(model, x, batch=BATCH):
+    """{layer name: (N, ...) float32 outputs} for every layer but the input, in order (see layer_reader)."""
+    return layer_reader(model)(x, batch)
 
 
 def layers_card(model, roles):

@@ -133,3 +133,49 @@ def size_sweep(path, rows, cka_rows, last_hidden):
     fig.suptitle("By training-set size: test accuracy on the test split, the rest over the probe set "
                  "(mean over seeds, bars ± one sd across seeds)")
     save(fig, path)
+
+
+def dynamics(path, measures, plane, cka):
+    """Over training, one line per run (a colour per model): probe accuracy and the last hidden
+    layer's entropy against epoch, the two against each other (points coloured by epoch), and per
+    model each layer's CKA with its best epoch (the first seed)."""
+    models = list(dict.fromkeys(row["model"] for row in plane))
+    colours = dict(zip(models, plt.cm.tab10.colors))
+    columns = 3
+    rows = 1 + -(-len(models) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), layout="constrained", squeeze=False)
+    runs = {}
+    for row in plane:
+        runs.setdefault((row["model"], row["seed"]), []).append(row)
+    for (model, seed), points in runs.items():
+        points = sorted(points, key=lambda p: p["epoch"])
+        epochs = [p["epoch"] for p in points]
+        accuracy, entropy = [p["probe_accuracy"] for p in points], [p["last_hidden_entropy_bits"] for p in points]
+        label = f"{model} seed {seed}"
+        axes[0, 0].plot(epochs, accuracy, marker="o", color=colours[model], label=label)
+        axes[0, 1].plot(epochs, entropy, marker="o", color=colours[model], label=label)
+        axes[0, 2].plot(accuracy, entropy, color=colours[model], alpha=0.6, label=label)
+        shown = axes[0, 2].scatter(accuracy, entropy, c=epochs, cmap="viridis", edgecolors=colours[model], zorder=3,
+                                   norm=matplotlib.colors.Normalize(0, max(p["epoch"] for p in plane)))
+    axes[0, 0].set(xlabel="epoch", title="probe accuracy")
+    axes[0, 1].set(xlabel="epoch", title="last hidden layer's entropy (bits)")
+    axes[0, 2].set(xlabel="probe accuracy", ylabel="last hidden entropy (bits)", title="information plane")
+    fig.colorbar(shown, ax=axes[0, 2], label="epoch")
+    axes[0, 0].legend(fontsize="small")
+    first_seed = {model: min(seed for m, seed in runs if m == model) for model in models}
+    for ax, model in zip(axes.flat[columns:], models):
+        lines = {}
+        for row in cka:
+            if row["model"] == model and row["seed"] == first_seed[model]:
+                lines.setdefault(row["layer"], []).append((row["epoch"], row["cka_to_best"]))
+        palette = plt.cm.plasma(np.linspace(0, 0.9, len(lines)))
+        for colour, (layer, points) in zip(palette, lines.items()):
+            points = sorted(points)
+            ax.plot([p[0] for p in points], [np.nan if p[1] is None else p[1] for p in points], marker=".",
+                    color=colour, label=layer)
+        ax.set(xlabel="epoch", ylim=(0, 1.05), title=f"{model} (seed {first_seed[model]}): CKA with its best epoch")
+        ax.legend(fontsize="x-small", ncol=2)
+    for ax in axes.flat[columns + len(models):]:
+        ax.set_axis_off()
+    fig.suptitle("Over training: the probe set through each replayed checkpoint (epoch 0: the initial weights)")
+    save(fig, path)

@@ -192,14 +192,25 @@ def cka_of_grams(k, l):
     return hsic_xy / np.sqrt(hsic_xx * hsic_yy)
 
 
+def defined(values):
+    """`values` as float64 with the NaNs (undefined images) left out."""
+    values = np.asarray(values, np.float64)
+    return values[~np.isnan(values)]
+
+
+def defined_mean(values):
+    """The mean of the defined values; NaN if none is."""
+    values = defined(values)
+    return float(values.mean()) if values.size else float("nan")
+
+
 def bootstrap_ci(values, rng, resamples=1000, level=0.95):
     """Mean of `values` and a percentile bootstrap interval over them (NaNs left out)."""
-    values = np.asarray(values, np.float64)
-    values = values[~np.isnan(values)]
+    values = defined(values)
     if values.size == 0:
         return float("nan"), float("nan"), float("nan")
     means = values[rng.integers(0, values.size, (resamples, values.size))].mean(axis=1)
-    return (float(values.mean()), *percentile_interval(means, level))
+    return (defined_mean(values), *percentile_interval(means, level))
 
 
 def percentile_interval(means, level):

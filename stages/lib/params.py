@@ -22,6 +22,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
 MIN_TRAIN_SIZE = 10
 PRECISIONS = ("float32", "bfloat16")
+EPOCH_NAMES = ("best", "last")
 
 
 class ParamError(StageError):
@@ -164,6 +165,15 @@ def seeds(key, value):
     return value
 
 
+def epochs(key, value):
+    """A non-empty list of distinct epochs: whole numbers >= 0 (0: the initial weights), "best", "last"."""
+    if (not isinstance(value, list) or not value or len(set(map(repr, value))) != len(value)
+            or any(v not in EPOCH_NAMES and (isinstance(v, bool) or not isinstance(v, int) or v < 0) for v in value)):
+        raise ParamError(key, value, "must be a non-empty list of distinct epochs: whole numbers >= 0 "
+                         f"(0: the initial weights) or {' or '.join(map(repr, EPOCH_NAMES))}")
+    return value
+
+
 TRAINED = {"train_size": whole(MIN_TRAIN_SIZE), "architecture": (architecture_name, "reference")}
 IMPORTED = {"keras": path_in(IMPORTED_DIR, (".keras",)), "roles": (roles, {})}
 SPLIT_SUBJECT = {"split": choice(*SPLITS), "index": whole(0), "label": (label, None)}
@@ -178,6 +188,7 @@ SCHEMA = {
               "patience": whole(1), "seeds": seeds, "precision": choice(*PRECISIONS), "threads": (whole(0), 0)},
     "analysis": {"probe_size": whole(MIN_TRAIN_SIZE), "bins": whole(2), "resamples": whole(100),
                  "seed": whole(0)},
+    "dynamics": {"epochs": epochs},
 }
 
 

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lib.checkpoints import assign, weights_by_path
 from lib.cifar import CLASSES
 from lib.stage import StageError
 
@@ -33,15 +34,20 @@ HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")  # the colum
 
 
 class BestEpoch(keras.callbacks.Callback):
-    """Keeps the weights of the best validation-accuracy epoch, stops after `patience` epochs
-    without a better one, refuses a non-finite loss, and prints one line per epoch."""
+    """Keeps the weights of the best validation-accuracy epoch and of every epoch (`checkpoints`,
+    epoch 0 the initial weights), stops after `patience` epochs without a better one, refuses a
+    non-finite loss, and prints one line per epoch."""
 
     def __init__(self, patience, label):
         super().__init__()
         self.patience, self.label = patience, label
-        self.best_accuracy, self.best_epoch, self.best_weights = -math.inf, 0, None
+        self.best_accuracy, self.best_epoch = -math.inf, 0
         self.history = []
+        self.checkpoints = {}
         self.seconds = []  # wall time per epoch: a log, kept out of the reproducible outputs
+
+    def on_train_begin(self, logs=None):
+        self.checkpoints[0] = weights_by_path(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
@@ -49,6 +55,7 @@ class BestEpoch(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in HISTORY[1:]}}
         self.history.append(row)
+        self.checkpoints[row["epoch"]] = weights_by_path(self.model)
         self.seconds.append(round(time.perf_counter() - self.started, 3))
         diverged = [key for key in ("loss", "val_loss") if not math.isfinite(row[key])]
         if diverged:
@@ -57,7 +64,6 @@ class BestEpoch(keras.callbacks.Callback):
                                 "training diverged (try a smaller train.learning_rate); no model was saved")
         if row["val_accuracy"] > self.best_accuracy:
             self.best_accuracy, self.best_epoch = row["val_accuracy"], row["epoch"]
-            self.best_weights = self.model.get_weights()
         elif row["epoch"] - self.best_epoch >= self.patience:
             self.model.stop_training = True
         print(f"{self.label}: epoch {row['epoch']:>2}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
@@ -117,6 +123,6 @@ def fit(model, train, val, recipe, label):
     best = BestEpoch(recipe["patience"], label)
     training.fit(*train, batch_size=recipe["batch_size"], epochs=recipe["max_epochs"], validation_data=val,
                  shuffle=True, verbose=0, callbacks=[best])
-    model.set_weights(best.best_weights)
+    assign(model, best.checkpoints[best.best_epoch], f"{label}: epoch {best.best_epoch}")
     compile_reference(model, recipe["learning_rate"])
     return best
