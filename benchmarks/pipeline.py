@@ -4,7 +4,8 @@ Clones both revisions of this repository into a scratch folder, points both at t
 archive (a local mirror: the download is excluded from the figures), fetches it in each, then
 runs every other stage with `dvc repro -s STAGE`, alternating old and new stage by stage
 (old carve, new carve, old train@dummy-0, new train@dummy-0, old train@benchmark-0, …) so the machine's noise hits both
-alike. For each stage it prints wall time and CPU time (the dvc process and everything it ran),
+alike; a stage only one revision has runs on its side alone, in its place (e.g. the replay and trace
+stages against a revision before them: `--old af0327c` shows what training dynamics add). For each stage it prints wall time and CPU time (the dvc process and everything it ran),
 then the totals, their ratio and each trained model's test accuracy.
 
     python benchmarks/pipeline.py --old 1f392df --archive ../shared/cifar10/cifar-10-binary.tar.gz \\
@@ -63,6 +64,12 @@ def accuracies(cwd):
             for path in sorted((cwd / "metrics" / "train").rglob("*.json"))}
 
 
+def output_sizes(cwd):
+    """{output path: bytes} of every stage output dvc.lock records."""
+    lock = yaml.safe_load((cwd / "dvc.lock").read_text())
+    return {out["path"]: out.get("size", 0) for stage in lock["stages"].values() for out in stage.get("outs", [])}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--old", required=True, help="git revision of the old way")
@@ -85,22 +92,26 @@ def main():
         totals = {way: [0.0, 0.0] for way in ways}
         print(f"{'stage':<28}{'old wall':>10}{'old cpu':>10}{'new wall':>10}{'new cpu':>10}", flush=True)
         stages = {way: [name for name in names if name not in UNTIMED] for way, names in stages.items()}
-        for index in range(max(len(names) for names in stages.values())):
-            row = {}
-            for way, path in ways.items():
-                names = stages[way]
-                if index < len(names):
-                    row[way] = (names[index], *timed(names[index], path))
-                    totals[way][0] += row[way][1]
-                    totals[way][1] += row[way][2]
-            name = " / ".join(dict.fromkeys(r[0] for r in row.values()))
-            cells = "".join(f"{row[w][1]:10.1f}{row[w][2]:10.1f}" if w in row else f"{'':20}" for w in ways)
+        for name in dict.fromkeys(stages["new"] + stages["old"]):
+            row = {way: timed(name, path) for way, path in ways.items() if name in stages[way]}
+            for way, (wall, cpu) in row.items():
+                totals[way][0] += wall
+                totals[way][1] += cpu
+            cells = "".join(f"{row[w][0]:10.1f}{row[w][1]:10.1f}" if w in row else f"{'—':>10}{'—':>10}" for w in ways)
             print(f"{name:<28}{cells}", flush=True)
         print(f"{'total (download excluded)':<28}{totals['old'][0]:10.1f}{totals['old'][1]:10.1f}"
               f"{totals['new'][0]:10.1f}{totals['new'][1]:10.1f}")
-        print(f"old/new ratio: wall {totals['old'][0] / totals['new'][0]:.2f}, cpu {totals['old'][1] / totals['new'][1]:.2f}")
+        print(f"old/new ratio: wall {totals['old'][0] / totals['new'][0]:.2f}, cpu {totals['old'][1] / totals['new'][1]:.2f}"
+              f"; new − old: wall {totals['new'][0] / totals['old'][0] - 1:+.1%}, cpu "
+              f"{totals['new'][1] / totals['old'][1] - 1:+.1%}")
         for way, path in ways.items():
             print(f"{way} test accuracy: " + ", ".join(f"{k}: {v:.4f}" for k, v in accuracies(path).items()))
+        sizes = {way: output_sizes(path) for way, path in ways.items()}
+        for way, other in (("new", "old"), ("old", "new")):
+            only = {out: size for out, size in sizes[way].items() if out not in sizes[other]}
+            if only:
+                print(f"outputs only {way} has ({sum(only.values()) / 1e6:.1f} MB in all): "
+                      + ", ".join(f"{out} {size / 1e6:.2f} MB" for out, size in only.items()))
 
 
 if __name__ == "__main__":

@@ -18,18 +18,23 @@ def main():
     parser.add_argument("--subject-metrics", required=True, help="input .json")
     parser.add_argument("--probe-metrics", required=True, help="input .json")
     parser.add_argument("--figures", required=True, help="input folder: the analysis figures")
+    parser.add_argument("--dynamics-metrics", required=True, help="input .json: the early-checkpoint comparisons")
+    parser.add_argument("--dynamics-plots", required=True, help="input folder: the training-dynamics figure")
     parser.add_argument("--out", required=True, help="output .md")
     args = parser.parse_args()
     params = load(args.params)
     models = params["models"]
     train_metrics = {model: list(seeds.values()) for model, seeds in
                      load_runs(args.train_metrics, params, read_json, "test metrics", ".json").items()}
-    subjects, probe, data = (read_json(existing(path, "metrics"))
-                             for path in (args.subject_metrics, args.probe_metrics, args.data_metrics))
+    subjects, probe, data, dynamics = (read_json(existing(path, "metrics")) for path in (
+        args.subject_metrics, args.probe_metrics, args.data_metrics, args.dynamics_metrics))
     big, small = largest(models), smallest(models)
     verdicts = evaluate(subjects, probe, big, small) if big != small else []
-    figures = os.path.relpath(args.figures, Path(args.out).parent)
-    text = markdown(data, params["subjects"], models, train_metrics, subjects, probe, verdicts, big, small, figures)
+    figures, dynamics_plots = (os.path.relpath(folder, Path(args.out).parent)
+                               for folder in (args.figures, args.dynamics_plots))
+    drawn = (Path(args.dynamics_plots) / "dynamics.png").is_file()
+    text = markdown(data, params["subjects"], models, train_metrics, subjects, probe, verdicts, big, small, figures,
+                    dynamics, dynamics_plots if drawn else None)
     with atomic_path(args.out) as tmp:
         tmp.write_text(text)
     for verdict in verdicts:

@@ -251,3 +251,18 @@ def test_size_sweep_orders_by_size_compares_with_the_largest_model_and_leaves_im
     assert all(row["cka_to_largest"] == 1.0 for row in cka_rows if row["model"] == "big")
     mid_conv = next(r for r in cka_rows if r["model"] == "mid" and r["layer"] == "conv2d_1")
     assert mid_conv["cka_to_largest"] == pytest.approx(cka["big_vs_mid"][0, 0], abs=1e-6)
+
+
+def test_a_layer_repeating_an_earlier_one_is_measured_once_with_the_same_numbers():
+    from lib.analysis import copies, layer_measures, measure_images
+
+    run = fake_run(6, 1.0, 0.5)
+    run.acts["dropout_1"] = run.acts["dense_1"].copy()  # dropout at inference
+    assert copies(run) == {"dropout_1": "dense_1"}
+    x, labels = inputs(6), np.arange(6)
+    found = measure_images(run, x, 10, labels)
+    alone = layer_measures(run.acts["dropout_1"], x, 10)
+    for layer in ("dense_1", "dropout_1"):
+        assert all(np.array_equal(found["layers"][layer][m], alone[m], equal_nan=True) for m in alone)
+    assert not np.array_equal(found["layers"]["conv2d_1"]["mean"], found["layers"]["conv2d_2"]["mean"])
+    assert list(found["layers"]) == run.layers

@@ -82,6 +82,13 @@ DELETE = object()
     ("train.seeds", [0, -1], "non-empty list of distinct whole numbers"),
     ("train.seeds", 0, "non-empty list of distinct whole numbers"),
     ("train.seeds", [True], "non-empty list of distinct whole numbers"),
+    ("dynamics.epochs", [], "non-empty list of distinct epochs"),
+    ("dynamics.epochs", [1, 1], "non-empty list of distinct epochs"),
+    ("dynamics.epochs", [0, -1], "non-empty list of distinct epochs"),
+    ("dynamics.epochs", ["first"], "or 'best' or 'last'"),
+    ("dynamics.epochs", [True], "non-empty list of distinct epochs"),
+    ("dynamics.epochs", "best", "non-empty list of distinct epochs"),
+    ("dynamics.epocs", [1], "unknown key; allowed here: epochs"),
 ])
 def test_an_invalid_param_names_key_value_and_what_is_allowed(key, value, allowed):
     with pytest.raises(ParamError) as error:

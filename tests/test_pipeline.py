@@ -218,7 +218,8 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     pipeline.params["analysis"]["bins"] = 7
     pipeline.write_params(pipeline.params)
     rerun = pipeline.dvc("repro")
-    assert re.findall(r"Running stage '([^']+)'", rerun.stdout) == ["analyze", "report"]
+    assert sorted(re.findall(r"Running stage '([^']+)'", rerun.stdout)) == [
+        "analyze", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
     diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
     assert "frog.models.dummy.layers.dense_1.entropy_bits" in diff["metrics/subjects.json"]
 
@@ -228,11 +229,15 @@ def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spre
     pipeline.commit("one seed")
     rerun = pipeline.dvc("exp", "run", "-S", "train.seeds=[0,1]")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
-    assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "report", "train@benchmark-1",
-                           "train@dummy-1"]
+    assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "replay@benchmark-1",
+                           "replay@dummy-1", "report", "trace", "train@benchmark-1", "train@dummy-1"]
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
     assert probe["seeds"] == 2 and "Provisional" not in (pipeline.path / "plots/report.md").read_text()
+    early = json.loads((pipeline.path / "metrics/dynamics.json").read_text())["early_checkpoint"]["dummy"]
+    assert set(early["epochs"]) == {"0", "1"}  # a matched checkpoint per seed
+    assert early["measures"]["dense_1.mean"]["minus_checkpoint_low"] < early["measures"]["dense_1.mean"][
+        "minus_checkpoint_high"]
 
 
 def queue_done(pipeline, timeout=300):
@@ -312,6 +317,57 @@ def test_forced_repro_twice_gives_identical_hashes_for_every_output(pipeline):
     pipeline.dvc("repro", "--force")
     assert outputs() == first
     assert len(first) >= 12
+    assert {"data/checkpoints/dummy/0.npz", "data/dynamics/benchmark/0"} <= set(first)
+
+
+def numbers_of(section):
+    return {key: value for key, value in section.items() if not key.endswith(("_low", "_high", "_seed_sd"))}
+
+
+def test_checkpoints_replayed_match_the_analysis_and_dynamics_epochs_rerun_only_the_replays(pipeline):
+    import keras
+
+    from lib.checkpoints import Checkpoints, weights_by_path
+
+    pipeline.dvc("repro")
+    metrics = json.loads((pipeline.path / "metrics/train/dummy/0.json").read_text())
+    with Checkpoints(pipeline.path / "data/checkpoints/dummy/0.npz") as checkpoints:
+        assert checkpoints.epochs == [0, 1, 2]
+        best = checkpoints.weights(metrics["best_epoch"])
+        initial = checkpoints.weights(0)
+    kept = weights_by_path(keras.models.load_model(pipeline.path / "data/models/dummy/0.keras", compile=False))
+    assert set(kept) == set(best) and all(np.array_equal(kept[path], best[path]) for path in kept)
+    assert not all(np.array_equal(kept[path], initial[path]) for path in kept)
+
+    probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
+    subjects = json.loads((pipeline.path / "metrics/subjects.json").read_text())
+    for model in ("dummy", "benchmark"):
+        card = json.loads((pipeline.path / f"data/dynamics/{model}/0/epochs.json").read_text())
+        assert [row["epoch"] for row in card["epochs"]] == [0, 1, 2]  # 4, 8, ... never reached
+        at_best = next(row for row in card["epochs"] if row["epoch"] == card["best_epoch"])
+        assert at_best["layers"]["dense_1"]["cka_to_best"] == 1.0
+        for layer, summary in probe["models"][model]["layers"].items():
+            assert {k: at_best["layers"][layer][k] for k in numbers_of(summary)} == numbers_of(summary), layer
+        assert numbers_of(at_best["output"]) == numbers_of(probe["models"][model]["output"])
+        frog = subjects["frog"]["models"][model]
+        assert at_best["subjects"]["frog"]["layers"]["dense_1"] == numbers_of(frog["layers"]["dense_1"])
+    early = json.loads((pipeline.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
+    assert list(early) == ["dummy"] and early["dummy"]["epochs"]["0"] in (1, 2)
+    assert early["dummy"]["verdict"] in ("resembles", "differs", "mixed")
+    report = (pipeline.path / "plots/report.md").read_text()
+    assert "## Early checkpoint as dummy" in report and "### dummy beside benchmark's early checkpoint" in report
+    assert "(dynamics/dynamics.png)" in report and (pipeline.path / "plots/dynamics/dynamics.png").is_file()
+    rendered = json.loads(pipeline.dvc("plots", "show", "--json").stdout)
+    assert not rendered.get("errors"), rendered.get("errors")
+    assert sum(name.startswith("Over training") for name in rendered["data"]) == 3
+
+    pipeline.commit("dynamics")
+    pipeline.params["dynamics"]["epochs"] = [0, "best"]
+    pipeline.write_params(pipeline.params)
+    ran = re.findall(r"Running stage '([^']+)'", pipeline.dvc("repro").stdout)
+    assert sorted(ran) == ["replay@benchmark-0", "replay@dummy-0", "report", "trace"]
+    card = json.loads((pipeline.path / "data/dynamics/dummy/0/epochs.json").read_text())
+    assert [row["epoch"] for row in card["epochs"]] == sorted({0, card["best_epoch"]})
 
 
 def save_foreign_model(path):
@@ -342,7 +398,8 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     with_subjects = pipeline.dvc("repro")
     ran = re.findall(r"Running stage '([^']+)'", with_subjects.stdout)
     assert not [name for name in ran if name.startswith("train")], ran
-    assert sorted(ran) == ["analyze", "carve", "extract@benchmark-0", "extract@dummy-0", "report"]
+    assert sorted(ran) == ["analyze", "carve", "extract@benchmark-0", "extract@dummy-0", "replay@benchmark-0",
+                           "replay@dummy-0", "report", "trace"]
     subjects = json.loads((pipeline.path / "metrics/subjects.json").read_text())
     assert list(subjects) == ["frog", "photo", "car"] and subjects["frog"] == before["frog"]
     assert subjects["photo"]["label"] == "cat" and subjects["car"]["label"] in CLASSES
@@ -384,6 +441,10 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     assert "| ablation | no_dropout | 50 |" in report
     sweep = (pipeline.path / "plots/analysis/by_size.csv").read_text()
     assert "ablation" in sweep and "input" not in sweep
+    assert json.loads((pipeline.path / "data/dynamics/input/0/epochs.json").read_text())["epochs"] == []
+    early = json.loads((pipeline.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
+    assert list(early) == ["dummy", "ablation"] and early["ablation"]["largest"] == "benchmark"
+    assert "input" not in (pipeline.path / "plots/dynamics/plane.csv").read_text()
     assert pipeline.dvc("status").stdout.strip() == "Data and pipelines are up to date."
 
     del pipeline.params["subjects"]["car"], pipeline.params["models"]["input"]

@@ -16,9 +16,11 @@ The metrics files keep models, pairs of models and the input under keys of their
 in params can overwrite another entry.
 """
 
+import os
 import warnings
 import zlib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
 from typing import NamedTuple
 
@@ -88,10 +90,33 @@ def over_seeds(results):
     return summary
 
 
+def copies(run):
+    """{layer: an earlier layer whose values it repeats exactly} (e.g. dropout at inference)."""
+    same = {}
+    for i, layer in enumerate(run.layers):
+        values = run.acts[layer]
+        original = next((earlier for earlier in run.layers[:i] if earlier not in same
+                         and run.acts[earlier].shape == values.shape and np.array_equal(run.acts[earlier], values)),
+                        None)
+        if original:
+            same[layer] = original
+    return same
+
+
+def layer_measures(values, inputs, bins):
+    """Every registered layer measure of one layer's values, per image."""
+    view = layer_view(values, inputs, bins)
+    return {name: measure(view) for name, measure in LAYER_MEASURES.items()}
+
+
 def measure_images(run, inputs, bins, labels):
-    """Every registered measure of one run, per image: {"layers": {layer: {measure: (N,)}}, "output": {...}}."""
-    views = {layer: layer_view(run.acts[layer], inputs, bins) for layer in run.layers}
-    layers = {layer: {name: measure(view) for name, measure in LAYER_MEASURES.items()} for layer, view in views.items()}
+    """Every registered measure of one run, per image: {"layers": {layer: {measure: (N,)}}, "output": {...}}.
+    Layers are measured side by side, one per core; a layer repeating an earlier one is measured once."""
+    same = copies(run)
+    measured = [layer for layer in run.layers if layer not in same]
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        found = dict(zip(measured, pool.map(lambda layer: layer_measures(run.acts[layer], inputs, bins), measured)))
+    layers = {layer: found[same.get(layer, layer)] for layer in run.layers}
     probabilities = run.acts[run.roles["output"]].astype(np.float64)
     output = {name: measure(probabilities, labels) for name, measure in OUTPUT_MEASURES.items()}
     return {"layers": layers, "output": output}

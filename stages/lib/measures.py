@@ -22,7 +22,7 @@ by-layer plot data.
 """
 
 import warnings
-from typing import NamedTuple
+from functools import cached_property
 
 import numpy as np
 
@@ -30,15 +30,18 @@ LAYER_MEASURES = {}
 OUTPUT_MEASURES = {}
 
 
-class LayerView(NamedTuple):
+class LayerView:
     """What a layer measure sees: one run's values of the layer (N, ...), the model inputs
     (N, H, W, C) in [0, 1], `bins` (analysis.bins) and `edges`: `bins` equal bins spanning these
-    values' non-zero range (see layer_view)."""
+    values' non-zero range (see layer_view); `index`, each value's bin on `edges` (zeros apart),
+    is computed once for the measures that need it."""
 
-    values: np.ndarray
-    inputs: np.ndarray
-    bins: int
-    edges: np.ndarray
+    def __init__(self, values, inputs, bins, edges):
+        self.values, self.inputs, self.bins, self.edges = values, inputs, bins, edges
+
+    @cached_property
+    def index(self):
+        return per_image_bin(self.values, self.edges)
 
 
 def layer_view(values, inputs, bins):
@@ -245,11 +248,22 @@ def paired_bootstrap_ci(a, b, rng, resamples=1000, level=0.95):
     return (mean, *percentile_interval(means, level))
 
 
+def equal_bin(values, edges):
+    """numpy.searchsorted(edges, values, "right") − 1, clipped to the bins, for equal-width `edges`:
+    by arithmetic, then moved by one where rounding put a value beside its bin."""
+    last = len(edges) - 2
+    step = (edges[-1] - edges[0]) / (last + 1)
+    index = np.clip(np.floor((values - edges[0]) / step), 0, last).astype(np.int64)
+    index -= (index > 0) & (values < edges[index])
+    index += (index < last) & (values >= edges[np.minimum(index + 1, last + 1)])
+    return index
+
+
 def per_image_bin(values, edges, zeros_apart=True):
     """Each value's bin, per image (N, values): as layer_histogram counts them (exact zeros in bin
     0, then the bins of `edges`), or as numpy.histogram does when not `zeros_apart`."""
     flat = values.reshape(len(values), -1)
-    index = np.clip(np.searchsorted(edges, flat, side="right") - 1, 0, len(edges) - 2)
+    index = equal_bin(flat, edges)
     if zeros_apart:
         index += 1
         index[flat == 0] = 0
@@ -287,13 +301,24 @@ def fixed_width_entropy(values, width):
     flat = values.reshape(len(values), -1).astype(np.float64)
     n, m = flat.shape
     ids = np.clip(np.floor(flat / width), -2.0 ** 60, 2.0 ** 60).astype(np.int64)
-    ids[flat == 0] = np.iinfo(np.int64).min
+    zero = flat == 0
+    if zero.all():
+        return np.zeros(n)
+    low, high = ids[~zero].min(), ids[~zero].max()
+    if (high - low + 2) * n <= COUNTED_BINS:
+        ids -= low - 1
+        ids[zero] = 0
+        return per_image_entropy(per_image_histograms_of(ids, int(high - low + 2))) + 0.0
+    ids[zero] = np.iinfo(np.int64).min
     ids.sort(axis=1)
     starts = np.ones_like(ids, dtype=bool)
     starts[:, 1:] = ids[:, 1:] != ids[:, :-1]
     first = np.flatnonzero(starts.ravel())
     p = np.diff(np.append(first, n * m)) / m
     return np.bincount(first // m, weights=-p * np.log2(p), minlength=n) + 0.0
+
+
+COUNTED_BINS = 1 << 24  # fixed_width_entropy counts bins per image up to this many in all, else sorts
 
 
 @layer_measure("entropy_bits")
@@ -305,7 +330,7 @@ def binned_entropy(view):
 @layer_measure("entropy_scaled_bits")
 def scaled_entropy(view):
     """Entropy of each image's values on `bins` bins spanning the run's own range (scale-free)."""
-    return per_image_entropy(per_image_histograms(view.values, view.edges))
+    return per_image_entropy(per_image_histograms_of(view.index, len(view.edges)))
 
 
 @layer_measure("zero_fraction")
@@ -318,14 +343,54 @@ def mean_value(view):
     return view.values.reshape(len(view.values), -1).mean(axis=1, dtype=np.float64)
 
 
+CHUNK = 128  # images per step of the vectorised correlations (bounds their memory)
+
+
+def standardised(maps):
+    """(N, P, C) maps centred and scaled per image and channel over positions P, in float64, and
+    which channels vary (N, C); a constant channel is left at 0."""
+    maps = maps.astype(np.float64)
+    spread = maps.std(axis=1)
+    varying = spread > 0
+    return (maps - maps.mean(axis=1, keepdims=True)) / np.where(varying, spread, 1)[:, None, :], varying
+
+
 @layer_measure("channel_corr")
 def channels_alike(view):
-    return per_image(channel_corr, view.values)
+    """channel_corr of each image, vectorised."""
+    values = view.values
+    if values.ndim != 4:
+        return np.full(len(values), np.nan)
+    n, h, w, c = values.shape
+    result = np.full(n, np.nan)
+    apart = ~np.eye(c, dtype=bool)
+    for start in range(0, n, CHUNK):
+        z, varying = standardised(values[start:start + CHUNK].reshape(-1, h * w, c))
+        corr = np.abs(np.clip(z.transpose(0, 2, 1) @ z / (h * w), -1, 1))
+        pairs = varying[:, :, None] & varying[:, None, :] & apart
+        count = pairs.sum(axis=(1, 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            found = (corr * pairs).sum(axis=(1, 2)) / count
+        result[start:start + CHUNK] = np.where((count > 0) & (h * w >= 2), found, np.nan)
+    return result
 
 
 @layer_measure("input_corr")
 def picture_kept(view):
-    return per_image(input_corr, view.values, view.inputs)
+    """input_corr of each image, vectorised."""
+    values = view.values
+    if values.ndim != 4 or (pooled := pooled_inputs(view.inputs, *values.shape[1:3])) is None:
+        return np.full(len(values), np.nan)
+    n, h, w, c = values.shape
+    result = np.full(n, np.nan)
+    for start in range(0, n, CHUNK):
+        z, varying = standardised(values[start:start + CHUNK].reshape(-1, h * w, c))
+        picture, flat = standardised(pooled[start:start + CHUNK].reshape(-1, h * w, 1))
+        corr = np.abs(np.einsum("np,npc->nc", picture[..., 0], z) / (h * w))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            found = (corr * varying).sum(axis=1) / varying.sum(axis=1)
+        result[start:start + CHUNK] = np.where(varying.any(axis=1) & flat[:, 0], found, np.nan)
+    return result
 
 
 def pooled_inputs(inputs, height, width):
@@ -350,12 +415,12 @@ def picture_information(view):
         return np.full(len(values), np.nan)
     n, channels = len(values), values.shape[-1]
     bins = len(view.edges) - 1
-    pixel = np.clip((pooled * bins).astype(np.int64), 0, bins - 1)
-    pixel = np.repeat(pixel.reshape(n, -1, 1), channels, axis=2).reshape(n, -1)
-    unit = per_image_bin(values, view.edges)
-    joint = per_image_histograms_of(unit * bins + pixel, (bins + 1) * bins)
+    pixel = np.clip((pooled * bins).astype(np.int64), 0, bins - 1).reshape(n, -1)
+    unit = view.index
+    joint = (unit.reshape(n, -1, channels) * bins + pixel[:, :, None]).reshape(n, -1)
     return (per_image_entropy(per_image_histograms_of(pixel, bins))
-            + per_image_entropy(per_image_histograms_of(unit, bins + 1)) - per_image_entropy(joint))
+            + per_image_entropy(per_image_histograms_of(unit, bins + 1))
+            - per_image_entropy(per_image_histograms_of(joint, (bins + 1) * bins)))
 
 
 def _with_label(labels, values):

@@ -1,6 +1,7 @@
 """plots/report.md: the claims, one table of the models, the figures; Markdown any git host renders."""
 
 from lib.analysis import over_seeds, trained_sizes
+from lib.dynamics import DIFFERS, RESEMBLES
 from lib.model import MAPS, imported
 
 SUBJECT_FIGURES = (
@@ -43,8 +44,47 @@ def subject_line(name, facts):
     return f"**{name}** ({where}{', a ' + facts['label'] if facts.get('label') else ', no label'})"
 
 
-def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir):
-    """The whole report as Markdown text; `figures_dir` is relative to the report."""
+def number(value):
+    return "—" if value is None else f"{value:.4g}"
+
+
+def early_lines(small, found):
+    """The early-checkpoint comparison of one smaller model, as a table and a sentence."""
+    top, epochs = found["largest"], found["epochs"]
+    at = ", ".join(f"seed {seed}: epoch {epoch}" for seed, epoch in epochs.items())
+    lines = [f"### {small} beside {top}'s early checkpoint", "",
+             f"{small}'s best validation accuracy {found['val_accuracy']['model']:.4f}; {top}'s closest checkpoint "
+             f"({at}) {found['val_accuracy']['checkpoint']:.4f}.", "",
+             f"| measure | {small} | {top}, early | {top}, best | {small} − early [95 % CI] | "
+             f"{small} − {top} [95 % CI] | gap closed | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, m in found["measures"].items():
+        closed = "—" if m["gap_closed"] is None else f"{m['gap_closed']:.0%}"
+        lines.append(f"| {name} | {number(m['model'])} | {number(m['checkpoint'])} | {number(m['largest'])} | "
+                     f"{number(m['minus_checkpoint'])} [{number(m['minus_checkpoint_low'])}, "
+                     f"{number(m['minus_checkpoint_high'])}] | {number(m['minus_largest'])} "
+                     f"[{number(m['minus_largest_low'])}, {number(m['minus_largest_high'])}] | {closed} | "
+                     f"{m['verdict']} |")
+    alike = [name for name, m in found["measures"].items() if m["verdict"] == RESEMBLES]
+    unlike = [name for name, m in found["measures"].items() if m["verdict"] == DIFFERS]
+    if found["verdict"] == RESEMBLES:
+        said = (f"**{small} resembles an early {top}**: on every measure the difference's interval contains 0, so "
+                f"at (about) the same validation accuracy the two last layers cannot be told apart. By these numbers {small} "
+                "learned less; it did not learn differently from fewer images.")
+    elif found["verdict"] == DIFFERS:
+        said = (f"**{small} differs from an early {top}**: on every measure the difference's interval excludes 0, so "
+                f"even at (about) the same validation accuracy its last layer is not what {top}'s was. By these numbers the "
+                "differences the claims find are not only a matter of how far training got.")
+    else:
+        said = (f"**Mixed**: {small} resembles the early {top} on {', '.join(alike) or 'no measure'} (interval "
+                f"contains 0) and differs on {', '.join(unlike) or 'no measure'}.")
+    return lines + ["", said, ""]
+
+
+def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir,
+             dynamics, dynamics_dir):
+    """The whole report as Markdown text; `figures_dir` and `dynamics_dir` are relative to the report."""
+
     seeds = len(next(iter(train_metrics.values())))
     sizes = ", ".join(f"{model} (imported)" if imported(settings) else f"{model} ({settings['train_size']} training "
                       "images)" for model, settings in models.items())
@@ -79,6 +119,20 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
     for verdict in verdicts:
         lines += [f"- **{verdict.verdict.upper()}** — {verdict.claim}"]
         lines += [f"  - {line}" for line in verdict.evidence]
+    early = dynamics["early_checkpoint"]
+    if early:
+        lines += ["", "## Early checkpoint as dummy", "",
+                  "Does a smaller model's last layer look different because it saw less data, or because it learned "
+                  "less? Each smaller model is set beside the largest model's checkpoint whose validation accuracy is "
+                  "closest to the smaller model's best (per seed), on the claims' measures over the probe set. "
+                  "Differences are the smaller model minus the other side, with the claims' seed-aware, paired "
+                  "intervals; it *resembles* the checkpoint on a measure when that interval contains 0. *Gap closed*: "
+                  "how much of the difference to the largest model's best epoch the early checkpoint accounts for "
+                  "(100 %: all of it).", ""]
+        if seeds == 1:
+            lines += ["**Provisional:** one training seed (see above).", ""]
+        for name, found in early.items():
+            lines += early_lines(name, found)
     lines += ["", "## Models", ""] + model_rows(models, train_metrics, subjects, probe)
     lines += ["", "## Figures", "", f"Per subject ({ARTICLE}):", ""]
     for name in subjects:
@@ -90,4 +144,7 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
     if len(trained_sizes(models)) > 1:
         lines += ["### By training-set size", "",
                   f"![Measures by training-set size, probe set]({figures_dir}/size_sweep.png)", ""]
+    if dynamics_dir:
+        lines += ["### Over training", "",
+                  f"![The probe set through each replayed checkpoint]({dynamics_dir}/dynamics.png)", ""]
     return "\n".join(lines).rstrip() + "\n"
