@@ -5,7 +5,7 @@ import pytest
 
 from lib.analysis import Run, measure_images
 from lib.checkpoints import Checkpoints, assign, save_checkpoints, weights_by_path
-from lib.dynamics import (COMPARED, DIFFERS, OUTPUT, RESEMBLES, Images, early_comparison, flatten, gap_closed,
+from lib.dynamics import (COMPARED, DIFFERS, OUTPUT, RESEMBLES, Images, early_comparison, flatten, progress,
                           matched_epoch, replay, replayed_epochs, replayed_images, summary_verdict, trajectory,
                           verdict)
 from lib.stage import StageError
@@ -29,10 +29,13 @@ def test_the_matched_epoch_has_the_closest_validation_accuracy_the_earliest_of_t
     assert matched_epoch(history, 0.0) == 1
 
 
-def test_verdicts_and_the_share_of_the_gap_closed():
+def test_verdicts_and_where_the_smaller_model_sits_between_the_checkpoint_and_the_best_epoch():
     assert verdict((0.1, -0.02, 0.2)) == RESEMBLES and verdict((0.1, 0.01, 0.2)) == DIFFERS
     assert verdict((-0.1, -0.2, -0.01)) == DIFFERS and verdict((None, None, None)) == "undefined"
-    assert gap_closed(0.25, 1.0) == 0.75 and gap_closed(1.0, 1.0) == 0.0 and np.isnan(gap_closed(0.1, 0.0))
+    assert progress(0.25, -0.75) == 0.25  # small = early + 0.25, final = early + 1: a quarter of the way
+    assert progress(0.0, -1.0) == 0.0 and progress(1.0, 0.0) == 1.0  # at the checkpoint; at the best epoch
+    assert progress(-0.5, -1.5) == -0.5  # beyond the checkpoint, away from the best epoch
+    assert np.isnan(progress(0.1, 0.1)) and np.isnan(progress(np.nan, 1.0))
     assert summary_verdict({"a": {"verdict": RESEMBLES}, "b": {"verdict": RESEMBLES}}) == RESEMBLES
     assert summary_verdict({"a": {"verdict": DIFFERS}, "b": {"verdict": DIFFERS}}) == DIFFERS
     assert summary_verdict({"a": {"verdict": RESEMBLES}, "b": {"verdict": DIFFERS}}) == "mixed"
@@ -47,7 +50,7 @@ def sides(shift_early, shift_final, seeds=2, images=200):
     return small, early, final
 
 
-def test_a_model_equal_to_the_early_checkpoint_resembles_it_and_the_checkpoint_closes_the_whole_gap():
+def test_a_model_equal_to_the_early_checkpoint_resembles_it_and_sits_at_the_start_of_the_way():
     layers = {"last_hidden": ("dense_1", "dense_1"), "first_conv": ("conv2d_1", "conv2d_1")}
     found = early_comparison(*sides(0.0, 0.5), layers, seed=0, resamples=200)
     assert set(found) == {"dense_1.zero_fraction", "dense_1.mean", "dense_1.entropy_bits",
@@ -55,19 +58,19 @@ def test_a_model_equal_to_the_early_checkpoint_resembles_it_and_the_checkpoint_c
     for m in found.values():
         assert m["minus_checkpoint"] == 0 and m["minus_checkpoint_low"] < 0 < m["minus_checkpoint_high"]  # seeds
         assert m["minus_largest"] == pytest.approx(-0.5) and m["minus_largest_high"] < 0
-        assert m["gap_closed"] == 1.0 and m["verdict"] == RESEMBLES
+        assert m["progress"] == 0.0 and m["verdict"] == RESEMBLES
     assert summary_verdict(found) == RESEMBLES
     one_seed = early_comparison(*sides(0.0, 0.5, seeds=1), layers, seed=0, resamples=200)
     m = one_seed["dense_1.mean"]
     assert (m["minus_checkpoint"], m["minus_checkpoint_low"], m["minus_checkpoint_high"]) == (0, 0, 0)
 
 
-def test_a_model_apart_from_the_early_checkpoint_differs_and_the_gap_closed_is_the_share_explained():
+def test_a_model_apart_from_the_early_checkpoint_differs_and_its_progress_says_where_it_sits():
     layers = {"last_hidden": ("dense_1", "hidden")}  # the largest model names its last hidden layer otherwise
     found = early_comparison(*sides(0.3, 0.4), layers, seed=0, resamples=200)
     m = found["last_hidden.mean"]
     assert m["minus_checkpoint"] == pytest.approx(-0.3) and m["verdict"] == DIFFERS
-    assert m["gap_closed"] == pytest.approx(0.25)
+    assert m["progress"] == pytest.approx(-3.0)  # early = small + 0.3, final = small + 0.4: beyond the checkpoint
     assert m["model"] == pytest.approx(m["checkpoint"] - 0.3)
 
 

@@ -115,11 +115,14 @@ def verdict(early):
     return RESEMBLES if low <= 0 <= high else DIFFERS
 
 
-def gap_closed(early, final):
-    """The share of the gap to the largest model that the early checkpoint closes: 1 − early / final."""
-    if not final or np.isnan(final) or np.isnan(early):
+def progress(early, final):
+    """Where the smaller model sits on the way from the early checkpoint (0) to the largest model's
+    best epoch (1), from its differences to each (small − early, small − final): (small − early) /
+    (final − early). Between 0 and 1: between the two; below 0: beyond the checkpoint, away from the
+    best epoch; above 1: beyond the best epoch. NaN where the two sides are equal."""
+    if np.isnan(early) or np.isnan(final) or early == final:
         return float("nan")
-    return 1 - early / final
+    return early / (early - final)
 
 
 def early_comparison(small, early, final, layers, seed, resamples):
@@ -138,7 +141,7 @@ def early_comparison(small, early, final, layers, seed, resamples):
             "model": float(np.nanmean(small[key])), "checkpoint": float(np.nanmean(early[key])),
             "largest": float(np.nanmean(final[key])),
             **with_interval("minus_checkpoint", to_early), **with_interval("minus_largest", to_final),
-            "gap_closed": gap_closed(to_early[0], to_final[0]), "verdict": verdict(to_early)}
+            "progress": progress(to_early[0], to_final[0]), "verdict": verdict(to_early)}
     return measures
 
 

@@ -56,10 +56,10 @@ def early_lines(small, found):
              f"{small}'s best validation accuracy {found['val_accuracy']['model']:.4f}; {top}'s closest checkpoint "
              f"({at}) {found['val_accuracy']['checkpoint']:.4f}.", "",
              f"| measure | {small} | {top}, early | {top}, best | {small} − early [95 % CI] | "
-             f"{small} − {top} [95 % CI] | gap closed | verdict |",
+             f"{small} − {top} [95 % CI] | progress | verdict |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, m in found["measures"].items():
-        closed = "—" if m["gap_closed"] is None else f"{m['gap_closed']:.0%}"
+        closed = number(m["progress"])
         lines.append(f"| {name} | {number(m['model'])} | {number(m['checkpoint'])} | {number(m['largest'])} | "
                      f"{number(m['minus_checkpoint'])} [{number(m['minus_checkpoint_low'])}, "
                      f"{number(m['minus_checkpoint_high'])}] | {number(m['minus_largest'])} "
@@ -78,7 +78,21 @@ def early_lines(small, found):
     else:
         said = (f"**Mixed**: {small} resembles the early {top} on {', '.join(alike) or 'no measure'} (interval "
                 f"contains 0) and differs on {', '.join(unlike) or 'no measure'}.")
-    return lines + ["", said, ""]
+    return lines + ["", said + where(small, top, found["measures"]), ""]
+
+
+def where(small, top, measures):
+    """A sentence placing the smaller model between the early checkpoint and the largest model's best epoch."""
+    places = {"between the two": [], "beyond the checkpoint, away from the best epoch": [],
+              "beyond the best epoch": []}
+    for name, m in measures.items():
+        if m["verdict"] == DIFFERS and m["progress"] is not None:
+            place = ("between the two" if 0 <= m["progress"] <= 1 else "beyond the best epoch" if m["progress"] > 1
+                     else "beyond the checkpoint, away from the best epoch")
+            places[place].append(f"{name} ({m['progress']:.2f})")
+    said = "; ".join(f"{place} on {', '.join(names)}" for place, names in places.items() if names)
+    return (f" On the way from the early checkpoint (0) to {top}'s best epoch (1), {small} sits {said}." if said
+            else "")
 
 
 def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir,
@@ -126,9 +140,10 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
                   "less? Each smaller model is set beside the largest model's checkpoint whose validation accuracy is "
                   "closest to the smaller model's best (per seed), on the claims' measures over the probe set. "
                   "Differences are the smaller model minus the other side, with the claims' seed-aware, paired "
-                  "intervals; it *resembles* the checkpoint on a measure when that interval contains 0. *Gap closed*: "
-                  "how much of the difference to the largest model's best epoch the early checkpoint accounts for "
-                  "(100 %: all of it).", ""]
+                  "intervals; it *resembles* the checkpoint on a measure when that interval contains 0. *Progress*: "
+                  "where the smaller model sits on the way from the early checkpoint (0) to the largest model's best "
+                  "epoch (1); between 0 and 1 it lies between them, below 0 beyond the checkpoint (away from the best "
+                  "epoch), above 1 beyond the best epoch.", ""]
         if seeds == 1:
             lines += ["**Provisional:** one training seed (see above).", ""]
         for name, found in early.items():
