@@ -266,3 +266,14 @@ def test_a_layer_repeating_an_earlier_one_is_measured_once_with_the_same_numbers
         assert all(np.array_equal(found["layers"][layer][m], alone[m], equal_nan=True) for m in alone)
     assert not np.array_equal(found["layers"]["conv2d_1"]["mean"], found["layers"]["conv2d_2"]["mean"])
     assert list(found["layers"]) == run.layers
+
+
+def test_an_images_numbers_do_not_depend_on_how_many_are_measured_together(monkeypatch):
+    import lib.analysis as analysis
+
+    run, x, labels = fake_run(40, 2.0, 0.5), inputs(40), np.arange(40) % 10
+    together = analysis.measure_images(run, x, 50, labels)
+    monkeypatch.setattr(analysis, "IMAGES_AT_ONCE", 3)
+    apart = analysis.measure_images(run, x, 50, labels)
+    for layer, measures in together["layers"].items():
+        assert all(np.array_equal(v, apart["layers"][layer][m], equal_nan=True) for m, v in measures.items())

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.cifar import CLASSES
-from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, bootstrap_ci, centered_gram, cka_of_grams, entropy_bits,
+from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams, entropy_bits,
                           js_bits, layer_histogram, layer_view, paired_bootstrap_ci, per_image_entropy,
                           per_image_histograms, shared_edges)
 from lib.params import PAIR
@@ -103,10 +103,17 @@ def copies(run):
     return same
 
 
+IMAGES_AT_ONCE = 32  # images measured together: their temporaries stay in the processor's caches
+
+
 def layer_measures(values, inputs, bins):
-    """Every registered layer measure of one layer's values, per image."""
-    view = layer_view(values, inputs, bins)
-    return {name: measure(view) for name, measure in LAYER_MEASURES.items()}
+    """Every registered layer measure of one layer's values, per image. Each image's numbers
+    depend on its own values and the run's bins alone, so the images are measured a few at a time."""
+    edges = layer_view(values, inputs, bins).edges
+    parts = [{name: measure(LayerView(values[start:start + IMAGES_AT_ONCE], inputs[start:start + IMAGES_AT_ONCE],
+                                      bins, edges)) for name, measure in LAYER_MEASURES.items()}
+             for start in range(0, len(values), IMAGES_AT_ONCE)]
+    return {name: np.concatenate([part[name] for part in parts]) for name in LAYER_MEASURES}
 
 
 def measure_images(run, inputs, bins, labels):

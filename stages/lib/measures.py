@@ -295,20 +295,23 @@ def per_image(measure, *arrays):
     return np.array([np.nan if (v := measure(*images)) is None else v for images in zip(*arrays)], np.float64)
 
 
-def fixed_width_entropy(values, width):
+def fixed_width_entropy(values, width, extent=None):
     """Entropy, in bits, of each image's values (N, ...) on bins [k * width, (k + 1) * width),
-    exact zeros in a bin of their own; any range, no edges needed."""
+    exact zeros in a bin of their own; any range, no edges needed. `extent`: (lowest, highest)
+    non-zero value of the whole set these images belong to (default: these images'); where the
+    bins between them are few, each image's are counted, else its values are sorted. Either way an
+    image's number depends on its own values and `extent` alone."""
     flat = values.reshape(len(values), -1).astype(np.float64)
     n, m = flat.shape
     ids = np.clip(np.floor(flat / width), -2.0 ** 60, 2.0 ** 60).astype(np.int64)
     zero = flat == 0
-    if zero.all():
-        return np.zeros(n)
-    low, high = ids[~zero].min(), ids[~zero].max()
-    if (high - low + 2) * n <= COUNTED_BINS:
-        ids -= low - 1
+    if extent is None:
+        extent = (flat[~zero].min(), flat[~zero].max()) if not zero.all() else (0.0, 0.0)
+    low, high = (int(np.clip(np.floor(bound / width), -2.0 ** 60, 2.0 ** 60)) for bound in extent)
+    if high - low + 2 <= COUNTED_BINS:
+        ids = np.clip(ids - (low - 1), 1, high - low + 1)
         ids[zero] = 0
-        return per_image_entropy(per_image_histograms_of(ids, int(high - low + 2))) + 0.0
+        return per_image_entropy(per_image_histograms_of(ids, high - low + 2)) + 0.0
     ids[zero] = np.iinfo(np.int64).min
     ids.sort(axis=1)
     starts = np.ones_like(ids, dtype=bool)
@@ -318,13 +321,13 @@ def fixed_width_entropy(values, width):
     return np.bincount(first // m, weights=-p * np.log2(p), minlength=n) + 0.0
 
 
-COUNTED_BINS = 1 << 24  # fixed_width_entropy counts bins per image up to this many in all, else sorts
+COUNTED_BINS = 1 << 14  # fixed_width_entropy counts an image's bins up to this many, else sorts its values
 
 
 @layer_measure("entropy_bits")
 def binned_entropy(view):
     """Entropy of each image's values on fixed-width bins (1 / bins), the same for every model."""
-    return fixed_width_entropy(view.values, 1 / view.bins)
+    return fixed_width_entropy(view.values, 1 / view.bins, (view.edges[0], view.edges[-1]))
 
 
 @layer_measure("entropy_scaled_bits")
