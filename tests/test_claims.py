@@ -141,7 +141,8 @@ def test_the_report_states_each_verdict_with_its_numbers():
               "benchmark": {"train_size": 500, "architecture": "reference"}}
     runs = {m: [{"test_accuracy": 0.5, "epochs_run": 10}, {"test_accuracy": 0.6, "epochs_run": 12}] for m in models}
     text = markdown({"subjects": {"frog": "frog"}, "probe_size": 1000}, {"frog": {"split": "train", "index": 0}},
-                    models, runs, SUBJECTS, judged(PROBE), found, "benchmark", "dummy", "analysis")
+                    models, runs, SUBJECTS, judged(PROBE), found, "benchmark", "dummy", "analysis",
+                    {"early_checkpoint": {}}, None)
     assert text.count("**HELD**") == 6
     assert ("dense_1 zero_fraction: benchmark 0.8 [0.79, 0.81] vs dummy 0.7 [0.69, 0.71]; "
             "benchmark − dummy 0.1 [0.085, 0.115] → held") in text
@@ -149,6 +150,7 @@ def test_the_report_states_each_verdict_with_its_numbers():
     assert "| dummy | reference | 100 | 2 | 0.5500 ± 0.0707 | 11.0 | cat (0.300) | dense_1 |" in text
     assert "**frog** (train image 0, a frog)" in text
     assert "![frog: first conv layer's feature maps](analysis/subjects/frog/feature_maps_first_conv.png)" in text
+    assert "Early checkpoint" not in text and "Over training" not in text  # no smaller model, no replay drawn
 
 
 def test_with_one_seed_the_report_calls_its_verdicts_provisional():
@@ -157,5 +159,6 @@ def test_with_one_seed_the_report_calls_its_verdicts_provisional():
               "benchmark": {"train_size": 500, "architecture": "reference"}}
     runs = {m: [{"test_accuracy": 0.5, "epochs_run": 10}] for m in models}
     text = markdown({"subjects": {"frog": "frog"}, "probe_size": 1000}, {"frog": {"split": "train", "index": 0}},
-                    models, runs, SUBJECTS, judged(PROBE), found, "benchmark", "dummy", "analysis")
+                    models, runs, SUBJECTS, judged(PROBE), found, "benchmark", "dummy", "analysis",
+                    {"early_checkpoint": {}}, None)
     assert "**Provisional:** one training seed" in text

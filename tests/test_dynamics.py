@@ -181,3 +181,27 @@ def test_trajectory_rows_give_each_runs_measures_plane_and_cka_by_epoch(replayed
     assert {row["measure"] for row in measures} >= {"dense_1 entropy_bits", "output accuracy", "validation accuracy"}
     assert sum(row["measure"] == "validation accuracy" for row in measures) == 4  # epoch 0 has none
     assert len(cka) == 6 * len(rows[0]["layers"])
+
+
+def found_with(verdicts, progresses):
+    """An early-checkpoint comparison as metrics/dynamics.json holds it, one measure per verdict."""
+    measures = {f"dense_1.m{i}": {"model": 1.0, "checkpoint": 1.0, "largest": 2.0, "minus_checkpoint": 0.0,
+                                  "minus_checkpoint_low": -0.1, "minus_checkpoint_high": 0.1, "minus_largest": -1.0,
+                                  "minus_largest_low": -1.1, "minus_largest_high": -0.9, "progress": p, "verdict": v}
+                for i, (v, p) in enumerate(zip(verdicts, progresses))}
+    return {"largest": "benchmark", "epochs": {"0": 3, "1": 4}, "val_accuracy": {"model": 0.55, "checkpoint": 0.56},
+            "measures": measures, "verdict": summary_verdict(measures)}
+
+
+def test_the_report_says_what_the_early_checkpoint_numbers_support():
+    from lib.report import early_lines
+
+    alike = "\n".join(early_lines("dummy", found_with([RESEMBLES, RESEMBLES], [0.0, 0.1])))
+    assert "**dummy resembles an early benchmark**" in alike and "(seed 0: epoch 3, seed 1: epoch 4)" in alike
+    assert "| dense_1.m0 | 1 | 1 | 2 | 0 [-0.1, 0.1] | -1 [-1.1, -0.9] | 0 | resembles |" in alike
+    unlike = "\n".join(early_lines("dummy", found_with([DIFFERS, DIFFERS, DIFFERS], [0.5, -2.0, 1.5])))
+    assert "**dummy differs from an early benchmark**" in unlike
+    assert ("sits between the two on dense_1.m0 (0.50); beyond the checkpoint, away from the best epoch on "
+            "dense_1.m1 (-2.00); beyond the best epoch on dense_1.m2 (1.50).") in unlike
+    mixed = "\n".join(early_lines("dummy", found_with([RESEMBLES, DIFFERS], [0.0, 0.5])))
+    assert "**Mixed**: dummy resembles the early benchmark on dense_1.m0" in mixed and "differs on dense_1.m1" in mixed
