@@ -20,6 +20,13 @@ def test_the_epochs_replayed_are_those_asked_for_that_the_run_reached_with_the_b
     assert replayed_epochs([0, "best"], [], best=None) == ([], [])  # trained elsewhere: nothing to replay
 
 
+def test_a_model_trained_elsewhere_has_no_checkpoints_and_replays_nothing(tmp_path):
+    save_checkpoints(tmp_path / "none.npz", {})
+    with Checkpoints(tmp_path / "none.npz") as checkpoints:
+        epochs, unreached = replayed_epochs([0, "best", "last"], checkpoints.epochs, best=None)
+        assert list(replay(None, {}, None, checkpoints, epochs, None, None, None, 50)) == []
+
+
 def test_the_matched_epoch_has_the_closest_validation_accuracy_the_earliest_of_ties():
     history = [{"epoch": "1", "val_accuracy": "0.30"}, {"epoch": "2", "val_accuracy": "0.50"},
                {"epoch": "3", "val_accuracy": "0.61"}, {"epoch": "4", "val_accuracy": "0.59"}]

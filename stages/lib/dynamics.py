@@ -57,7 +57,10 @@ def means(images):
 def replay(model, roles, read, checkpoints, epochs, best, probe, subjects, bins):
     """Yield (epoch, per-image measures of the probe set, summary) for each of `epochs`, the best
     first; `read` is lib.activations.layer_reader(model). One checkpoint's activations are held at a
-    time, besides the best epoch's Gram matrices (the CKA reference)."""
+    time, besides the best epoch's Gram matrices (the CKA reference). Nothing for a run without
+    checkpoints (a model trained elsewhere)."""
+    if not epochs:
+        return
     layers, reference = None, None
     for epoch in [best] + [e for e in epochs if e != best]:
         assign(model, checkpoints.weights(epoch), f"{checkpoints.path}, epoch {epoch}")
