@@ -147,11 +147,13 @@ def dynamics(path, measures, plane, cka):
     runs = {}
     for row in plane:
         runs.setdefault((row["model"], row["seed"]), []).append(row)
+    labelled = set()
     for (model, seed), points in runs.items():
         points = sorted(points, key=lambda p: p["epoch"])
         epochs = [p["epoch"] for p in points]
         accuracy, entropy = [p["probe_accuracy"] for p in points], [p["last_hidden_entropy_bits"] for p in points]
-        label = f"{model} seed {seed}"
+        label = "_seed" if model in labelled else model
+        labelled.add(model)
         axes[0, 0].plot(epochs, accuracy, marker="o", color=colours[model], label=label)
         axes[0, 1].plot(epochs, entropy, marker="o", color=colours[model], label=label)
         axes[0, 2].plot(accuracy, entropy, color=colours[model], alpha=0.6, label=label)
