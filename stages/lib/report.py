@@ -59,11 +59,11 @@ def early_lines(small, found):
              f"{small} − {top} [95 % CI] | progress | verdict |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, m in found["measures"].items():
-        closed = number(m["progress"])
+        progress = number(m["progress"])
         lines.append(f"| {name} | {number(m['model'])} | {number(m['checkpoint'])} | {number(m['largest'])} | "
                      f"{number(m['minus_checkpoint'])} [{number(m['minus_checkpoint_low'])}, "
                      f"{number(m['minus_checkpoint_high'])}] | {number(m['minus_largest'])} "
-                     f"[{number(m['minus_largest_low'])}, {number(m['minus_largest_high'])}] | {closed} | "
+                     f"[{number(m['minus_largest_low'])}, {number(m['minus_largest_high'])}] | {progress} | "
                      f"{m['verdict']} |")
     alike = [name for name, m in found["measures"].items() if m["verdict"] == RESEMBLES]
     unlike = [name for name, m in found["measures"].items() if m["verdict"] == DIFFERS]
