@@ -32,7 +32,18 @@ def early_checkpoints(args, params, cards, histories, train_metrics, probe):
     models, bins, seeds = params["models"], params["analysis"]["bins"], params["train"]["seeds"]
     top = largest(models)
     channels = input_channels(params["data"]["grayscale"])
-    results = {}
+    results, measured = {}, {}
+
+    def checkpoint(seed, epoch):
+        """The largest model's measures at one checkpoint of one seed, measured once for every smaller model."""
+        if (seed, epoch) not in measured:
+            files = RunFiles(args, top, seed)
+            model, _ = network(files.model, models[top], channels, f"models.{top}")
+            with Checkpoints(existing(files.checkpoints, f"checkpoints of {top}")) as checkpoints:
+                measured[seed, epoch] = checkpoint_images(model, cards[top][seed]["roles"], layer_reader(model),
+                                                          checkpoints, epoch, probe, bins)
+        return measured[seed, epoch]
+
     smaller = [m for m, size in trained_sizes(models).items() if m != top and size < models[top]["train_size"]]
     for small in smaller:
         roles = {"small": cards[small][seeds[0]]["roles"], "top": cards[top][seeds[0]]["roles"]}
@@ -45,10 +56,7 @@ def early_checkpoints(args, params, cards, histories, train_metrics, probe):
             epochs[seed] = epoch
             accuracy[seed] = {"model": target, "checkpoint": next(
                 float(row["val_accuracy"]) for row in histories[top][seed] if int(row["epoch"]) == epoch)}
-            files = RunFiles(args, top, seed)
-            model, _ = network(files.model, models[top], channels, f"models.{top}")
-            with Checkpoints(existing(files.checkpoints, f"checkpoints of {top}")) as checkpoints:
-                early = checkpoint_images(model, roles["top"], layer_reader(model), checkpoints, epoch, probe, bins)
+            early = checkpoint(seed, epoch)
             for role, measure in COMPARED:
                 key, (mine, theirs) = (role, measure), layers.get(role, (OUTPUT, OUTPUT))
                 sides["early"].setdefault(key, []).append(values_of(early, role, theirs, measure))
@@ -56,7 +64,7 @@ def early_checkpoints(args, params, cards, histories, train_metrics, probe):
                     RunFiles(args, small, seed).replay, cards[small][seed]["best_epoch"],
                     OUTPUT if role == OUTPUT else mine, measure))
                 sides["final"].setdefault(key, []).append(replayed_images(
-                    files.replay, cards[top][seed]["best_epoch"], OUTPUT if role == OUTPUT else theirs, measure))
+                    RunFiles(args, top, seed).replay, cards[top][seed]["best_epoch"], OUTPUT if role == OUTPUT else theirs, measure))
         stacked = {side: {key: np.stack(values) for key, values in found.items()} for side, found in sides.items()}
         measures = early_comparison(stacked["small"], stacked["early"], stacked["final"], layers,
                                     params["analysis"]["seed"], params["analysis"]["resamples"])
