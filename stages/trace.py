@@ -1,6 +1,7 @@
 """Trace every model over training: plot data of the replayed epochs, and the largest model's
 early checkpoint set beside each smaller model (does it look like the smaller one?)."""
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ def early_checkpoints(args, params, cards, histories, train_metrics, probe):
     top = largest(models)
     channels = input_channels(params["data"]["grayscale"])
     results, measured = {}, {}
+    replays = functools.cache(load_arrays)  # each run's per-image measures, read once
 
     def checkpoint(seed, epoch):
         """The largest model's measures at one checkpoint of one seed, measured once for every smaller model."""
@@ -61,10 +63,11 @@ def early_checkpoints(args, params, cards, histories, train_metrics, probe):
                 key, (mine, theirs) = (role, measure), layers.get(role, (OUTPUT, OUTPUT))
                 sides["early"].setdefault(key, []).append(values_of(early, role, theirs, measure))
                 sides["small"].setdefault(key, []).append(replayed_images(
-                    RunFiles(args, small, seed).replay, cards[small][seed]["best_epoch"],
+                    replays(RunFiles(args, small, seed).replay), cards[small][seed]["best_epoch"],
                     OUTPUT if role == OUTPUT else mine, measure))
                 sides["final"].setdefault(key, []).append(replayed_images(
-                    RunFiles(args, top, seed).replay, cards[top][seed]["best_epoch"], OUTPUT if role == OUTPUT else theirs, measure))
+                    replays(RunFiles(args, top, seed).replay), cards[top][seed]["best_epoch"],
+                    OUTPUT if role == OUTPUT else theirs, measure))
         stacked = {side: {key: np.stack(values) for key, values in found.items()} for side, found in sides.items()}
         measures = early_comparison(stacked["small"], stacked["early"], stacked["final"], layers,
                                     params["analysis"]["seed"], params["analysis"]["resamples"])

@@ -9,7 +9,7 @@ from lib.dynamics import (COMPARED, DIFFERS, OUTPUT, RESEMBLES, Images, early_co
                           matched_epoch, replay, replayed_epochs, replayed_images, summary_verdict, trajectory,
                           verdict)
 from lib.stage import StageError
-from lib.store import save_arrays
+from lib.store import load_arrays, save_arrays
 
 
 def test_the_epochs_replayed_are_those_asked_for_that_the_run_reached_with_the_best_always():
@@ -171,12 +171,13 @@ def test_per_image_measures_are_stored_by_epoch_layer_and_measure(replayed, tmp_
     for epoch, images, _ in results:
         arrays.update(flatten(epoch, images))
     save_arrays(tmp_path / "probe.npz", **arrays)
+    stored = load_arrays(tmp_path / "probe.npz")
     epoch, images, _ = results[1]
-    assert np.array_equal(replayed_images(tmp_path / "probe.npz", epoch, "dense_1", "mean"),
+    assert np.array_equal(replayed_images(stored, epoch, "dense_1", "mean"),
                           images["layers"]["dense_1"]["mean"])
-    assert np.array_equal(replayed_images(tmp_path / "probe.npz", epoch, OUTPUT, "accuracy"), images[OUTPUT]["accuracy"])
+    assert np.array_equal(replayed_images(stored, epoch, OUTPUT, "accuracy"), images[OUTPUT]["accuracy"])
     with pytest.raises(KeyError, match="holds no 005/layers/dense_1/mean"):
-        replayed_images(tmp_path / "probe.npz", 5, "dense_1", "mean")
+        replayed_images(stored, 5, "dense_1", "mean")
 
 
 def test_trajectory_rows_give_each_runs_measures_plane_and_cka_by_epoch(replayed):

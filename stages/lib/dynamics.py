@@ -18,7 +18,6 @@ from lib.analysis import Run, measure_images, round_floats, stream, subject_run,
 from lib.checkpoints import assign
 from lib.measures import centered_gram, cka_of_grams, defined_mean, paired_bootstrap_ci
 from lib.params import EPOCH_NAMES
-from lib.store import load_arrays
 
 BEST, LAST = EPOCH_NAMES
 OUTPUT = "output"
@@ -95,12 +94,11 @@ def flatten(epoch, images):
     return arrays
 
 
-def replayed_images(path, epoch, layer, measure):
-    """One per-image measure of one replayed epoch, from a probe.npz the replay wrote."""
-    arrays = load_arrays(path)
+def replayed_images(arrays, epoch, layer, measure):
+    """One per-image measure of one replayed epoch, from the arrays of a probe.npz the replay wrote."""
     key = image_key(epoch, layer, measure)
     if key not in arrays:
-        raise KeyError(f"{path} holds no {key}")
+        raise KeyError(f"the replay holds no {key}")
     return arrays[key]
 
 
