@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lib.cifar import model_inputs
-from lib.model import (ARCHITECTURES, MAPS, ROLES, ImportedModelError, infer_roles, layer_names, load_imported,
-                       no_dropout, reference, resolve_roles)
+from lib.model import (ARCHITECTURES, cpu_flags, MAPS, ROLES, ImportedModelError, infer_roles, layer_names, load_imported,
+                       no_dropout, precision_for, reference, resolve_roles)
 from lib.stage import StageError
 
 LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",
@@ -156,3 +156,14 @@ def test_an_unfit_or_unsafe_keras_file_is_refused_with_one_line(tmp_path, make, 
     with pytest.raises(ImportedModelError, match=message) as error:
         load_imported(make(tmp_path), 1)
     assert "\n" not in str(error.value)
+
+
+def test_auto_precision_is_bfloat16_only_where_the_cpu_computes_it_natively(tmp_path):
+    assert precision_for("auto", {"avx2", "amx_bf16", "amx_tile"}) == "bfloat16"
+    assert precision_for("auto", {"avx512f", "avx512_bf16"}) == "bfloat16"
+    assert precision_for("auto", {"avx2", "fma", "avx512f"}) == "float32"
+    assert precision_for("auto", set()) == "float32"
+    assert precision_for("float32", {"amx_bf16"}) == "float32" and precision_for("bfloat16", set()) == "bfloat16"
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 amx_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx2 amx_bf16\n")
+    assert cpu_flags(info) == {"fpu", "avx2", "amx_bf16"} and cpu_flags(tmp_path / "absent") == set()

@@ -72,7 +72,7 @@ DELETE = object()
     ("train.batch_size", 0, "whole number >= 1"),
     ("train.max_epochs", 2.0, "whole number >= 1"),
     ("train.patience", 0, "whole number >= 1"),
-    ("train.precision", "float16", "must be one of float32, bfloat16"),
+    ("train.precision", "float16", "must be one of auto, float32, bfloat16"),
     ("train.threads", -1, "whole number >= 0"),
     ("train.threads", True, "whole number >= 0"),
     ("analysis.bins", 1, "whole number >= 2"),

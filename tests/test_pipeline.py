@@ -13,6 +13,7 @@ import yaml
 import synthetic
 from conftest import ARCHIVE_NAME, Project, small_params
 from lib.cifar import CLASSES
+from lib.model import precision_for
 from lib.store import load_arrays
 
 LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",
@@ -113,8 +114,9 @@ def test_repro_trains_every_model_and_a_new_model_trains_alone(pipeline):
     assert "absl::InitializeLog" not in first.stderr and "] oneDNN custom operations" not in first.stderr
     metrics = json.loads((pipeline.path / "metrics/train/dummy/0.json").read_text())
     assert metrics["train_size"] == 50 and metrics["epochs_run"] == 2 and 1 <= metrics["best_epoch"] <= 2
-    assert set(metrics) == {"train_size", "epochs_run", "best_epoch", "val_accuracy", "test_accuracy",
+    assert set(metrics) == {"train_size", "precision", "epochs_run", "best_epoch", "val_accuracy", "test_accuracy",
                             "test_loss"}
+    assert metrics["precision"] == precision_for("auto")
     history = (pipeline.path / "plots/train/benchmark/0.csv").read_text().splitlines()
     assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(history) == 3
     timing = json.loads((pipeline.path / "logs/train/dummy/0.json").read_text())

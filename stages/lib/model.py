@@ -13,6 +13,7 @@ TensorFlow start-up.
 import json
 import os
 import zipfile
+from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -32,6 +33,28 @@ REFUSED = ("Lambda", "TFSMLayer", "__lambda__")
 DATA = ("__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__")  # values, not code
 MAX_CONFIG_BYTES = 16 << 20
 MAX_KERAS_BYTES = 1 << 30
+
+
+NATIVE_BFLOAT16 = ("amx_bf16", "avx512_bf16")  # CPU flags whose bfloat16 arithmetic beats float32
+CPU_INFO = "/proc/cpuinfo"
+
+
+def cpu_flags(path=CPU_INFO):
+    """The CPU's feature flags as Linux lists them; none where it does not."""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+
+
+def precision_for(setting, flags=None):
+    """train.precision resolved: "auto" is bfloat16 where the CPU computes it natively (AMX or
+    AVX-512 BF16), float32 elsewhere (emulated bfloat16 is several times slower)."""
+    if setting != "auto":
+        return setting
+    flags = cpu_flags() if flags is None else flags
+    return "bfloat16" if any(flag in flags for flag in NATIVE_BFLOAT16) else "float32"
 
 
 class Architecture(NamedTuple):

@@ -21,7 +21,7 @@ IMPORTED_DIR = "imported"  # imported .keras files live here (likewise)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
 MIN_TRAIN_SIZE = 10
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")
 EPOCH_NAMES = ("best", "last")
 
 
