@@ -1,14 +1,16 @@
-"""Write plots/report.md: the reference's claims judged from the metrics, a table of the models, the figures."""
+"""Write plots/report.md (the reference's claims judged from the metrics, a table of the models, the figures)
+and metrics/headline.json (the numbers `dvc exp show` compares)."""
 
 import os
 from pathlib import Path
 
 from lib.analysis import largest, smallest
 from lib.claims import evaluate
+from lib.headline import headline
 from lib.params import load, stage_parser
 from lib.report import markdown
 from lib.stage import run
-from lib.store import atomic_path, existing, load_runs, read_json
+from lib.store import atomic_path, existing, load_runs, read_json, save_json
 
 
 def main():
@@ -21,6 +23,7 @@ def main():
     parser.add_argument("--dynamics-metrics", required=True, help="input .json: the early-checkpoint comparisons")
     parser.add_argument("--dynamics-plots", required=True, help="input folder: the training-dynamics figure")
     parser.add_argument("--out", required=True, help="output .md")
+    parser.add_argument("--headline", required=True, help="output .json: the headline metrics")
     args = parser.parse_args()
     params = load(args.params)
     models = params["models"]
@@ -37,6 +40,7 @@ def main():
                     dynamics, dynamics_plots if drawn else None)
     with atomic_path(args.out) as tmp:
         tmp.write_text(text)
+    save_json(args.headline, headline(models, train_metrics, probe, verdicts))
     for verdict in verdicts:
         print(f"report: {verdict.verdict:>12}: {verdict.claim.split(' (')[0]}")
 

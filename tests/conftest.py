@@ -121,20 +121,22 @@ class Project:
         self.dvc("init", "-q")
         self.dvc("config", "core.analytics", "false")
         shutil.copytree(ROOT / ".dvc" / "plots", path / ".dvc" / "plots")
+        for name in ("config", "offline.html"):
+            shutil.copy(ROOT / ".dvc" / name, path / ".dvc" / name)
 
     def write_params(self, params):
         (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, columns=None):
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(self.path),
-               "DVC_NO_ANALYTICS": "1", "GIT_TERMINAL_PROMPT": "0"}
+               "DVC_NO_ANALYTICS": "1", "GIT_TERMINAL_PROMPT": "0", **({"COLUMNS": str(columns)} if columns else {})}
         result = subprocess.run(args, cwd=self.path, env=env, capture_output=True, text=True, timeout=600)
         if check and result.returncode:
             raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
 
-    def dvc(self, *args, check=True):
-        return self.run(sys.executable, "-m", "dvc", *args, check=check)
+    def dvc(self, *args, check=True, columns=None):
+        return self.run(sys.executable, "-m", "dvc", *args, check=check, columns=columns)
 
     def commit(self, message):
         self.run("git", "add", "-A")

@@ -11,8 +11,10 @@ import pytest
 import yaml
 
 import synthetic
+from browser import browser_page, plots_drawn, screenshot
 from conftest import ARCHIVE_NAME, Project, small_params
 from lib.cifar import CLASSES
+from lib.headline import SHOW_DROP, SHOW_KEEP
 from lib.model import precision_for
 from lib.store import load_arrays
 
@@ -129,7 +131,12 @@ def test_repro_trains_every_model_and_a_new_model_trains_alone(pipeline):
     trained = re.findall(r"Running stage '(train@[^']+)'", second.stdout)
     assert trained == ["train@tiny-0"]
     assert (pipeline.path / "data/models/dummy/0.keras").read_bytes() == model
-    assert "metrics/train/dummy/0.json" in pipeline.dvc("metrics", "show").stdout
+    assert "train_size" not in pipeline.dvc("metrics", "show").stdout  # the headline only
+    assert "test_accuracy" in pipeline.dvc("metrics", "show", "metrics/train/dummy/0.json").stdout
+    headline = json.loads((pipeline.path / "metrics/headline.json").read_text())
+    assert list(headline["acc"]) == ["dummy", "benchmark", "tiny"]
+    assert headline["acc"]["dummy"] == json.loads((pipeline.path / "metrics/train/dummy/0.json").read_text())[
+        "test_accuracy"]
     assert "Running stage" not in pipeline.dvc("repro").stdout
 
 
@@ -215,6 +222,15 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     pipeline.dvc("plots", "show", "-o", "html")
     page = (pipeline.path / "html/index.html").read_text()
     assert all(name in page for name in SUBJECT_FIGURES) and "Subjects, entropy by layer" in page
+    assert "cdn.jsdelivr" not in page
+    vega = [item for items in rendered["data"].values() for item in items if item["type"] == "vega"]
+    with browser_page() as (tab, visit):
+        tab.goto((pipeline.path / "html/index.html").as_uri())
+        inked, images = plots_drawn(tab, len(vega))
+        screenshot(tab, "dvc_plots_pipeline")
+    assert len(inked) == len(vega) >= 20 and all(count > 500 for count in inked), inked
+    assert len(images) >= len(SUBJECT_FIGURES) and all(width > 0 for width in images), images
+    assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
 
     pipeline.commit("analysis")
     pipeline.params["analysis"]["bins"] = 7
@@ -223,7 +239,10 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     assert sorted(re.findall(r"Running stage '([^']+)'", rerun.stdout)) == [
         "analyze", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
     diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
-    assert "frog.models.dummy.layers.dense_1.entropy_bits" in diff["metrics/subjects.json"]
+    assert list(diff) == ["metrics/headline.json"] and {"H.dummy", "H.benchmark"} <= set(diff["metrics/headline.json"])
+    assert not {key for key in diff["metrics/headline.json"] if key.startswith("acc.")}
+    full = json.loads(pipeline.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
+    assert "frog.models.dummy.layers.dense_1.entropy_bits" in full["metrics/subjects.json"]
 
 
 def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(pipeline):
@@ -262,7 +281,7 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(pipeline,
     pipeline.params["analysis"]["bins"] = 9
     pipeline.write_params(pipeline.params)
     pipeline.dvc("repro")
-    diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
+    diff = json.loads(pipeline.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
     change = diff["metrics/subjects.json"]["frog.models.dummy.layers.conv2d_1.entropy_bits"]
     assert change["old"] != change["new"]
     plots = json.loads(pipeline.dvc("plots", "diff", "HEAD", "--json").stdout)
@@ -285,6 +304,19 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(pipeline,
     rows = list(csv.DictReader(io.StringIO(pipeline.dvc("exp", "show", "--csv").stdout)))
     column = next(name for name in rows[0] if name.endswith("analysis.bins"))
     assert {"11", "13"} <= {row[column] for row in rows}
+    headline = [f"{measure}.{model}" if isinstance(models, dict) else measure
+                for measure, models in json.loads((pipeline.path / "metrics/headline.json").read_text()).items()
+                for model in (models if isinstance(models, dict) else [None])]
+    assert len(headline) == 12 and set(headline) <= set(rows[0])
+    assert not {name for name in rows[0] if ".layers." in name or name.startswith(("frog.", "pairs.", "input."))}
+    review = ("exp", "show", "--no-pager", "--only-changed", "--drop", SHOW_DROP)
+    changed = pipeline.dvc(*review, columns=200).stdout  # every changed param and headline metric, whole
+    header = changed.splitlines()[1].split()
+    assert "…" not in changed and max(len(line) for line in changed.splitlines()) <= 200, changed
+    assert header[0] == "Experiment" and header[-2:] == ["models.dummy.train_size", "analysis.bins"], changed
+    assert {"acc.dummy", "zero.dummy"} <= set(header) and "acc.benchmark" not in header, changed
+    kept = pipeline.dvc(*review, "--keep", SHOW_KEEP, columns=200).stdout  # and the unchanged ones too
+    assert kept.splitlines()[1].split()[1:1 + len(headline)] == headline, kept
 
     pipeline.dvc("push")
     clone = tmp_path / "clone"
@@ -296,6 +328,12 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(pipeline,
     again = fresh.dvc("repro")
     assert "Running stage" not in again.stdout
     assert "Data and pipelines are up to date" in again.stdout
+
+    pipeline.run("gto", "register", "benchmark")  # a version of the artifact: a git tag, benchmark@v0.0.1
+    assert "benchmark" in pipeline.run("gto", "show").stdout
+    got = tmp_path / "got"
+    fresh.dvc("artifacts", "get", str(pipeline.path), "benchmark", "-o", str(got))
+    assert (got / "0.keras").read_bytes() == (pipeline.path / "data/models/benchmark/0.keras").read_bytes()
 
 
 def test_a_single_model_runs_end_to_end_and_the_report_says_what_the_claims_need(pipeline):
@@ -428,11 +466,13 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     assert list(probe["models"]) == ["dummy", "benchmark", "input", "ablation"]
     assert {m: probe["models"][m] for m in trained} == {m: probe_before["models"][m] for m in trained}
     assert probe["pairs"]["dummy_vs_benchmark"] == probe_before["pairs"]["dummy_vs_benchmark"]
-    diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
+    diff = json.loads(pipeline.dvc("metrics", "diff", "--json", "--targets", "metrics/headline.json",
+                                   "metrics/probe.json", "metrics/subjects.json").stdout)
     moved = [key for keys in diff.values() for key in keys]
     assert moved and not [key for key in moved if key.startswith(("models.dummy.", "models.benchmark."))
                           or ".models.dummy." in key or ".models.benchmark." in key
-                          or "dummy_vs_benchmark" in key], moved
+                          or key.endswith((".dummy", ".benchmark")) or "dummy_vs_benchmark" in key], moved
+    assert {"acc.input", "acc.ablation"} <= set(diff["metrics/headline.json"])
     assert probe["models"]["input"]["roles"] == {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
     assert "dropout_1" not in probe["models"]["ablation"]["layers"]
     assert set(probe["pairs"]["benchmark_vs_input"]["cka"]) >= {"first_conv", "last_hidden", "output"}
