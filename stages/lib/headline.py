@@ -17,7 +17,7 @@ SHORT = {("last_hidden", "zero_fraction"): "zero", ("last_hidden", "mean"): "mea
          ("last_hidden", "entropy_bits"): "H", ("output", "softmax_entropy_bits"): "H_out"}
 
 SHOW_DROP = "Created|State|Executor|.*/"  # `dvc exp show --drop`: the dependencies' hashes and the bookkeeping
-SHOW_KEEP = "(acc|zero|mean|H|H_out)\\.|held|claims"  # `dvc exp show --keep`: every headline column
+SHOW_KEEP = "(" + "|".join(["acc", *SHORT.values()]) + ")\\.|held|claims"  # `dvc exp show --keep`: every headline column
 
 
 def headline(models, train_metrics, probe, verdicts):
