@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lib.cifar import model_inputs
-from lib.model import (ARCHITECTURES, cpu_flags, MAPS, ROLES, ImportedModelError, infer_roles, layer_names, load_imported,
-                       no_dropout, precision_for, reference, resolve_roles)
+from lib.model import (ARCHITECTURES, MAPS, ROLES, ImportedModelError, cpu_flags, infer_roles, layer_names,
+                       load_imported, no_dropout, precision_for, reference, resolve_roles)
 from lib.stage import StageError
 
 LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",

@@ -5,6 +5,9 @@ import shutil
 import subprocess
 import sys
 
+import yaml
+from dvc_render.base import Renderer
+
 from browser import browser_page, plots_drawn, screenshot
 from conftest import ROOT
 from web.vendor import PACKAGES, PAGE, PLACEHOLDERS, VENDOR, offline_page
@@ -43,9 +46,6 @@ def test_dvc_plots_show_with_the_template_draws_every_plot_with_no_request_leavi
 def test_every_plot_title_makes_an_id_dvcs_page_can_quote():
     """DVC's page calls vegaEmbed('#<id>', spec) with the title as the id: a quote in a title breaks
     that plot's script (found by the browser test: eight plots were blank)."""
-    from dvc_render.base import Renderer
-    import yaml
-
     plots = yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"]
     titles = [next(iter(plot)) if isinstance(plot, dict) else plot for plot in plots]
     assert len(titles) > 20
