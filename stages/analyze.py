@@ -2,21 +2,13 @@
 
 from pathlib import Path
 
-from lib.analysis import Run, first, probe_metrics, size_sweep, subjects_metrics
+from lib.analysis import first, probe_metrics, runs_of, size_sweep, subjects_metrics
 from lib.cifar import model_inputs
 from lib.model import MAPS
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, existing, load_arrays, load_runs, read_csv, read_json, save_csv, save_json
 from lib import figures, tables
-
-
-def runs_of(folder, params, images):
-    """{model: {seed: Run}} of every training run's activations for `images` ("subjects" or "probe")."""
-    cards = load_runs(folder, params, read_json, "layer card", "/layers.json")
-    acts = load_runs(folder, params, load_arrays, "activations", f"/{images}.npz")
-    return {model: {seed: Run(card["layers"], card["roles"], acts[model][seed]) for seed, card in seeds.items()}
-            for model, seeds in cards.items()}
 
 
 def main():

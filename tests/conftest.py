@@ -99,6 +99,7 @@ def small_params(url, md5):
     params["split"]["val_size"] = 40
     params["models"] = {"dummy": {"train_size": 50}, "benchmark": {"train_size": 299}}
     params["analysis"]["probe_size"] = 20
+    params["explore"]["probe_images"] = 12
     params["train"].update(max_epochs=2, batch_size=50)
     return params
 

@@ -89,6 +89,9 @@ DELETE = object()
     ("dynamics.epochs", [True], "non-empty list of distinct epochs"),
     ("dynamics.epochs", "best", "non-empty list of distinct epochs"),
     ("dynamics.epocs", [1], "unknown key; allowed here: epochs"),
+    ("explore.probe_images", -1, "whole number >= 0"),
+    ("explore.probe_images", 1001, "must be at most analysis.probe_size (1000)"),
+    ("explore", DELETE, "missing"),
 ])
 def test_an_invalid_param_names_key_value_and_what_is_allowed(key, value, allowed):
     with pytest.raises(ParamError) as error:

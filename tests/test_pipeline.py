@@ -237,7 +237,7 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     pipeline.write_params(pipeline.params)
     rerun = pipeline.dvc("repro")
     assert sorted(re.findall(r"Running stage '([^']+)'", rerun.stdout)) == [
-        "analyze", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
+        "analyze", "explore", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
     diff = json.loads(pipeline.dvc("metrics", "diff", "--json").stdout)
     assert list(diff) == ["metrics/headline.json"] and {"H.dummy", "H.benchmark"} <= set(diff["metrics/headline.json"])
     assert not {key for key in diff["metrics/headline.json"] if key.startswith("acc.")}
@@ -250,7 +250,7 @@ def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spre
     pipeline.commit("one seed")
     rerun = pipeline.dvc("exp", "run", "-S", "train.seeds=[0,1]")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
-    assert sorted(ran) == ["analyze", "extract@benchmark-1", "extract@dummy-1", "replay@benchmark-1",
+    assert sorted(ran) == ["analyze", "explore", "extract@benchmark-1", "extract@dummy-1", "replay@benchmark-1",
                            "replay@dummy-1", "report", "trace", "train@benchmark-1", "train@dummy-1"]
     probe = json.loads((pipeline.path / "metrics/probe.json").read_text())
     assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
@@ -405,7 +405,7 @@ def test_checkpoints_replayed_match_the_analysis_and_dynamics_epochs_rerun_only_
     pipeline.params["dynamics"]["epochs"] = [0, "best"]
     pipeline.write_params(pipeline.params)
     ran = re.findall(r"Running stage '([^']+)'", pipeline.dvc("repro").stdout)
-    assert sorted(ran) == ["replay@benchmark-0", "replay@dummy-0", "report", "trace"]
+    assert sorted(ran) == ["explore", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
     card = json.loads((pipeline.path / "data/dynamics/dummy/0/epochs.json").read_text())
     assert [row["epoch"] for row in card["epochs"]] == sorted({0, card["best_epoch"]})
 
@@ -438,7 +438,7 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     with_subjects = pipeline.dvc("repro")
     ran = re.findall(r"Running stage '([^']+)'", with_subjects.stdout)
     assert not [name for name in ran if name.startswith("train")], ran
-    assert sorted(ran) == ["analyze", "carve", "extract@benchmark-0", "extract@dummy-0", "replay@benchmark-0",
+    assert sorted(ran) == ["analyze", "carve", "explore", "extract@benchmark-0", "extract@dummy-0", "replay@benchmark-0",
                            "replay@dummy-0", "report", "trace"]
     subjects = json.loads((pipeline.path / "metrics/subjects.json").read_text())
     assert list(subjects) == ["frog", "photo", "car"] and subjects["frog"] == before["frog"]

@@ -31,6 +31,7 @@ from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_
                           js_bits, layer_histogram, layer_view, paired_bootstrap_ci, per_image_entropy,
                           per_image_histograms, shared_edges)
 from lib.params import PAIR
+from lib.store import load_arrays, load_runs, read_json
 from lib.subsets import trained
 
 
@@ -44,6 +45,15 @@ class Run(NamedTuple):
     def rows(self, index):
         """The same run seen on images `index` only."""
         return Run(self.layers, self.roles, {layer: values[index] for layer, values in self.acts.items()})
+
+
+def runs_of(folder, params, images, seeds=None):
+    """{model: {seed: Run}} of every training run's (or `seeds`') activations for `images` ("subjects"
+    or "probe"), from <folder>/<model>/<seed>/{layers.json, <images>.npz}."""
+    cards = load_runs(folder, params, read_json, "layer card", "/layers.json", seeds)
+    acts = load_runs(folder, params, load_arrays, "activations", f"/{images}.npz", seeds)
+    return {model: {seed: Run(card["layers"], card["roles"], acts[model][seed]) for seed, card in runs.items()}
+            for model, runs in cards.items()}
 
 
 def pairs(models):
@@ -106,10 +116,12 @@ def copies(run):
 IMAGES_AT_ONCE = 32  # images measured together: their temporaries stay in the processor's caches
 
 
-def layer_measures(values, inputs, bins):
+def layer_measures(values, inputs, bins, edges=None):
     """Every registered layer measure of one layer's values, per image. Each image's numbers
-    depend on its own values and the run's bins alone, so the images are measured a few at a time."""
-    edges = layer_view(values, inputs, bins).edges
+    depend on its own values and the run's bins alone (`edges`, by default spanning `values`; pass
+    a whole set's to measure some of its images as the set's measurement does), so the images are
+    measured a few at a time."""
+    edges = layer_view(values, inputs, bins).edges if edges is None else edges
     parts = [{name: measure(LayerView(values[start:start + IMAGES_AT_ONCE], inputs[start:start + IMAGES_AT_ONCE],
                                       bins, edges)) for name, measure in LAYER_MEASURES.items()}
              for start in range(0, len(values), IMAGES_AT_ONCE)]

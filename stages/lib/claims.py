@@ -22,6 +22,7 @@ class Verdict(NamedTuple):
     claim: str
     verdict: str
     evidence: list
+    refs: tuple = ()  # the numbers judged: (role, measure) pairs ("output" for the softmax), ("subject", name)
 
 
 def interval(section, measure):
@@ -112,14 +113,16 @@ def evaluate(subjects, probe, big, small):
     v, line = compare(probe, big, small, "first_conv", "input_corr", bigger=small)
     verdicts.append(Verdict(
         f"1. The {big} model's first-layer maps are more processed (less like the picture) than the {small}'s "
-        f"(mean |correlation| of {first} channels with the input, probe set).", v, [line]))
+        f"(mean |correlation| of {first} channels with the input, probe set).", v, [line],
+        (("first_conv", "input_corr"),)))
 
     zero_v, zero_line = compare(probe, big, small, "last_hidden", "zero_fraction", bigger=big)
     mean_v, mean_line = compare(probe, big, small, "last_hidden", "mean", bigger=small)
     verdicts.append(Verdict(
         f"2. The {big} model's last-layer ({last}) values concentrate near zero; the {small}'s have a longer tail "
         "(more exact zeros and a lower mean for the former, probe set).",
-        combine([zero_v, mean_v]), [zero_line, mean_line]))
+        combine([zero_v, mean_v]), [zero_line, mean_line],
+        (("last_hidden", "zero_fraction"), ("last_hidden", "mean"))))
 
     parts, lines = [], []
     for model in (big, small):
@@ -134,7 +137,7 @@ def evaluate(subjects, probe, big, small):
     verdicts.append(Verdict(
         "3. From the input to the last layer the distribution of values narrows (binned entropy, the same "
         "number of bins over each one's own range, falls: the article's \"information gain\"), in both models "
-        "(probe set).", combine(parts), lines))
+        "(probe set).", combine(parts), lines, (("last_hidden", "entropy_scaled_bits"),)))
 
     acc_v, acc_line = compare(probe, big, small, "output", "accuracy", bigger=big)
     ent_v, ent_line = compare(probe, big, small, "output", "softmax_entropy_bits", bigger=small)
@@ -143,14 +146,15 @@ def evaluate(subjects, probe, big, small):
         verdicts.append(Verdict(
             f"4. On the {name}, the {big} model is confident and right; the {small} is unsure and picks a wrong class "
             "(judged on that one image; the probe set shows whether the pattern generalises).",
-            v, [line, f"probe set, {acc_line}", f"probe set, {ent_line}"]))
+            v, [line, f"probe set, {acc_line}", f"probe set, {ent_line}"],
+            (("subject", name), ("output", "accuracy"), ("output", "softmax_entropy_bits"))))
 
     v, line = compare(probe, big, small, "last_hidden", "mean", bigger=small)
     verdicts.append(Verdict(
         f"Suggested measure A: the mean activation of the last layer is closer to zero for the {big} model "
-        "(probe set).", v, [line]))
+        "(probe set).", v, [line], (("last_hidden", "mean"),)))
     v, line = compare(probe, big, small, "last_hidden", "channel_corr", bigger=small)
     verdicts.append(Verdict(
         f"Suggested measure B: the correlation between the last layer's channels is higher for the {small} model "
-        "(probe set).", v, [line]))
+        "(probe set).", v, [line], (("last_hidden", "channel_corr"),)))
     return verdicts

@@ -189,6 +189,7 @@ SCHEMA = {
     "analysis": {"probe_size": whole(MIN_TRAIN_SIZE), "bins": whole(2), "resamples": whole(100),
                  "seed": whole(0)},
     "dynamics": {"epochs": epochs},
+    "explore": {"probe_images": whole(0)},
 }
 
 
@@ -234,7 +235,11 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 def validate(raw):
     """Return the params checked against SCHEMA, or raise ParamError."""
-    return section("", raw, SCHEMA)
+    params = section("", raw, SCHEMA)
+    shown, drawn = params["explore"]["probe_images"], params["analysis"]["probe_size"]
+    if shown > drawn:
+        raise ParamError("explore.probe_images", shown, f"must be at most analysis.probe_size ({drawn})")
+    return params
 
 
 def stage_parser(description, training_run=False):

@@ -1,0 +1,340 @@
+"""The feature explorer's contents: which images it shows, every layer's maps of them stored in one
+byte per value on one scale per layer, each image's measures as the analysis takes them, and the
+page that holds them.
+
+The page, plots/explorer/, opens from the file system with no server and no network: index.html
+(the app, its styles and every number but the maps, inline), images/<i>.js (one image's maps for
+every model, deflated and base64-coded, with its measures, loaded when the image is first shown:
+a browser refuses fetch() on a file:// page but runs a script beside it) and vendor/ (Vega, for
+the charts). The page's code lives in stages/web/explorer/.
+"""
+
+import base64
+import json
+import math
+import shutil
+import zlib
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from lib.analysis import copies, layer_measures, round_floats
+from lib.cifar import CLASSES
+from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
+from lib.store import atomic_dir
+
+LEVELS = 255  # a layer's values are stored as round((value - low) / step), step = (high - low) / LEVELS
+MAX_BARS = 400  # a histogram with more fixed-width bins than this is drawn with neighbouring bins merged
+APP = Path(__file__).resolve().parents[1] / "web" / "explorer"  # page.html, explorer.js, explorer.css
+VENDOR = Path(__file__).resolve().parents[1] / "web" / "vendor"
+VENDORED = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "LICENSES.md")
+DATA_MARK = "/*EXPLORER_DATA*/"
+
+
+class Scale(NamedTuple):
+    """A layer's colour and storage scale: a stored byte q stands for low + q * step."""
+
+    low: float
+    step: float
+
+
+def probe_sample(labels, size):
+    """Indices of `size` probe images, class-balanced: each class's first image in probe order,
+    then each class's second, and so on (so stepping through them meets every class in turn)."""
+    labels = np.asarray(labels)
+    by_class = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    order = [members[rank] for rank in range(max((len(m) for m in by_class), default=0))
+             for members in by_class if rank < len(members)]
+    return np.array(order[:size], dtype=np.int64)
+
+
+def grid(shape):
+    """(channels, rows, columns) a layer's output (one image's shape) is drawn as: an (H, W, C) map
+    as C maps of H x W; anything else flattened into one near-square map, filled row by row."""
+    if len(shape) == 3:
+        height, width, channels = shape
+        return channels, height, width
+    count = math.prod(shape)
+    columns = math.ceil(math.sqrt(count))
+    return 1, math.ceil(count / columns), columns
+
+
+def as_grid(values):
+    """(N, channels, rows * columns) of a layer's values (N, ...), laid out as `grid` says, zeros
+    after the last value of a flattened map."""
+    n, shape = len(values), values.shape[1:]
+    channels, rows, columns = grid(shape)
+    if len(shape) == 3:
+        return np.ascontiguousarray(values.transpose(0, 3, 1, 2).reshape(n, channels, rows * columns))
+    flat = values.reshape(n, 1, -1)
+    return np.pad(flat, ((0, 0), (0, 0), (0, rows * columns - flat.shape[2])))
+
+
+def layer_scale(arrays):
+    """The Scale spanning every value of `arrays` in LEVELS steps (step 0 where they are all equal)."""
+    low = min(float(np.min(a)) for a in arrays)
+    high = max(float(np.max(a)) for a in arrays)
+    return Scale(low, (high - low) / LEVELS)
+
+
+def quantise(values, scale):
+    """Values as bytes on `scale`: round((value - low) / step), within 0..LEVELS."""
+    if scale.step == 0:
+        return np.zeros(np.shape(values), np.uint8)
+    levels = np.rint((np.asarray(values, np.float64) - scale.low) / scale.step)
+    return np.clip(levels, 0, LEVELS).astype(np.uint8)
+
+
+def value_histogram(values, width):
+    """One image's values on the bins entropy_bits counts: exact zeros apart, then bins
+    [k * width, (k + 1) * width) from the lowest non-zero value's to the highest's, neighbours
+    merged `merge` at a time where there would be more than MAX_BARS."""
+    values = np.ravel(values).astype(np.float64)
+    nonzero = values[values != 0]
+    if not nonzero.size:
+        return {"zeros": int(values.size), "first": 0, "width": width, "merge": 1, "counts": []}
+    ids = np.floor(nonzero / width).astype(np.int64)
+    first = int(ids.min())
+    span = int(ids.max()) - first + 1
+    merge = max(1, math.ceil(span / MAX_BARS))
+    counts = np.bincount((ids - first) // merge, minlength=math.ceil(span / merge))
+    return {"zeros": int(values.size - nonzero.size), "first": first, "width": width, "merge": merge,
+            "counts": counts.tolist()}
+
+
+def image_measures(run, inputs, labels, bins, rows, whole_set):
+    """Every registered measure of images `rows` of one run, per image ({"layers": {layer: {measure:
+    (n,)}}, "output": {...}}): as the probe set's measurement takes them (bins spanning the whole
+    set's values) when `whole_set`, else each image on its own, as a subject's."""
+    same, layers = copies(run), {}
+    for layer in run.layers:
+        if layer in same:
+            layers[layer] = layers[same[layer]]
+            continue
+        values = run.acts[layer]
+        if whole_set:
+            layers[layer] = layer_measures(values[rows], inputs[rows], bins, shared_edges([values], bins))
+        else:
+            parts = [layer_measures(values[i:i + 1], inputs[i:i + 1], bins) for i in rows]
+            layers[layer] = {name: np.concatenate([part[name] for part in parts]) for name in LAYER_MEASURES}
+    probabilities = run.acts[run.roles["output"]][rows].astype(np.float64)
+    return {"layers": layers,
+            "output": {name: measure(probabilities, labels[rows]) for name, measure in OUTPUT_MEASURES.items()}}
+
+
+def number(value):
+    """A float for JSON: None where undefined."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def nth(measures, i):
+    """Image i's numbers from per-image arrays."""
+    if isinstance(measures, dict):
+        return {key: nth(value, i) for key, value in measures.items()}
+    return number(measures[i])
+
+
+class ImageSet(NamedTuple):
+    """Images seen by every model: names, labels (-1 for none), RGB pixels (N, H, W, 3) uint8, model
+    inputs (N, H, W, C) in [0, 1] and {model: Run} of their activations."""
+
+    names: list
+    labels: np.ndarray
+    pixels: np.ndarray
+    inputs: np.ndarray
+    runs: dict
+
+
+def percentile(ordered, value):
+    """Where `value` stands among the sorted defined values `ordered`, in percent (ties count half);
+    None where either is undefined."""
+    if value is None or not np.isfinite(value) or not len(ordered):
+        return None
+    below, upto = np.searchsorted(ordered, value, "left"), np.searchsorted(ordered, value, "right")
+    return 100 * (below + upto) / 2 / len(ordered)
+
+
+def sorted_measures(measured):
+    """Per-image measures {"layers": {layer: {measure: (N,)}}, "output": {...}} as sorted arrays of their defined values."""
+    if isinstance(measured, dict):
+        return {key: sorted_measures(value) for key, value in measured.items()}
+    return np.sort(measured[np.isfinite(measured)])
+
+
+def ranks(numbers, ordered):
+    """Each of one image's numbers as its percentile among the probe images' (`ordered`)."""
+    if isinstance(numbers, dict):
+        return {key: ranks(value, ordered[key]) for key, value in numbers.items() if key in ordered}
+    return percentile(ordered, numbers)
+
+
+def stored_layers(run):
+    """The layers whose maps are stored: every one but those repeating an earlier layer."""
+    same = copies(run)
+    return [layer for layer in run.layers if layer not in same], same
+
+
+def scales(sets, rows):
+    """{layer: Scale} over every model and image shown, one per layer name."""
+    found = {}
+    for images, chosen in zip(sets, rows):
+        for run in images.runs.values():
+            for layer in stored_layers(run)[0]:
+                if len(chosen):
+                    found.setdefault(layer, []).append(run.acts[layer][chosen])
+    return {layer: layer_scale(arrays) for layer, arrays in found.items()}
+
+
+def layout(runs):
+    """Where each model's stored layers lie in an image's byte block: {model: [[layer, offset, size]]},
+    and the block's length."""
+    places, offset = {}, 0
+    for model, run in runs.items():
+        places[model] = []
+        for layer in stored_layers(run)[0]:
+            size = math.prod(grid(run.acts[layer].shape[1:]))
+            places[model].append([layer, offset, size])
+            offset += size
+    return places, offset
+
+
+def image_block(runs, i, places, layer_scales):
+    """Image i's maps of every model's stored layers, as one deflated byte block."""
+    parts = [quantise(as_grid(runs[model].acts[layer][i:i + 1]), layer_scales[layer]).tobytes()
+             for model, layers in places.items() for layer, _, _ in layers]
+    return zlib.compress(b"".join(parts), 9)
+
+
+def image_facts(images, i, measured, ordered, bins, models):
+    """What the page shows of image i beside its maps: per model the measures of every layer (the
+    i-th of `measured`) and their percentiles among the probe images', the histogram of every stored
+    layer, the softmax output and the predicted class."""
+    facts = {}
+    for model in models:
+        run = images.runs[model]
+        stored, _ = stored_layers(run)
+        probabilities = run.acts[run.roles["output"]][i].astype(np.float64)
+        numbers = nth(measured[model], i)
+        facts[model] = {"measures": numbers, "percentiles": ranks(numbers, ordered[model]),
+                        "histograms": {layer: value_histogram(run.acts[layer][i], 1 / bins) for layer in stored},
+                        "softmax": [float(p) for p in probabilities],
+                        "predicted": CLASSES[int(probabilities.argmax())] if len(probabilities) == len(CLASSES)
+                        else int(probabilities.argmax())}
+    return round_floats(facts)
+
+
+def image_script(index, block, facts):
+    """images/<index>.js: hands the page one image's deflated maps and its facts."""
+    payload = json.dumps(facts, separators=(",", ":"), allow_nan=False)
+    return f'explorer.receive({index},"{base64.b64encode(block).decode()}",{payload});\n'
+
+
+def run_card(run, places):
+    """A model's layers as the page needs them: order, shapes, grid, roles, copies."""
+    _, same = stored_layers(run)
+    return {"layers": list(run.layers),
+            "grids": {layer: list(grid(run.acts[layer].shape[1:])) for layer in run.layers},
+            "counts": {layer: int(math.prod(run.acts[layer].shape[1:])) for layer in run.layers},
+            "roles": dict(run.roles), "same": same, "blocks": places}
+
+
+def explorer(subjects, probe, sample, bins, models):
+    """(the page's data, [(block, facts)] per image) for every subject, then the probe images `sample`.
+    A subject is measured on its own, a probe image as the probe set's measurement takes it, and each
+    number is ranked among the whole probe set's."""
+    sets, rows = (subjects, probe), (np.arange(len(subjects.names)), np.asarray(sample))
+    layer_scales = scales(sets, rows)
+    places, length = layout(probe.runs)
+    every = np.arange(len(probe.names))
+    measured = ({model: image_measures(subjects.runs[model], subjects.inputs, subjects.labels, bins, rows[0], False)
+                 for model in models},
+                {model: image_measures(probe.runs[model], probe.inputs, probe.labels, bins, every, True)
+                 for model in models})
+    ordered = {model: sorted_measures(measured[1][model]) for model in models}
+    entries, scripts = [], []
+    for images, chosen, numbers in zip(sets, rows, measured):
+        for i in chosen:
+            label = int(images.labels[i])
+            entries.append({"name": images.names[i], "label": CLASSES[label] if label >= 0 else None,
+                            "probe": images is probe,
+                            "pixels": base64.b64encode(np.ascontiguousarray(images.pixels[i]).tobytes()).decode(),
+                            "input": base64.b64encode(np.rint(images.inputs[i] * 255).astype(np.uint8).tobytes())
+                            .decode(),
+                            "channels": int(images.inputs.shape[-1])})
+            scripts.append((image_block(images.runs, i, places, layer_scales),
+                            image_facts(images, i, numbers, ordered, bins, models)))
+    data = {"models": list(models), "classes": list(CLASSES), "levels": LEVELS, "block_length": length,
+            "cards": {model: run_card(probe.runs[model], places[model]) for model in models},
+            "scales": {layer: {"low": s.low, "step": s.step} for layer, s in layer_scales.items()},
+            "images": entries}
+    return data, scripts
+
+
+def colour_table(name="viridis"):
+    """The colour map the page draws stored bytes with: LEVELS + 1 RGB colours as hex, low to high."""
+    from matplotlib import colormaps
+
+    colours = np.rint(colormaps[name](np.linspace(0, 1, LEVELS + 1))[:, :3] * 255).astype(int)
+    return "".join(f"{r:02x}{g:02x}{b:02x}" for r, g, b in colours)
+
+
+def numeric_rows(rows):
+    """CSV rows (strings) with every number as a number."""
+    def parsed(text):
+        try:
+            return float(text) if text not in ("", "nan") else None
+        except ValueError:
+            return text
+    return [{key: parsed(text) for key, text in row.items()} for row in rows]
+
+
+def verdict_entries(verdicts):
+    return [{"claim": v.claim, "verdict": v.verdict, "evidence": list(v.evidence), "refs": [list(r) for r in v.refs]}
+            for v in verdicts]
+
+
+def epoch_entries(cards):
+    """{model: [per replayed epoch: its probe means and subjects' measures]} and each run's best and
+    last epoch, from one run's dynamics card per model."""
+    keep = ("epoch", "val_accuracy", "layers", "output", "subjects")
+    return ({model: [{key: epoch[key] for key in keep if key in epoch} for epoch in card["epochs"]]
+             for model, card in cards.items()},
+            {model: card["best_epoch"] for model, card in cards.items()},
+            {model: card["last_epoch"] for model, card in cards.items()})
+
+
+def inline(template, marks):
+    """`template` with each mark replaced once by its text; refuses text that would end its element early."""
+    for mark, text in marks.items():
+        if template.count(mark) != 1:
+            raise ValueError(f"the explorer page template must hold {mark} once")
+        for closing in ("</script", "</style"):
+            if closing in text.lower():
+                raise ValueError(f"{mark}'s text holds {closing}")
+        template = template.replace(mark, text)
+    return template
+
+
+def page(data):
+    """index.html: the page template with its styles, code and `data` inline."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+    return inline((APP / "page.html").read_text(), {"/*EXPLORER_CSS*/": (APP / "explorer.css").read_text(),
+                                                    "/*EXPLORER_JS*/": (APP / "explorer.js").read_text(),
+                                                    DATA_MARK: text})
+
+
+def write_explorer(folder, data, scripts):
+    """plots/explorer/: index.html, images/<i>.js and vendor/, replacing any earlier one whole."""
+    with atomic_dir(folder) as tmp:
+        (tmp / "images").mkdir()
+        for i, (block, facts) in enumerate(scripts):
+            (tmp / "images" / f"{i}.js").write_text(image_script(i, block, facts))
+        (tmp / "vendor").mkdir()
+        for name in VENDORED:
+            shutil.copyfile(VENDOR / name, tmp / "vendor" / name)
+        (tmp / "index.html").write_text(page(data))
+
+
+def folder_bytes(folder):
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())

@@ -1,0 +1,546 @@
+"use strict";
+// The feature explorer's page: draws the maps from the bytes stages/lib/explorer.py stores, and the
+// numbers beside them. No network: images/<i>.js scripts bring the maps, vendor/ brings Vega.
+
+const D = JSON.parse(document.getElementById("explorer-data").textContent);
+const $ = (id) => document.getElementById(id);
+const state = { image: 0, layer: null, channel: 0, curve: "sqrt", epoch: null };
+const blocks = new Map(), facts = new Map(), waiting = new Map();
+const LUT = D.lut.match(/.{6}/g).map((hex) => [0, 2, 4].map((k) => parseInt(hex.slice(k, k + 2), 16)));
+const PAD = [204, 204, 204];
+const views = [];
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+function fmt(value, digits = 4) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "number") return String(value);
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return value.toExponential(2);
+  return String(Number(value.toPrecision(digits)));
+}
+
+function b64bytes(text) {
+  const raw = atob(text), bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+// Loading an image's maps: a script beside the page calls explorer.receive.
+window.explorer = {
+  views, // [name, Vega view] of every chart drawn
+  async receive(index, deflated, imageFacts) {
+    const stream = new Blob([b64bytes(deflated)]).stream().pipeThrough(new DecompressionStream("deflate"));
+    const block = new Uint8Array(await new Response(stream).arrayBuffer());
+    if (block.length !== D.block_length) throw new Error(`images/${index}.js holds ${block.length} bytes, not ${D.block_length}`);
+    blocks.set(index, block);
+    facts.set(index, imageFacts);
+    (waiting.get(index) || []).forEach((done) => done());
+    waiting.delete(index);
+  },
+};
+
+function load(index) {
+  if (blocks.has(index)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const first = !waiting.has(index);
+    waiting.set(index, [...(waiting.get(index) || []), resolve]);
+    if (!first) return;
+    const script = el("script", { src: `images/${index}.js` });
+    script.onerror = () => reject(new Error(`cannot read images/${index}.js beside this page`));
+    document.head.append(script);
+  });
+}
+
+// Layers: each model's own, by name; a layer repeating an earlier one shows that one's maps.
+const layerNames = [];
+for (const model of D.models) for (const layer of D.cards[model].layers) if (!layerNames.includes(layer)) layerNames.push(layer);
+
+function roleOf(layer) {
+  for (const model of D.models) {
+    const roles = D.cards[model].roles;
+    for (const role of Object.keys(roles)) if (roles[role] === layer) return role.replace("_", " ");
+  }
+  return "";
+}
+
+function stored(model, layer) {
+  const card = D.cards[model];
+  return card.same[layer] || layer;
+}
+
+function channelsOf(layer) {
+  return Math.max(...D.models.map((m) => (D.cards[m].grids[layer] || [1])[0]));
+}
+
+function mapBytes(model, layer, channel) {
+  const card = D.cards[model], name = stored(model, layer);
+  const place = card.blocks.find((entry) => entry[0] === name);
+  const [, rows, columns] = card.grids[layer];
+  const size = rows * columns, start = place[1] + channel * size;
+  return blocks.get(state.image).subarray(start, start + size);
+}
+
+function colour(q) {
+  const k = state.curve === "sqrt" ? Math.round(Math.sqrt(q / D.levels) * D.levels) : q;
+  return LUT[Math.round((k * (LUT.length - 1)) / D.levels)];
+}
+
+function paint(canvas, model, layer, channel) {
+  const [, rows, columns] = D.cards[model].grids[layer];
+  const count = D.cards[model].counts[layer], bytes = mapBytes(model, layer, channel);
+  canvas.width = columns;
+  canvas.height = rows;
+  const context = canvas.getContext("2d");
+  const picture = context.createImageData(columns, rows);
+  for (let i = 0; i < rows * columns; i++) {
+    const rgb = channel * rows * columns + i < count || D.cards[model].grids[layer][0] > 1 ? colour(bytes[i]) : PAD;
+    picture.data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
+  }
+  context.putImageData(picture, 0, 0);
+}
+
+function value(layer, model, q) {
+  const scale = D.scales[stored(model, layer)];
+  return scale.low + q * scale.step;
+}
+
+function paintInput(canvas, entry, source) {
+  const side = Math.round(Math.sqrt(b64bytes(entry.pixels).length / 3));
+  const bytes = b64bytes(entry[source]), channels = source === "pixels" ? 3 : entry.channels;
+  canvas.width = side;
+  canvas.height = side;
+  const context = canvas.getContext("2d"), picture = context.createImageData(side, side);
+  for (let i = 0; i < side * side; i++) {
+    const rgb = channels === 1 ? [bytes[i], bytes[i], bytes[i]] : [bytes[3 * i], bytes[3 * i + 1], bytes[3 * i + 2]];
+    picture.data.set([...rgb, 255], i * 4);
+  }
+  context.putImageData(picture, 0, 0);
+}
+
+// Controls.
+function imageLabel(entry, index) {
+  return `${index + 1}. ${entry.name}${entry.label ? ` (${entry.label})` : ""}`;
+}
+
+function buildControls() {
+  const select = $("image");
+  const groups = [["Subjects", false], ["Probe sample", true]];
+  for (const [title, probe] of groups) {
+    const group = el("optgroup", { label: title });
+    D.images.forEach((entry, index) => {
+      if (entry.probe === probe) group.append(el("option", { value: index }, imageLabel(entry, index)));
+    });
+    if (group.children.length) select.append(group);
+  }
+  for (const layer of layerNames) {
+    const role = roleOf(layer);
+    $("layer").append(el("option", { value: layer }, role ? `${layer} (${role})` : layer));
+  }
+  D.images.forEach((entry, index) => {
+    const thumb = el("canvas", { title: imageLabel(entry, index), "data-index": index });
+    thumb.addEventListener("click", () => show({ image: index }));
+    $("strip").append(thumb);
+  });
+  select.addEventListener("change", () => show({ image: Number(select.value) }));
+  $("layer").addEventListener("change", () => show({ layer: $("layer").value }));
+  $("channel").addEventListener("input", () => show({ channel: Number($("channel").value) }));
+  $("curve").addEventListener("change", () => show({ curve: $("curve").value }));
+  $("previous-image").addEventListener("click", () => step("image", -1));
+  $("next-image").addEventListener("click", () => step("image", 1));
+  document.addEventListener("keydown", (event) => {
+    const target = event.target.tagName;
+    if (target === "SELECT" || (target === "INPUT" && event.target.type !== "range") || event.altKey || event.ctrlKey || event.metaKey) return;
+    const moves = { ArrowLeft: ["image", -1], ArrowRight: ["image", 1], ArrowUp: ["channel", 1], ArrowDown: ["channel", -1],
+      "[": ["layer", -1], "]": ["layer", 1] };
+    if (!moves[event.key]) return;
+    event.preventDefault();
+    step(...moves[event.key]);
+  });
+}
+
+function step(what, by) {
+  if (what === "image") show({ image: (state.image + by + D.images.length) % D.images.length });
+  if (what === "channel") {
+    const count = channelsOf(state.layer);
+    show({ channel: (state.channel + by + count) % count });
+  }
+  if (what === "layer") {
+    const i = layerNames.indexOf(state.layer);
+    show({ layer: layerNames[(i + by + layerNames.length) % layerNames.length] });
+  }
+}
+
+function fromHash() {
+  const wanted = new URLSearchParams(location.hash.slice(1));
+  const image = Number(wanted.get("image"));
+  if (Number.isInteger(image) && image >= 0 && image < D.images.length) state.image = image;
+  if (layerNames.includes(wanted.get("layer"))) state.layer = wanted.get("layer");
+  const channel = Number(wanted.get("channel"));
+  if (Number.isInteger(channel) && channel >= 0 && channel < channelsOf(state.layer)) state.channel = channel;
+}
+
+// Drawing the view.
+let drawing = Promise.resolve();
+
+function show(change) {
+  Object.assign(state, change);
+  if (change.layer !== undefined && change.channel === undefined) state.channel = Math.min(state.channel, channelsOf(state.layer) - 1);
+  history.replaceState(null, "", `#image=${state.image}&layer=${encodeURIComponent(state.layer)}&channel=${state.channel}`);
+  const index = state.image;
+  drawing = load(index).then(() => { if (index === state.image) draw(); }, (error) => { $("readout").textContent = error.message; throw error; });
+  return drawing;
+}
+
+function draw() {
+  const entry = D.images[state.image], layer = state.layer, channels = channelsOf(layer);
+  $("image").value = String(state.image);
+  $("layer").value = layer;
+  $("channel").max = String(channels - 1);
+  $("channel").value = String(state.channel);
+  $("channel-number").textContent = `${state.channel} of ${channels}`;
+  document.querySelectorAll("#strip canvas").forEach((c) => c.classList.toggle("selected", Number(c.dataset.index) === state.image));
+  paintInput($("input"), entry, "input");
+  $("input-caption").textContent = `${entry.name}${entry.label ? ` (${entry.label})` : ""}`;
+  $("input-note").textContent = entry.channels === 1 ? "as the models see it (grayscale)" : "as the models see it";
+  $("input-note").className = "small";
+  for (const model of D.models) drawModel(model, layer);
+  drawColorbar(layer);
+  drawHistograms(layer);
+  drawSoftmax(entry);
+  drawMeasures(layer);
+  if (state.epoch !== null) drawEpochTable();
+  document.documentElement.dataset.view = `${state.image}/${layer}/${state.channel}`;
+}
+
+function modelFigure(model) {
+  let figure = document.querySelector(`figure.model[data-model="${CSS.escape(model)}"]`);
+  if (!figure) {
+    figure = el("figure", { class: "model", "data-model": model }, el("figcaption", {}, model),
+      el("canvas", { class: "enlarged" }), el("p", { class: "small" }), el("div", { class: "channels" }));
+    const big = figure.querySelector("canvas.enlarged");
+    big.addEventListener("mousemove", (event) => readOut(model, big, event));
+    $("maps").append(figure);
+  }
+  return figure;
+}
+
+function drawModel(model, layer) {
+  const figure = modelFigure(model), card = D.cards[model];
+  const big = figure.querySelector("canvas.enlarged"), note = figure.querySelector("p"), grid = figure.querySelector(".channels");
+  grid.replaceChildren();
+  if (!card.grids[layer]) {
+    big.hidden = true;
+    note.textContent = `${model} has no layer ${layer}`;
+    return;
+  }
+  big.hidden = false;
+  const [channels, rows, columns] = card.grids[layer];
+  const channel = Math.min(state.channel, channels - 1);
+  paint(big, model, layer, channel);
+  big.dataset.channel = String(channel);
+  const copy = card.same[layer] ? `; the same values as ${card.same[layer]}` : "";
+  const shape = channels > 1 ? `${channels} maps of ${rows}×${columns}` : `${card.counts[layer]} values drawn ${rows}×${columns}`;
+  note.textContent = `${layer} channel ${channel}: ${shape}${copy}; test accuracy ${fmt(D.info[model].test_accuracy)}`;
+  if (channels === 1) return;
+  for (let c = 0; c < channels; c++) {
+    const thumb = el("canvas", { title: `channel ${c}` });
+    paint(thumb, model, layer, c);
+    thumb.classList.toggle("selected", c === channel);
+    thumb.addEventListener("click", () => show({ channel: c }));
+    grid.append(thumb);
+  }
+}
+
+function readOut(model, canvas, event) {
+  const box = canvas.getBoundingClientRect();
+  const column = Math.floor(((event.clientX - box.left) / box.width) * canvas.width);
+  const row = Math.floor(((event.clientY - box.top) / box.height) * canvas.height);
+  if (column < 0 || row < 0 || column >= canvas.width || row >= canvas.height || !blocks.has(state.image)) return;
+  const channel = Number(canvas.dataset.channel), q = mapBytes(model, state.layer, channel)[row * canvas.width + column];
+  const scale = D.scales[stored(model, state.layer)];
+  $("readout").textContent = `${model} ${state.layer} channel ${channel}, row ${row}, column ${column}: ` +
+    `${fmt(value(state.layer, model, q))} (stored to ±${fmt(scale.step / 2, 2)})`;
+}
+
+function drawColorbar(layer) {
+  const canvas = $("colorbar-canvas"), context = canvas.getContext("2d"), bar = context.createImageData(256, 1);
+  for (let i = 0; i < 256; i++) bar.data.set([...colour(Math.round((i * D.levels) / 255)), 255], i * 4);
+  context.putImageData(bar, 0, 0);
+  const model = D.models.find((m) => D.cards[m].grids[layer]);
+  const scale = D.scales[stored(model, layer)];
+  const high = scale.low + D.levels * scale.step;
+  $("colorbar-labels").replaceChildren(el("span", {}, fmt(scale.low)), el("span", {}, fmt(high)));
+  $("colorbar-note").textContent = `${layer}: one colour scale for every model and image shown, stored in ${D.levels} steps of ` +
+    `${fmt(scale.step, 3)}` + (state.curve === "sqrt" ? "; colours by the square root of the position on it" : "");
+}
+
+function histogramSvg(histogram) {
+  const bars = [histogram.zeros, ...histogram.counts], top = Math.max(1, ...bars);
+  const width = 420, height = 110, base = 92, slot = (width - 30) / Math.max(1, histogram.counts.length);
+  const svg = [`<svg viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img">`];
+  const zeroHeight = (histogram.zeros / top) * (base - 4);
+  svg.push(`<rect x="2" y="${base - zeroHeight}" width="18" height="${zeroHeight}" fill="#999"><title>exact zeros: ${histogram.zeros}</title></rect>`);
+  histogram.counts.forEach((count, i) => {
+    const h = (count / top) * (base - 4), low = (histogram.first + i * histogram.merge) * histogram.width;
+    if (count) svg.push(`<rect x="${28 + i * slot}" y="${base - h}" width="${Math.max(slot - 0.5, 0.5)}" height="${h}" fill="#1f6feb"><title>[${fmt(low)}, ${fmt(low + histogram.merge * histogram.width)}): ${count}</title></rect>`);
+  });
+  const lowest = histogram.first * histogram.width, highest = (histogram.first + histogram.counts.length * histogram.merge) * histogram.width;
+  svg.push(`<text x="2" y="106" font-size="10">0</text><text x="28" y="106" font-size="10">${fmt(lowest, 3)}</text>`);
+  svg.push(`<text x="${width - 2}" y="106" font-size="10" text-anchor="end">${fmt(highest, 3)}</text></svg>`);
+  return svg.join("");
+}
+
+function drawHistograms(layer) {
+  const box = $("histograms"), current = facts.get(state.image);
+  box.replaceChildren();
+  for (const model of D.models) {
+    const name = stored(model, layer), histogram = current[model].histograms[name], measures = current[model].measures.layers[layer];
+    if (!histogram) continue;
+    const merged = histogram.merge > 1 ? `, ${histogram.merge} bins a bar` : "";
+    const item = el("div", { class: "histogram" },
+      el("div", {}, `${model}: entropy ${fmt(measures.entropy_bits)} bits, zero fraction ${fmt(measures.zero_fraction)} ` +
+        `(bins of ${fmt(histogram.width)}${merged}; grey: exact zeros)`));
+    item.insertAdjacentHTML("beforeend", histogramSvg(histogram));
+    box.append(item);
+  }
+}
+
+function drawSoftmax(entry) {
+  const box = $("softmax"), current = facts.get(state.image);
+  box.replaceChildren();
+  for (const model of D.models) {
+    const out = current[model];
+    box.append(el("div", {}, `${model}: predicts ${out.predicted}${entry.label ? ` (true: ${entry.label})` : ""}`));
+    const rows = el("div", { class: "bars", "data-model": model });
+    out.softmax.forEach((p, k) => {
+      const name = D.classes[k] || String(k);
+      rows.append(el("span", { class: name === entry.label ? "true" : "" }, name),
+        el("span", {}, el("div", { class: "bar", style: `width:${(100 * p).toFixed(2)}%` })), el("span", {}, fmt(p, 3)));
+    });
+    box.append(rows);
+  }
+}
+
+function interval(summary, measure) {
+  if (!summary || summary[measure] === undefined) return null;
+  return [summary[measure], summary[`${measure}_low`], summary[`${measure}_high`]];
+}
+
+function drawMeasures(layer) {
+  const table = $("measures"), current = facts.get(state.image);
+  const top = el("tr", {}, el("th", { rowspan: 2 }, layer)), sub = el("tr");
+  for (const model of D.models) {
+    top.append(el("th", { colspan: 2 }, model));
+    sub.append(el("th", { title: "the share of probe images with a lower value (ties count half)" }, "this image (percentile among the probe images)"),
+      el("th", { title: "mean over the probe images, with the 95 % bootstrap interval of that mean" }, "probe mean [95 % interval of the mean]"));
+  }
+  const rows = [top, sub];
+  const measureNames = D.layer_measures.map((m) => ["layers", m]).concat(D.output_measures.map((m) => ["output", m]));
+  for (const [part, measure] of measureNames) {
+    const row = el("tr", { "data-measure": measure, "data-part": part }, el("td", {}, part === "output" ? `output: ${measure}` : measure));
+    for (const model of D.models) {
+      const pick = (numbers) => (part === "output" ? numbers.output[measure] : (numbers.layers[layer] || {})[measure]) ?? null;
+      const summary = part === "output" ? D.probe[model].output : D.probe[model].layers[layer];
+      const band = interval(summary, measure), mine = pick(current[model].measures), rank = pick(current[model].percentiles);
+      row.append(el("td", {}, mine === null ? "—" : `${fmt(mine)} (${rank === null ? "—" : `${fmt(rank, 3)} %`})`),
+        el("td", {}, band ? `${fmt(band[0])} [${fmt(band[1])}, ${fmt(band[2])}]` : "—"));
+    }
+    rows.push(row);
+  }
+  table.replaceChildren(...rows);
+}
+
+// The claims, each linked to the numbers behind it.
+function drawVerdicts() {
+  const list = $("verdict-list");
+  if (!D.verdicts.length) list.replaceWith(el("p", {}, "The claims compare two models trained here of different sizes; this run has fewer."));
+  for (const verdict of D.verdicts) {
+    const links = el("div", { class: "refs" });
+    for (const ref of verdict.refs) links.append(refLink(ref));
+    list.append(el("li", { "data-verdict": verdict.verdict },
+      el("span", { class: `badge ${verdict.verdict.replace(" ", "-")}` }, verdict.verdict), verdict.claim,
+      el("ul", { class: "evidence" }, ...verdict.evidence.map((line) => el("li", {}, line))), links));
+  }
+}
+
+function refLink(ref) {
+  const [kind, what] = ref;
+  if (kind === "subject") {
+    const index = D.images.findIndex((entry) => !entry.probe && entry.name === what);
+    return el("a", { href: "#view", onclick: (event) => { event.preventDefault(); show({ image: index }); $("view").scrollIntoView(); } }, `→ the ${what}`);
+  }
+  const model = D.models.find((m) => kind === "output" || D.cards[m].roles[kind]);
+  const layer = kind === "output" ? D.cards[model].roles.output : D.cards[model].roles[kind];
+  const part = kind === "output" ? "output" : "layers";
+  const key = kind === "output" ? `models.<model>.output.${what}` : `models.<model>.layers.${layer}.${what}`;
+  const link = el("a", { href: "#view", onclick: (event) => {
+    event.preventDefault();
+    show({ layer }).then(() => {
+      const row = document.querySelector(`#measures tr[data-part="${part}"][data-measure="${what}"]`);
+      row.classList.add("flash");
+      setTimeout(() => row.classList.remove("flash"), 2500);
+      row.scrollIntoView({ block: "center" });
+    });
+  } }, `→ ${kind === "output" ? "output" : layer} ${what}`);
+  return el("span", {}, link, el("code", {}, `metrics/probe.json ${key}`), " ");
+}
+
+// Charts, drawn with the Vega beside the page once the first view is up.
+function chart(box, spec, name) {
+  const holder = el("div", { "data-chart": name });
+  box.append(holder);
+  return vegaEmbed(holder, { $schema: "https://vega.github.io/schema/vega-lite/v5.json", ...spec }, { actions: false, renderer: "canvas" })
+    .then((result) => { views.push([name, result.view]); return result.view; });
+}
+
+function empty(box, text) {
+  box.append(el("div", { class: "empty" }, text));
+}
+
+const WIDTH = () => Math.min(360, window.innerWidth - 90);
+
+function drawCharts() {
+  const jobs = [];
+  const cka = D.charts.cka || [];
+  const pairs = [...new Set(cka.map((row) => row.model))];
+  for (const pair of pairs) {
+    const rows = cka.filter((row) => row.model === pair);
+    const [a, b] = pair.split(D.pair);
+    jobs.push(chart($("cka-charts"), { title: pair, width: WIDTH(), height: WIDTH(), data: { values: rows }, mark: "rect",
+      encoding: { x: { field: "layer_b", type: "ordinal", sort: D.cards[b].layers, title: b },
+        y: { field: "layer_a", type: "ordinal", sort: D.cards[a].layers, title: a },
+        color: { field: "cka", type: "quantitative", scale: { domain: [0, 1], scheme: "viridis" } },
+        tooltip: [{ field: "layer_a" }, { field: "layer_b" }, { field: "cka", format: ".3f" }] } }, `cka ${pair}`));
+  }
+  if (!pairs.length) empty($("cka-charts"), "CKA compares two models; this run has one.");
+  const curves = D.charts.training || [];
+  for (const [measure, title] of [["accuracy", "accuracy"], ["loss", "loss"]]) {
+    jobs.push(chart($("training-charts"), { title: `${title} by epoch (seed ${D.seed}; dashed: validation)`, width: WIDTH(), height: 200,
+      data: { values: curves }, transform: [{ fold: [measure, `val_${measure}`], as: ["split", "value"] }],
+      mark: { type: "line", point: true }, encoding: { x: { field: "epoch", type: "quantitative" },
+        y: { field: "value", type: "quantitative", title, scale: { zero: false } }, color: { field: "model", type: "nominal" },
+        strokeDash: { field: "split", type: "nominal", legend: null }, tooltip: [{ field: "model" }, { field: "epoch" }, { field: "split" }, { field: "value", format: ".4f" }] } },
+    `training ${measure}`));
+  }
+  const sweep = D.charts.by_size || [];
+  if (sweep.length > 1) {
+    for (const measure of ["test_accuracy", "last_hidden_entropy_bits", "last_hidden_zero_fraction", "last_hidden_mean", "softmax_entropy_bits"]) {
+      jobs.push(chart($("sweep-charts"), { title: measure.replaceAll("_", " "), width: WIDTH(), height: 180, data: { values: sweep },
+        layer: [{ mark: { type: "line", point: true }, encoding: { x: { field: "train_size", type: "quantitative", scale: { type: "log" }, title: "training images" },
+          y: { field: measure, type: "quantitative", scale: { zero: false } }, tooltip: [{ field: "model" }, { field: "train_size" }, { field: measure, format: ".4f" }] } },
+        { mark: { type: "errorbar" }, transform: [{ calculate: `datum.${measure} - datum.${measure}_seed_sd`, as: "low" }, { calculate: `datum.${measure} + datum.${measure}_seed_sd`, as: "high" }],
+          encoding: { x: { field: "train_size", type: "quantitative" }, y: { field: "low", type: "quantitative" }, y2: { field: "high" } } }] }, `sweep ${measure}`));
+    }
+    jobs.push(chart($("sweep-charts"), { title: "CKA with the largest model, by layer", width: WIDTH(), height: 180, data: { values: D.charts.cka_to_largest || [] },
+      mark: { type: "line", point: true }, encoding: { x: { field: "train_size", type: "quantitative", scale: { type: "log" }, title: "training images" },
+        y: { field: "cka_to_largest", type: "quantitative" }, color: { field: "layer", type: "nominal", sort: null }, tooltip: [{ field: "layer" }, { field: "model" }, { field: "cka_to_largest", format: ".3f" }] } }, "sweep cka"));
+  } else empty($("sweep-charts"), "The size sweep needs two or more models trained here.");
+  const measures = D.charts.measures || [];
+  if (measures.length) {
+    const mark = { mark: { type: "point", size: 120, filled: true, color: "#d62728" }, transform: [{ filter: "datum.epoch == epoch" }] };
+    for (const measure of [...new Set(measures.map((row) => row.measure))]) {
+      const rows = measures.filter((row) => row.measure === measure);
+      const encoding = { x: { field: "epoch", type: "quantitative" }, y: { field: "value", type: "quantitative", title: measure, scale: { zero: false } },
+        color: { field: "model", type: "nominal" }, detail: { field: "seed", type: "nominal" }, tooltip: [{ field: "model" }, { field: "seed" }, { field: "epoch" }, { field: "value", format: ".4f" }] };
+      jobs.push(chart($("dynamics-charts"), { title: measure, width: WIDTH(), height: 170, params: [{ name: "epoch", value: state.epoch ?? 0 }],
+        data: { values: rows }, layer: [{ mark: { type: "line", point: true }, encoding }, { ...mark, encoding }] }, `dynamics ${measure}`));
+    }
+    const plane = D.charts.plane || [];
+    const encoding = { x: { field: "probe_accuracy", type: "quantitative", scale: { zero: false } }, y: { field: "last_hidden_entropy_bits", type: "quantitative", scale: { zero: false } },
+      color: { field: "model", type: "nominal" }, order: { field: "epoch" }, tooltip: [{ field: "model" }, { field: "epoch" }, { field: "probe_accuracy" }, { field: "last_hidden_entropy_bits" }] };
+    jobs.push(chart($("dynamics-charts"), { title: "information plane", width: WIDTH(), height: 200, params: [{ name: "epoch", value: state.epoch ?? 0 }],
+      data: { values: plane }, layer: [{ mark: { type: "line", point: true }, encoding }, { ...mark, encoding }] }, "dynamics plane"));
+    const toBest = D.charts.cka_to_best || [];
+    for (const model of D.models.filter((m) => toBest.some((row) => row.model === m))) {
+      const enc = { x: { field: "epoch", type: "quantitative" }, y: { field: "cka_to_best", type: "quantitative" }, color: { field: "layer", type: "nominal", sort: D.cards[model].layers },
+        detail: { field: "seed", type: "nominal" }, tooltip: [{ field: "layer" }, { field: "epoch" }, { field: "cka_to_best", format: ".3f" }] };
+      jobs.push(chart($("dynamics-charts"), { title: `${model}: CKA of each layer with its best epoch`, width: WIDTH(), height: 200, params: [{ name: "epoch", value: state.epoch ?? 0 }],
+        data: { values: toBest.filter((row) => row.model === model) }, layer: [{ mark: { type: "line", point: true }, encoding: enc }, { ...mark, encoding: enc }] }, `dynamics cka ${model}`));
+    }
+  } else empty($("dynamics-charts"), "No checkpoints were replayed.");
+  return Promise.all(jobs);
+}
+
+// The epoch slider: the replayed checkpoints' measures of the selected layer, and a mark on every chart.
+const replayed = [...new Set(Object.values(D.epochs).flatMap((runs) => runs.map((e) => e.epoch)))].sort((a, b) => a - b);
+
+function buildEpochs() {
+  if (!replayed.length) {
+    $("epoch-control").hidden = true;
+    return;
+  }
+  state.epoch = replayed[replayed.length - 1];
+  const slider = $("epoch");
+  slider.max = String(replayed.length - 1);
+  slider.value = String(replayed.length - 1);
+  slider.addEventListener("input", () => {
+    state.epoch = replayed[Number(slider.value)];
+    drawEpochTable();
+    for (const [, view] of views) if (view.getState().signals && "epoch" in view.getState().signals) view.signal("epoch", state.epoch).runAsync();
+  });
+  drawEpochTable();
+}
+
+function drawEpochTable() {
+  const epoch = state.epoch, layer = state.layer;
+  $("epoch-number").textContent = `${epoch}`;
+  const head = el("tr", {}, el("th", {}, `${layer} at epoch ${epoch}`));
+  const subjects = D.images.filter((entry) => !entry.probe).map((entry) => entry.name);
+  for (const model of D.models) {
+    const found = (D.epochs[model] || []).find((e) => e.epoch === epoch);
+    const tags = found ? [found.epoch === D.best[model] ? "best" : "", found.epoch === D.last[model] ? "last" : ""].filter(Boolean).join(", ") : "";
+    head.append(el("th", {}, `${model}: probe mean${tags ? ` (${tags})` : ""}`), ...subjects.map((name) => el("th", {}, `${model}: ${name}`)));
+  }
+  const rows = [head];
+  for (const measure of [...D.layer_measures, ...D.output_measures.map((m) => `output: ${m}`)]) {
+    const row = el("tr", {}, el("td", {}, measure));
+    for (const model of D.models) {
+      const found = (D.epochs[model] || []).find((e) => e.epoch === epoch);
+      const pick = (part) => (!found ? "not replayed" : measure.startsWith("output: ") ? part.output[measure.slice(8)] : (part.layers[layer] || {})[measure]);
+      row.append(el("td", {}, fmt(found ? pick(found) ?? null : "not replayed")),
+        ...subjects.map((name) => el("td", {}, fmt(found && found.subjects[name] ? pick(found.subjects[name]) ?? null : "—"))));
+    }
+    rows.push(row);
+  }
+  $("epoch-table").replaceChildren(...rows);
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = el("script", { src });
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`cannot read ${src} beside this page`));
+    document.head.append(script);
+  });
+}
+
+async function start() {
+  $("summary").textContent = D.summary;
+  state.layer = D.cards[D.models[0]].roles.first_conv || layerNames[0];
+  fromHash();
+  buildControls();
+  D.images.forEach((entry, index) => paintInput(document.querySelector(`#strip canvas[data-index="${index}"]`), entry, "pixels"));
+  drawVerdicts();
+  buildEpochs();
+  await show({});
+  window.explorerFirstDraw = performance.now();
+  document.documentElement.dataset.drawn = "1";
+  for (const name of ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]) await loadScript(`vendor/${name}`);
+  await drawCharts();
+  document.documentElement.dataset.charts = String(views.length);
+}
+
+start().catch((error) => {
+  document.documentElement.dataset.failed = error.message;
+  $("readout").textContent = `The explorer could not start: ${error.message}`;
+  throw error;
+});

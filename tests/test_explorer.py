@@ -1,0 +1,198 @@
+"""The feature explorer's contents: sample, layout, one-byte storage, measures, percentiles, the page."""
+
+import base64
+import json
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from lib import explorer
+from lib.analysis import Run, probe_metrics, subjects_metrics
+from lib.explorer import (LEVELS, MAX_BARS, ImageSet, Scale, as_grid, grid, layer_scale, percentile, probe_sample,
+                          quantise, value_histogram)
+from lib.measures import entropy_bits, fixed_width_entropy
+from test_analysis import ROLES, SHAPES, fake_run
+
+rng = np.random.default_rng(3)
+
+
+def test_the_probe_sample_takes_each_class_in_turn_and_is_balanced():
+    labels = np.array([2, 0, 1, 0, 2, 1, 0, 1, 2, 0])
+    assert probe_sample(labels, 10).tolist() == [1, 2, 0, 3, 5, 4, 6, 7, 8, 9]
+    assert probe_sample(labels, 4).tolist() == [1, 2, 0, 3]
+    assert probe_sample(labels, 0).tolist() == []
+    drawn = probe_sample(np.repeat(np.arange(10), 20), 100)
+    assert np.bincount(np.repeat(np.arange(10), 20)[drawn]).tolist() == [10] * 10 and len(set(drawn)) == 100
+
+
+def test_a_map_layer_is_drawn_channel_by_channel_and_anything_else_as_one_square_map():
+    assert grid((32, 32, 16)) == (16, 32, 32) and grid((4096,)) == (1, 64, 64)
+    assert grid((10,)) == (1, 3, 4) and grid((3, 5)) == (1, 4, 4)
+    values = np.arange(2 * 2 * 3 * 4).reshape(2, 2, 3, 4).astype(np.float32)
+    laid = as_grid(values)
+    assert laid.shape == (2, 4, 6) and laid[1, 3].tolist() == values[1, :, :, 3].ravel().tolist()
+    flat = as_grid(np.arange(1, 21, dtype=np.float32).reshape(2, 10))
+    assert flat.shape == (2, 1, 12) and flat[1, 0].tolist() == [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 0, 0]
+
+
+def test_values_are_stored_in_one_byte_within_half_a_step_of_the_truth():
+    scale = layer_scale([np.array([0.0, 1.0]), np.array([2.55])])
+    assert scale == Scale(0.0, pytest.approx(0.01))
+    assert quantise(np.array([0.0, 1.0, 2.55, 0.004, 0.006]), scale).tolist() == [0, 100, 255, 0, 1]
+    values = rng.normal(size=5000) * 3
+    scale = layer_scale([values])
+    back = scale.low + quantise(values, scale) * scale.step
+    assert np.abs(back - values).max() <= scale.step / 2 + 1e-12
+    assert quantise(values, scale).min() == 0 and quantise(values, scale).max() == LEVELS
+    same = layer_scale([np.full(5, 0.3)])
+    assert same.step == 0 and quantise(np.full(5, 0.3), same).tolist() == [0] * 5
+
+
+def test_the_histogram_drawn_has_the_entropy_the_measure_reports():
+    image = np.maximum(rng.normal(size=(1, 8, 8, 16)), 0)
+    histogram = value_histogram(image, 1 / 20)
+    counts = [histogram["zeros"], *histogram["counts"]]
+    assert sum(counts) == image.size and histogram["zeros"] == int((image == 0).sum()) and histogram["merge"] == 1
+    assert entropy_bits(counts) == pytest.approx(fixed_width_entropy(image, 1 / 20)[0], abs=1e-12)
+    assert histogram["first"] == int(np.floor(image[image > 0].min() * 20))
+    wide = value_histogram(np.array([0.001, 1000.0]), 1 / 50)
+    assert wide["merge"] == int(np.ceil((50000 - 0 + 1) / MAX_BARS)) and len(wide["counts"]) <= MAX_BARS
+    assert sum(wide["counts"]) == 2
+    assert value_histogram(np.zeros(7), 0.1) == {"zeros": 7, "first": 0, "width": 0.1, "merge": 1, "counts": []}
+
+
+def test_percentiles_count_lower_values_and_half_the_ties():
+    ordered = np.array([1.0, 2.0, 2.0, 3.0])
+    assert [percentile(ordered, v) for v in (0.5, 1.0, 2.0, 3.5)] == [0, 12.5, 50, 100]
+    assert percentile(ordered, None) is None and percentile(ordered, float("nan")) is None
+    assert percentile(np.array([]), 1.0) is None
+
+
+def with_copy(run):
+    """The run with dropout_1 repeating dense_1 exactly, as it does at inference."""
+    acts = dict(run.acts, dropout_1=run.acts["dense_1"].copy())
+    return Run(run.layers, run.roles, acts)
+
+
+@pytest.fixture(scope="module")
+def sets():
+    n_probe = 30
+    probe_runs = {"dummy": with_copy(fake_run(n_probe, 1.0, 0.5)), "benchmark": with_copy(fake_run(n_probe, 2.0, 1.0))}
+    subject_runs = {"dummy": with_copy(fake_run(2, 1.0, 0.5)), "benchmark": with_copy(fake_run(2, 2.0, 1.0))}
+    pixels = rng.integers(0, 256, (n_probe, 32, 32, 3), dtype=np.uint8)
+    probe = ImageSet([f"test {i}" for i in range(n_probe)], np.arange(n_probe) % 10, pixels,
+                     pixels.mean(axis=-1, keepdims=True) / 255, probe_runs)
+    subjects = ImageSet(["frog", "photo"], np.array([6, -1]), pixels[:2], pixels[:2].mean(axis=-1, keepdims=True) / 255,
+                        subject_runs)
+    return subjects, probe
+
+
+@pytest.fixture(scope="module")
+def built(sets):
+    subjects, probe = sets
+    return explorer.explorer(subjects, probe, probe_sample(probe.labels, 10), 20, ["dummy", "benchmark"])
+
+
+def blocks_of(scripts):
+    return [np.frombuffer(zlib.decompress(block), np.uint8) for block, _ in scripts]
+
+
+def test_every_map_drawn_is_the_activation_within_half_a_step_on_one_scale_per_layer(sets, built):
+    subjects, probe = sets
+    data, scripts = built
+    sample = probe_sample(probe.labels, 10)
+    shown = [(subjects, i) for i in range(2)] + [(probe, i) for i in sample]
+    assert len(scripts) == len(data["images"]) == 12
+    assert [entry["name"] for entry in data["images"]][:3] == ["frog", "photo", f"test {sample[0]}"]
+    assert data["cards"]["dummy"]["same"] == {"dropout_1": "dense_1"}
+    stored = [layer for layer, _, _ in data["cards"]["dummy"]["blocks"]]
+    assert "dropout_1" not in stored and stored[0] == "conv2d_1" and "flatten_1" in stored
+    for (images, i), block in zip(shown, blocks_of(scripts)):
+        assert len(block) == data["block_length"]
+        for model in ("dummy", "benchmark"):
+            for layer, offset, size in data["cards"][model]["blocks"]:
+                scale = data["scales"][layer]
+                valid = data["cards"][model]["counts"][layer]  # a flattened map ends in padding, drawn grey
+                truth = as_grid(images.runs[model].acts[layer][i:i + 1]).ravel()[:valid]
+                drawn = scale["low"] + block[offset:offset + valid] * scale["step"]
+                assert np.abs(drawn - truth).max() <= scale["step"] / 2 + 1e-6, (model, layer)
+    for layer, scale in data["scales"].items():
+        values = np.concatenate([images.runs[m].acts[layer][[i]].ravel() for images, i in shown for m in images.runs])
+        assert scale["low"] == pytest.approx(values.min()) and scale["low"] + LEVELS * scale["step"] == pytest.approx(values.max())
+
+
+def test_a_subjects_numbers_are_the_analysis_numbers_and_the_probe_images_average_to_the_probe_means(sets):
+    subjects, probe = sets
+    models = ["dummy", "benchmark"]
+    data, scripts = explorer.explorer(subjects, probe, np.arange(len(probe.names)), 20, models)
+    analysed = subjects_metrics(subjects.names, subjects.labels, subjects.inputs,
+                                {m: {0: subjects.runs[m]} for m in models}, 20)
+    frog = scripts[0][1]["dummy"]["measures"]
+    for layer, numbers in analysed["frog"]["models"]["dummy"]["layers"].items():
+        for measure, value in numbers.items():
+            if not measure.endswith("_seed_sd"):
+                assert frog["layers"][layer][measure] == pytest.approx(value, abs=1e-6), (layer, measure)
+    probe_json, _ = probe_metrics({m: {0: probe.runs[m]} for m in models}, probe.inputs, probe.labels, 20, 100, 0)
+    for model in models:
+        for layer, numbers in probe_json["models"][model]["layers"].items():
+            for measure in ("entropy_bits", "entropy_scaled_bits", "zero_fraction", "mean", "input_mi_bits"):
+                if numbers[measure] is None:  # undefined for a flat layer
+                    assert {facts[model]["measures"]["layers"][layer][measure] for _, facts in scripts[2:]} == {None}
+                    continue
+                mean = np.mean([facts[model]["measures"]["layers"][layer][measure] for _, facts in scripts[2:]])
+                assert mean == pytest.approx(numbers[measure], abs=1e-5), (model, layer, measure)
+        ranks = [facts[model]["percentiles"]["layers"]["dense_1"]["mean"] for _, facts in scripts[2:]]
+        assert sorted(ranks) == pytest.approx([100 * (k + 0.5) / 30 for k in range(30)], abs=1e-4)
+
+
+def test_each_image_script_hands_the_page_its_block_and_facts(built):
+    data, scripts = built
+    text = explorer.image_script(4, *scripts[4])
+    found = re.fullmatch(r'explorer\.receive\(4,"([A-Za-z0-9+/=]+)",(.*)\);\n', text, re.S)
+    assert found and base64.b64decode(found[1]) == scripts[4][0]
+    facts = json.loads(found[2])
+    assert set(facts) == {"dummy", "benchmark"} and len(facts["dummy"]["softmax"]) == 10
+    assert facts["dummy"]["predicted"] == explorer.CLASSES[int(np.argmax(facts["dummy"]["softmax"]))]
+    assert set(facts["dummy"]["histograms"]) == {layer for layer, _, _ in data["cards"]["dummy"]["blocks"]}
+
+
+def test_the_page_inlines_its_code_and_data_and_refuses_text_that_would_end_a_script(built, tmp_path):
+    data, scripts = built
+    page = explorer.page({**data, "note": "</script><script>alert(1)</script>"})
+    assert "</script><script>alert" not in page and "\\u003c/script>" in page
+    assert page.count("<script") == 2 and "/*EXPLORER_" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    with pytest.raises(ValueError, match="</script"):
+        explorer.inline("<script>/*X*/</script>", {"/*X*/": "a </SCRIPT> b"})
+    with pytest.raises(ValueError, match="once"):
+        explorer.inline("no mark here", {"/*X*/": "x"})
+    explorer.write_explorer(tmp_path / "explorer", data, scripts)
+    files = sorted(p.relative_to(tmp_path / "explorer").as_posix() for p in (tmp_path / "explorer").rglob("*") if p.is_file())
+    assert files == sorted(["index.html", *(f"images/{i}.js" for i in range(12)), "vendor/LICENSES.md",
+                            "vendor/vega-embed.min.js", "vendor/vega-lite.min.js", "vendor/vega.min.js"])
+    before = {p: p.read_bytes() for p in (tmp_path / "explorer").rglob("*") if p.is_file()}
+    explorer.write_explorer(tmp_path / "explorer", data, scripts)
+    assert {p: p.read_bytes() for p in (tmp_path / "explorer").rglob("*") if p.is_file()} == before
+
+
+def test_the_colour_table_is_matplotlibs_viridis_one_colour_per_stored_level():
+    table = explorer.colour_table()
+    assert len(table) == 6 * (LEVELS + 1) and table[:6] == "440154" and table[-6:] == "fde725"
+
+
+def test_a_network_of_other_shapes_is_laid_out_by_its_own_layers(sets):
+    subjects, probe = sets
+    shapes = {"stem": (30, 30, 8), "pooled": (8,), "probs": (10,)}
+    roles = {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
+    other = ImageSet(probe.names, probe.labels, probe.pixels, probe.inputs,
+                     {**probe.runs, "input": fake_run(len(probe.names), 1.0, 0.2, shapes, roles)})
+    few = ImageSet(subjects.names, subjects.labels, subjects.pixels, subjects.inputs,
+                   {**subjects.runs, "input": fake_run(2, 1.0, 0.2, shapes, roles)})
+    data, scripts = explorer.explorer(few, other, [0, 1], 20, ["dummy", "benchmark", "input"])
+    card = data["cards"]["input"]
+    assert card["grids"] == {"stem": [8, 30, 30], "pooled": [1, 3, 3], "probs": [1, 3, 4]}
+    assert card["counts"] == {"stem": 7200, "pooled": 8, "probs": 10}
+    assert data["block_length"] == sum(size for m in data["cards"] for _, _, size in data["cards"][m]["blocks"])
+    assert all(len(block) == data["block_length"] for block in blocks_of(scripts))

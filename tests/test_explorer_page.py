@@ -1,0 +1,208 @@
+"""The feature explorer in a real browser: the page `dvc repro` builds from the synthetic archive, opened
+from the file system in headless Chromium, clicked through, its drawn pixels checked against the
+activations the extract stage stored."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import synthetic
+from browser import browser_page, screenshot
+from conftest import ARCHIVE_NAME, Project, Server, small_params
+from lib.explorer import LEVELS, Scale, as_grid, colour_table, probe_sample, quantise
+from lib.store import load_arrays
+
+pytestmark = pytest.mark.e2e
+MODELS = ("dummy", "benchmark")
+LUT = np.array([[int(hex_[k:k + 2], 16) for k in (0, 2, 4)] for hex_ in re.findall(".{6}", colour_table())])
+
+
+@pytest.fixture(scope="module")
+def explored(tmp_path_factory, archive_bytes):
+    """A project after `dvc repro` of the whole pipeline on the synthetic archive."""
+    server = Server()
+    server.thread.start()
+    try:
+        server.files[f"/{ARCHIVE_NAME}"] = archive_bytes
+        project = Project(tmp_path_factory.mktemp("explored"))
+        project.params = small_params(server.url(f"/{ARCHIVE_NAME}"), synthetic.md5(archive_bytes))
+        project.write_params(project.params)
+        project.commit("pipeline")
+        project.dvc("repro")
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+    project.page = project.path / "plots/explorer/index.html"
+    text = project.page.read_text()
+    project.data = json.loads(text[text.index('id="explorer-data">') + len('id="explorer-data">'):text.index("</script>")])
+    return project
+
+
+def expected_map(project, image, model, layer, channel, curve):
+    """The colours the page must draw for one map, from the float32 activations extract stored."""
+    names = [entry["name"] for entry in project.data["images"]]
+    subjects = load_arrays(project.path / "data/subjects.npz")["names"].tolist()
+    if names[image] in subjects:
+        values = load_arrays(project.path / f"data/activations/{model}/0/subjects.npz")[layer][subjects.index(names[image])]
+    else:
+        probe = load_arrays(project.path / "data/probe.npz")
+        row = [f"test {i}" for i in probe["indices"]].index(names[image])
+        values = load_arrays(project.path / f"data/activations/{model}/0/probe.npz")[layer][row]
+    card = project.data["cards"][model]
+    stored = card["same"].get(layer, layer)
+    channels, rows, columns = card["grids"][layer]
+    scale = Scale(**project.data["scales"][stored])
+    levels = quantise(as_grid(values[None])[0, channel], scale).astype(int)
+    if curve == "sqrt":
+        levels = np.rint(np.sqrt(levels / LEVELS) * LEVELS).astype(int)
+    colours = LUT[levels]
+    if channels == 1:
+        colours[card["counts"][layer]:] = 204  # the grey after the last value of a flattened map
+    return colours.reshape(rows, columns, 3)
+
+
+DRAWN = """model => {
+    const canvas = document.querySelector(`figure.model[data-model="${model}"] canvas.enlarged`);
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    return {width: canvas.width, height: canvas.height, channel: Number(canvas.dataset.channel), pixels: Array.from(pixels)};
+}"""
+
+
+def drawn_map(tab, model):
+    found = tab.evaluate(DRAWN, model)
+    pixels = np.array(found["pixels"]).reshape(found["height"], found["width"], 4)
+    assert (pixels[..., 3] == 255).all()
+    return pixels[..., :3], found["channel"]
+
+
+def open_page(tab, project, hash_=""):
+    tab.goto(project.page.as_uri() + hash_)
+    tab.wait_for_function("() => document.documentElement.dataset.drawn || document.documentElement.dataset.failed")
+    assert tab.evaluate("document.documentElement.dataset.failed") is None
+
+
+def view(tab):
+    return tab.evaluate("document.documentElement.dataset.view")
+
+
+def check_maps(tab, project, curve="sqrt"):
+    """Every model's enlarged map equals, pixel for pixel, the stored activation on the page's scale."""
+    image, layer, channel = view(tab).split("/")
+    drawn = {}
+    for model in MODELS:
+        pixels, shown = drawn_map(tab, model)
+        expected = expected_map(project, int(image), model, layer, shown, curve)
+        assert shown == min(int(channel), project.data["cards"][model]["grids"][layer][0] - 1)
+        assert pixels.shape == expected.shape and (pixels == expected).all(), (model, image, layer, shown)
+        drawn[model] = pixels
+    return drawn
+
+
+def test_the_first_view_draws_the_stored_activations_offline_without_an_error(explored):
+    data = explored.data
+    sample = probe_sample(load_arrays(explored.path / "data/probe.npz")["labels"], 12)
+    assert [entry["name"] for entry in data["images"]] == ["frog"] + [
+        f"test {i}" for i in load_arrays(explored.path / "data/probe.npz")["indices"][sample]]
+    with browser_page() as (tab, visit):
+        open_page(tab, explored)
+        assert view(tab) == "0/conv2d_1/0"
+        check_maps(tab, explored)
+        side = tab.evaluate("(() => { const c = document.getElementById('input'); return [c.width, c.height]; })()")
+        assert side == [32, 32]
+        busiest = int(np.argmax([len(np.unique(expected_map(explored, 0, "benchmark", "conv2d_1", c, "linear")))
+                                 for c in range(16)]))
+        tab.locator('figure.model[data-model="benchmark"] .channels canvas').nth(busiest).click()
+        tab.wait_for_function(f"() => document.documentElement.dataset.view === '0/conv2d_1/{busiest}'")
+        rooted = check_maps(tab, explored)
+        tab.select_option("#curve", "linear")
+        linear = check_maps(tab, explored, "linear")
+        assert not (linear["benchmark"] == rooted["benchmark"]).all()
+        tab.wait_for_function("() => document.documentElement.dataset.charts", timeout=60_000)
+        charts = int(tab.evaluate("document.documentElement.dataset.charts"))
+        screenshot(tab, "explorer_desktop")
+        softmax = tab.locator('#softmax .bars[data-model="dummy"] .true').all_inner_texts()
+    assert softmax == ["frog"]
+    assert charts >= 8  # CKA, two training curves, five size-sweep and its CKA, the dynamics charts
+    assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
+
+
+def test_clicking_through_layers_channels_models_and_images_draws_what_the_data_holds(explored):
+    with browser_page() as (tab, visit):
+        open_page(tab, explored)
+        seen = [check_maps(tab, explored)["benchmark"]]
+        tab.select_option("#layer", "dense_1")
+        tab.wait_for_function("() => document.documentElement.dataset.view === '0/dense_1/0'")
+        seen.append(check_maps(tab, explored)["benchmark"])
+        tab.locator('figure.model[data-model="benchmark"] .channels canvas').nth(37).click()
+        tab.wait_for_function("() => document.documentElement.dataset.view === '0/dense_1/37'")
+        seen.append(check_maps(tab, explored)["benchmark"])
+        tab.keyboard.press("ArrowRight")
+        tab.wait_for_function("() => document.documentElement.dataset.view === '1/dense_1/37'")
+        seen.append(check_maps(tab, explored)["benchmark"])
+        tab.keyboard.press("ArrowUp")
+        tab.wait_for_function("() => document.documentElement.dataset.view === '1/dense_1/38'")
+        seen.append(check_maps(tab, explored)["benchmark"])
+        tab.keyboard.press("ArrowLeft")
+        tab.keyboard.press("ArrowLeft")
+        last = len(explored.data["images"]) - 1
+        tab.wait_for_function(f"() => document.documentElement.dataset.view === '{last}/dense_1/38'")
+        check_maps(tab, explored)
+        tab.keyboard.press("]")
+        tab.wait_for_function(f"() => document.documentElement.dataset.view.startsWith('{last}/dropout_1/')")
+        copy = check_maps(tab, explored)
+        assert "the same values as dense_1" in tab.locator('figure.model[data-model="dummy"] p').inner_text()
+        for layer in ("flatten_1", "dense_2"):
+            tab.select_option("#layer", layer)
+            tab.wait_for_function(f"() => document.documentElement.dataset.view === '{last}/{layer}/0'")
+            check_maps(tab, explored)
+        tab.locator("#strip canvas").nth(3).click()
+        tab.wait_for_function("() => document.documentElement.dataset.view === '3/dense_2/0'")
+        flat = check_maps(tab, explored)
+        table = tab.locator("#measures").inner_text()
+        url = tab.url
+        screenshot(tab, "explorer_clicked")
+    assert len({pixels.tobytes() for pixels in seen}) >= 4, "the steps left the map as it was"
+    assert copy["dummy"].shape == (8, 8, 3) and flat["dummy"].shape == (3, 4, 3)
+    assert "entropy_bits" in table and "output: p_label" in table and "%" in table
+    assert url.endswith("#image=3&layer=dense_2&channel=0")
+    assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
+
+
+def test_a_view_opens_from_its_address_and_fits_a_phone(explored):
+    with browser_page(390, 844) as (tab, visit):
+        open_page(tab, explored, "#image=2&layer=conv2d_2&channel=5")
+        assert view(tab) == "2/conv2d_2/5"
+        check_maps(tab, explored)
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        big = tab.evaluate("document.querySelector('figure.model canvas.enlarged').getBoundingClientRect().width")
+        tab.wait_for_function("() => document.documentElement.dataset.charts", timeout=60_000)
+        screenshot(tab, "explorer_phone")
+    assert overflow <= 0 and 100 <= big <= 390
+    assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
+
+
+def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_and_charts(explored):
+    verdicts = explored.data["verdicts"]
+    assert len(verdicts) == 6 and all(v["refs"] for v in verdicts)
+    with browser_page() as (tab, visit):
+        open_page(tab, explored)
+        tab.wait_for_function("() => document.documentElement.dataset.charts", timeout=60_000)
+        badges = tab.locator("#verdict-list > li .badge").all_inner_texts()
+        tab.locator("#verdict-list > li").nth(1).locator(".refs a").first.click()
+        tab.wait_for_function("() => document.documentElement.dataset.view === '0/dense_1/0'")
+        flashed = tab.locator("#measures tr.flash").get_attribute("data-measure")
+        tab.locator("#verdict-list > li").nth(3).locator(".refs a").first.click()  # claim 4, on the frog
+        tab.wait_for_function("() => document.documentElement.dataset.view.startsWith('0/')")
+        epochs = sorted({e["epoch"] for runs in explored.data["epochs"].values() for e in runs})
+        before = tab.locator("#epoch-table").inner_text()
+        tab.locator("#epoch").fill("0")
+        after = tab.locator("#epoch-table").inner_text()
+        marked = tab.evaluate("""() => window.explorer.views.filter(([name]) => name.startsWith('dynamics'))
+            .map(([, view]) => view.signal('epoch'))""")
+    assert badges == [v["verdict"] for v in verdicts]
+    assert flashed == "zero_fraction"
+    assert f"at epoch {epochs[-1]}" in before and "at epoch 0" in after and before != after
+    assert len(marked) >= 3 and set(marked) == {0}, marked
+    assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
