@@ -59,11 +59,12 @@ def main():
     subject_set, probe_set = (load_arrays(existing(path, what)) for path, what in
                               ((args.subjects, "subjects"), (args.probe, "probe set")))
     subjects_json, probe_json = (read_json(existing(path, "metrics")) for path in (args.subject_metrics, args.probe_metrics))
-    train_metrics = load_runs(args.train_metrics, params, read_json, "test metrics", ".json", [seed])
-    dynamics = load_runs(args.dynamics, params, read_json, "replayed checkpoints", "/epochs.json", [seed])
+    first_run = {**params, "train": {**params["train"], "seeds": [seed]}}
+    train_metrics = load_runs(args.train_metrics, first_run, read_json, "test metrics", ".json")
+    dynamics = load_runs(args.dynamics, first_run, read_json, "replayed checkpoints", "/epochs.json")
 
-    subject_runs = {model: runs[seed] for model, runs in runs_of(args.activations, params, "subjects", [seed]).items()}
-    probe_runs = {model: runs[seed] for model, runs in runs_of(args.activations, params, "probe", [seed]).items()}
+    subject_runs = {model: runs[seed] for model, runs in runs_of(args.activations, first_run, "subjects").items()}
+    probe_runs = {model: runs[seed] for model, runs in runs_of(args.activations, first_run, "probe").items()}
     probe_labels = probe_set["labels"].astype(int)
     subjects = ImageSet(subject_set["names"].tolist(), subject_set["labels"].astype(int), subject_set["images"],
                         model_inputs(subject_set["images"], grayscale), subject_runs)

@@ -47,11 +47,11 @@ class Run(NamedTuple):
         return Run(self.layers, self.roles, {layer: values[index] for layer, values in self.acts.items()})
 
 
-def runs_of(folder, params, images, seeds=None):
-    """{model: {seed: Run}} of every training run's (or `seeds`') activations for `images` ("subjects"
-    or "probe"), from <folder>/<model>/<seed>/{layers.json, <images>.npz}."""
-    cards = load_runs(folder, params, read_json, "layer card", "/layers.json", seeds)
-    acts = load_runs(folder, params, load_arrays, "activations", f"/{images}.npz", seeds)
+def runs_of(folder, params, images):
+    """{model: {seed: Run}} of every training run's activations for `images` ("subjects" or "probe"),
+    from <folder>/<model>/<seed>/{layers.json, <images>.npz}."""
+    cards = load_runs(folder, params, read_json, "layer card", "/layers.json")
+    acts = load_runs(folder, params, load_arrays, "activations", f"/{images}.npz")
     return {model: {seed: Run(card["layers"], card["roles"], acts[model][seed]) for seed, card in runs.items()}
             for model, runs in cards.items()}
 

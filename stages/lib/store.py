@@ -127,11 +127,10 @@ def read_csv(path):
         return list(csv.DictReader(file))
 
 
-def load_runs(folder, params, read, what, suffix, seeds=None):
-    """{model: {seed: read(<folder>/<model>/<seed><suffix>)}} for every training run params lists
-    (or only those of `seeds`)."""
+def load_runs(folder, params, read, what, suffix):
+    """{model: {seed: read(<folder>/<model>/<seed><suffix>)}} for every training run params lists."""
     return {model: {seed: read(existing(Path(folder) / model / f"{seed}{suffix}", f"{what} for model {model!r}"))
-                    for seed in seeds or params["train"]["seeds"]}
+                    for seed in params["train"]["seeds"]}
             for model in params["models"]}
 
 
