@@ -536,6 +536,7 @@ async function start() {
   document.documentElement.dataset.drawn = "1";
   for (const name of ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]) await loadScript(`vendor/${name}`);
   await drawCharts();
+  window.explorerChartsDrawn = performance.now();
   document.documentElement.dataset.charts = String(views.length);
 }
 
