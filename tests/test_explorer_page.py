@@ -14,7 +14,7 @@ from conftest import ARCHIVE_NAME, Project, Server, small_params
 from lib.explorer import LEVELS, Scale, as_grid, colour_table, probe_sample, quantise
 from lib.store import load_arrays
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("explored")]  # one worker builds the page once for all
 MODELS = ("dummy", "benchmark")
 LUT = np.array([[int(hex_[k:k + 2], 16) for k in (0, 2, 4)] for hex_ in re.findall(".{6}", colour_table())])
 
@@ -195,7 +195,7 @@ def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_an
         flashed = tab.locator("#measures tr.flash").get_attribute("data-measure")
         tab.locator("#verdict-list > li").nth(3).locator(".refs a").first.click()  # claim 4, on the frog
         tab.wait_for_function("() => document.documentElement.dataset.view.startsWith('0/')")
-        epochs = sorted({e["epoch"] for runs in explored.data["epochs"].values() for e in runs})
+        shared = set.intersection(*({e["epoch"] for e in runs} for runs in explored.data["epochs"].values()))
         before = tab.locator("#epoch-table").inner_text()
         tab.locator("#epoch").fill("0")
         after = tab.locator("#epoch-table").inner_text()
@@ -203,6 +203,20 @@ def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_an
             .map(([, view]) => view.signal('epoch'))""")
     assert badges == [v["verdict"] for v in verdicts]
     assert flashed == "zero_fraction"
-    assert f"at epoch {epochs[-1]}" in before and "at epoch 0" in after and before != after
+    assert f"at epoch {max(shared)}" in before and "at epoch 0" in after and before != after
+    assert "not replayed" not in before
     assert len(marked) >= 3 and set(marked) == {0}, marked
     assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
+
+
+def test_the_sample_size_is_a_param_that_reruns_the_explorer_alone(explored):
+    explored.params["explore"]["probe_images"] = 20
+    explored.write_params(explored.params)
+    ran = re.findall(r"Running stage '([^']+)'", explored.dvc("repro").stdout)
+    assert ran == ["explore"]
+    assert len(list((explored.path / "plots/explorer/images").glob("*.js"))) == 21
+    explored.params["explore"]["probe_images"] = 21
+    explored.write_params(explored.params)
+    refused = explored.dvc("repro", check=False)
+    assert refused.returncode and "explore.probe_images = 21: must be at most analysis.probe_size (20)" in refused.stderr
+    assert [path.name for path in (explored.path / "plots").iterdir() if path.name.startswith(".explorer")] == []

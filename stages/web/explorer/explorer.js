@@ -478,10 +478,12 @@ function buildEpochs() {
     $("epoch-control").hidden = true;
     return;
   }
-  state.epoch = replayed[replayed.length - 1];
+  const runs = Object.values(D.epochs).filter((epochs) => epochs.length);
+  const shared = replayed.filter((epoch) => runs.every((epochs) => epochs.some((e) => e.epoch === epoch)));
+  state.epoch = shared.length ? shared[shared.length - 1] : replayed[replayed.length - 1];  // the last every model has
   const slider = $("epoch");
   slider.max = String(replayed.length - 1);
-  slider.value = String(replayed.length - 1);
+  slider.value = String(replayed.indexOf(state.epoch));
   slider.addEventListener("input", () => {
     state.epoch = replayed[Number(slider.value)];
     drawEpochTable();
