@@ -19,9 +19,10 @@ MODELS = ("dummy", "benchmark")
 LUT = np.array([[int(hex_[k:k + 2], 16) for k in (0, 2, 4)] for hex_ in re.findall(".{6}", colour_table())])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def explored(tmp_path_factory, archive_bytes):
-    """A project after `dvc repro` of the whole pipeline on the synthetic archive."""
+    """A project after `dvc repro` of the whole pipeline on the synthetic archive (built once: on two
+    xdist workers this file's tests share one, where another file's tests may run between them)."""
     server = Server()
     server.thread.start()
     try:
@@ -40,16 +41,20 @@ def explored(tmp_path_factory, archive_bytes):
     return project
 
 
-def expected_map(project, image, model, layer, channel, curve):
-    """The colours the page must draw for one map, from the float32 activations extract stored."""
+def activation(project, image, model, layer):
+    """One image's float32 values of a layer, as the extract stage stored them."""
     names = [entry["name"] for entry in project.data["images"]]
     subjects = load_arrays(project.path / "data/subjects.npz")["names"].tolist()
     if names[image] in subjects:
-        values = load_arrays(project.path / f"data/activations/{model}/0/subjects.npz")[layer][subjects.index(names[image])]
-    else:
-        probe = load_arrays(project.path / "data/probe.npz")
-        row = [f"test {i}" for i in probe["indices"]].index(names[image])
-        values = load_arrays(project.path / f"data/activations/{model}/0/probe.npz")[layer][row]
+        return load_arrays(project.path / f"data/activations/{model}/0/subjects.npz")[layer][subjects.index(names[image])]
+    probe = load_arrays(project.path / "data/probe.npz")
+    row = [f"test {i}" for i in probe["indices"]].index(names[image])
+    return load_arrays(project.path / f"data/activations/{model}/0/probe.npz")[layer][row]
+
+
+def expected_map(project, image, model, layer, channel, curve):
+    """The colours the page must draw for one map, from the float32 activations extract stored."""
+    values = activation(project, image, model, layer)
     card = project.data["cards"][model]
     stored = card["same"].get(layer, layer)
     channels, rows, columns = card["grids"][layer]
@@ -138,6 +143,9 @@ def test_clicking_through_layers_channels_models_and_images_draws_what_the_data_
         tab.locator('figure.model[data-model="benchmark"] .channels canvas').nth(37).click()
         tab.wait_for_function("() => document.documentElement.dataset.view === '0/dense_1/37'")
         seen.append(check_maps(tab, explored)["benchmark"])
+        box = tab.locator('figure.model[data-model="benchmark"] canvas.enlarged').bounding_box()
+        tab.mouse.move(box["x"] + 5.5 * box["width"] / 8, box["y"] + 2.5 * box["height"] / 8)
+        readout = tab.locator("#readout").inner_text()
         tab.keyboard.press("ArrowRight")
         tab.wait_for_function("() => document.documentElement.dataset.view === '1/dense_1/37'")
         seen.append(check_maps(tab, explored)["benchmark"])
@@ -157,6 +165,13 @@ def test_clicking_through_layers_channels_models_and_images_draws_what_the_data_
             tab.select_option("#layer", layer)
             tab.wait_for_function(f"() => document.documentElement.dataset.view === '{last}/{layer}/0'")
             check_maps(tab, explored)
+        tab.locator('#models input[data-model="dummy"]').click()
+        tab.wait_for_function("() => document.querySelector('figure.model[data-model=\"dummy\"]').hidden")
+        one_model = tab.locator("#measures tr").first.inner_text()
+        tab.locator('#models input[data-model="benchmark"]').click()  # the last model shown stays
+        kept = tab.locator('#models input[data-model="benchmark"]').is_checked()
+        tab.locator('#models input[data-model="dummy"]').click()
+        tab.wait_for_function("() => !document.querySelector('figure.model[data-model=\"dummy\"]').hidden")
         tab.locator("#strip canvas").nth(3).click()
         tab.wait_for_function("() => document.documentElement.dataset.view === '3/dense_2/0'")
         flat = check_maps(tab, explored)
@@ -164,6 +179,13 @@ def test_clicking_through_layers_channels_models_and_images_draws_what_the_data_
         url = tab.url
         screenshot(tab, "explorer_clicked")
     assert len({pixels.tobytes() for pixels in seen}) >= 4, "the steps left the map as it was"
+    found = re.fullmatch(r"benchmark dense_1 channel 37, row 2, column 5: (\S+) \(stored to ±(\S+)\)", readout)
+    assert found, readout
+    truth = activation(explored, 0, "benchmark", "dense_1")[2, 5, 37]
+    step = explored.data["scales"]["dense_1"]["step"]
+    assert float(found[2]) == pytest.approx(step / 2, rel=0.05)  # printed to two digits
+    assert abs(float(found[1]) - truth) <= step / 2 + 5e-4 * abs(truth)  # the value to four
+    assert "benchmark" in one_model and "dummy" not in one_model and kept
     assert copy["dummy"].shape == (8, 8, 3) and flat["dummy"].shape == (3, 4, 3)
     assert "entropy_bits" in table and "output: p_label" in table and "%" in table
     assert url.endswith("#image=3&layer=dense_2&channel=0")
@@ -220,3 +242,7 @@ def test_the_sample_size_is_a_param_that_reruns_the_explorer_alone(explored):
     refused = explored.dvc("repro", check=False)
     assert refused.returncode and "explore.probe_images = 21: must be at most analysis.probe_size (20)" in refused.stderr
     assert [path.name for path in (explored.path / "plots").iterdir() if path.name.startswith(".explorer")] == []
+    explored.params["explore"]["probe_images"] = 12
+    explored.write_params(explored.params)
+    explored.dvc("repro")
+    assert len(list((explored.path / "plots/explorer/images").glob("*.js"))) == 13

@@ -4,7 +4,8 @@
 
 const D = JSON.parse(document.getElementById("explorer-data").textContent);
 const $ = (id) => document.getElementById(id);
-const state = { image: 0, layer: null, channel: 0, curve: "sqrt", epoch: null };
+const state = { image: 0, layer: null, channel: 0, curve: "sqrt", epoch: null, hidden: new Set() };
+const shown = () => D.models.filter((model) => !state.hidden.has(model));
 const blocks = new Map(), facts = new Map(), waiting = new Map();
 const LUT = D.lut.match(/.{6}/g).map((hex) => [0, 2, 4].map((k) => parseInt(hex.slice(k, k + 2), 16)));
 const PAD = [204, 204, 204];
@@ -154,6 +155,16 @@ function buildControls() {
   $("layer").addEventListener("change", () => show({ layer: $("layer").value }));
   $("channel").addEventListener("input", () => show({ channel: Number($("channel").value) }));
   $("curve").addEventListener("change", () => show({ curve: $("curve").value }));
+  for (const model of D.models) {
+    const box = el("input", { type: "checkbox", "data-model": model });
+    box.checked = true;
+    box.addEventListener("change", () => {
+      if (!box.checked && shown().length === 1) box.checked = true;  // one model stays in view
+      else box.checked ? state.hidden.delete(model) : state.hidden.add(model);
+      show({});
+    });
+    $("models").append(el("label", {}, box, ` ${model}`));
+  }
   $("previous-image").addEventListener("click", () => step("image", -1));
   $("next-image").addEventListener("click", () => step("image", 1));
   document.addEventListener("keydown", (event) => {
@@ -212,7 +223,10 @@ function draw() {
   $("input-caption").textContent = `${entry.name}${entry.label ? ` (${entry.label})` : ""}`;
   $("input-note").textContent = entry.channels === 1 ? "as the models see it (grayscale)" : "as the models see it";
   $("input-note").className = "small";
-  for (const model of D.models) drawModel(model, layer);
+  for (const model of D.models) {
+    modelFigure(model).hidden = state.hidden.has(model);
+    if (!state.hidden.has(model)) drawModel(model, layer);
+  }
   drawColorbar(layer);
   drawHistograms(layer);
   drawSoftmax(entry);
@@ -302,7 +316,7 @@ function histogramSvg(histogram) {
 function drawHistograms(layer) {
   const box = $("histograms"), current = facts.get(state.image);
   box.replaceChildren();
-  for (const model of D.models) {
+  for (const model of shown()) {
     const name = stored(model, layer), histogram = current[model].histograms[name], measures = current[model].measures.layers[layer];
     if (!histogram) continue;
     const merged = histogram.merge > 1 ? `, ${histogram.merge} bins a bar` : "";
@@ -317,7 +331,7 @@ function drawHistograms(layer) {
 function drawSoftmax(entry) {
   const box = $("softmax"), current = facts.get(state.image);
   box.replaceChildren();
-  for (const model of D.models) {
+  for (const model of shown()) {
     const out = current[model];
     box.append(el("div", {}, `${model}: predicts ${out.predicted}${entry.label ? ` (true: ${entry.label})` : ""}`));
     const rows = el("div", { class: "bars", "data-model": model });
@@ -338,7 +352,7 @@ function interval(summary, measure) {
 function drawMeasures(layer) {
   const table = $("measures"), current = facts.get(state.image);
   const top = el("tr", {}, el("th", { rowspan: 2 }, layer)), sub = el("tr");
-  for (const model of D.models) {
+  for (const model of shown()) {
     top.append(el("th", { colspan: 2 }, model));
     sub.append(el("th", { title: "the share of probe images with a lower value (ties count half)" }, "this image (percentile among the probe images)"),
       el("th", { title: "mean over the probe images, with the 95 % bootstrap interval of that mean" }, "probe mean [95 % interval of the mean]"));
@@ -347,7 +361,7 @@ function drawMeasures(layer) {
   const measureNames = D.layer_measures.map((m) => ["layers", m]).concat(D.output_measures.map((m) => ["output", m]));
   for (const [part, measure] of measureNames) {
     const row = el("tr", { "data-measure": measure, "data-part": part }, el("td", {}, part === "output" ? `output: ${measure}` : measure));
-    for (const model of D.models) {
+    for (const model of shown()) {
       const pick = (numbers) => (part === "output" ? numbers.output[measure] : (numbers.layers[layer] || {})[measure]) ?? null;
       const summary = part === "output" ? D.probe[model].output : D.probe[model].layers[layer];
       const band = interval(summary, measure), mine = pick(current[model].measures), rank = pick(current[model].percentiles);
