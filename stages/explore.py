@@ -3,42 +3,15 @@ subject and a class-balanced sample of the probe set through every model, layer 
 seed), with each image's measures beside the probe set's, the claims, CKA, training curves, the size
 sweep and the replayed checkpoints."""
 
-from pathlib import Path
-
 from lib.analysis import largest, runs_of, smallest
 from lib.cifar import model_inputs
 from lib.claims import evaluate
-from lib.explorer import (ImageSet, colour_table, epoch_entries, explorer, folder_bytes, numeric_rows, probe_sample,
-                          verdict_entries, write_explorer)
+from lib.explorer import (ImageSet, charts, colour_table, epoch_entries, explorer, folder_bytes, model_info, plural,
+                          probe_sample, verdict_entries, write_explorer)
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES
 from lib.params import PAIR, load, stage_parser
 from lib.stage import run
-from lib.store import existing, load_arrays, load_runs, read_csv, read_json
-
-CHARTS = {"training": "analysis/training_curves.csv", "by_size": "analysis/by_size.csv",
-          "cka_to_largest": "analysis/cka_to_largest.csv", "cka": "analysis/cka.csv",
-          "measures": "dynamics/measures.csv", "plane": "dynamics/plane.csv", "cka_to_best": "dynamics/cka_to_best.csv"}
-
-
-def charts(analysis, dynamics):
-    """The plot data the analysis and trace stages wrote, by chart; a file they did not write is left out."""
-    folders = {"analysis": Path(analysis), "dynamics": Path(dynamics)}
-    found = {}
-    for name, place in CHARTS.items():
-        folder, file = place.split("/")
-        if (folders[folder] / file).is_file():
-            found[name] = numeric_rows(read_csv(folders[folder] / file))
-    return found
-
-
-def plural(count, noun):
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def model_info(models, train_metrics, seed):
-    return {model: {**settings, "test_accuracy": train_metrics[model][seed]["test_accuracy"]}
-            for model, settings in models.items()}
-
+from lib.store import existing, load_arrays, load_runs, read_json
 
 def main():
     parser = stage_parser(__doc__)

@@ -196,3 +196,19 @@ def test_a_network_of_other_shapes_is_laid_out_by_its_own_layers(sets):
     assert card["counts"] == {"stem": 7200, "pooled": 8, "probs": 10}
     assert data["block_length"] == sum(size for m in data["cards"] for _, _, size in data["cards"][m]["blocks"])
     assert all(len(block) == data["block_length"] for block in blocks_of(scripts))
+
+
+def test_a_layer_is_stored_once_only_where_it_repeats_another_on_every_image_shown():
+    dense = np.maximum(rng.normal(size=(4, 2, 2, 3)), 0).astype(np.float32)
+    layers, roles = ["dense_1", "dropout_1", "gate"], {"output": "gate"}
+    on_probe = Run(layers, roles, {"dense_1": dense, "dropout_1": dense.copy(), "gate": dense * 2})
+    on_subject = Run(layers, roles, {"dense_1": dense[:1], "dropout_1": dense[:1].copy(), "gate": dense[:1]})
+    assert explorer.repeated(on_subject) == {"dropout_1": "dense_1", "gate": "dense_1"}
+    assert explorer.repeated(on_subject, on_probe) == {"dropout_1": "dense_1"}
+
+
+def test_plot_rows_read_numbers_as_numbers_and_names_as_names():
+    rows = explorer.numeric_rows([{"model": "nan", "epoch": "3", "value": "-1.5e-3"},
+                                  {"model": "inf", "epoch": "", "value": "nan"}])
+    assert rows == [{"model": "nan", "epoch": 3.0, "value": -0.0015}, {"model": "inf", "epoch": None, "value": "nan"}]
+    json.dumps(rows, allow_nan=False)

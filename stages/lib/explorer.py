@@ -12,6 +12,7 @@ the charts). The page's code lives in stages/web/explorer/.
 import base64
 import json
 import math
+import re
 import shutil
 import zlib
 from pathlib import Path
@@ -22,13 +23,13 @@ import numpy as np
 from lib.analysis import copies, layer_measures, round_floats
 from lib.cifar import CLASSES
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
-from lib.store import atomic_dir
+from lib.store import atomic_dir, read_csv
+from web.vendor import LICENSES, PACKAGES, VENDOR
 
 LEVELS = 255  # a layer's values are stored as round((value - low) / step), step = (high - low) / LEVELS
 MAX_BARS = 400  # a histogram with more fixed-width bins than this is drawn with neighbouring bins merged
 APP = Path(__file__).resolve().parents[1] / "web" / "explorer"  # page.html, explorer.js, explorer.css
-VENDOR = Path(__file__).resolve().parents[1] / "web" / "vendor"
-VENDORED = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "LICENSES.md")
+VENDORED = (*(package[3] for package in PACKAGES), LICENSES)  # copied beside the page, for its charts
 DATA_MARK = "/*EXPLORER_DATA*/"
 
 
@@ -169,30 +170,36 @@ def ranks(numbers, ordered):
     return percentile(ordered, numbers)
 
 
-def stored_layers(run):
-    """The layers whose maps are stored: every one but those repeating an earlier layer."""
-    same = copies(run)
-    return [layer for layer in run.layers if layer not in same], same
+def repeated(*runs):
+    """{layer: the earlier layer it repeats exactly on every image of every one of `runs`} (one
+    model's runs on several image sets; e.g. dropout at inference): drawn from that layer's maps."""
+    found = [copies(run) for run in runs]
+    return {layer: original for layer, original in found[0].items() if all(f.get(layer) == original for f in found)}
 
 
-def scales(sets, rows):
+def stored(run, same):
+    """The layers whose maps are stored: every one but those repeating another."""
+    return [layer for layer in run.layers if layer not in same]
+
+
+def scales(sets, rows, same):
     """{layer: Scale} over every model and image shown, one per layer name."""
     found = {}
     for images, chosen in zip(sets, rows):
-        for run in images.runs.values():
-            for layer in stored_layers(run)[0]:
+        for model, run in images.runs.items():
+            for layer in stored(run, same[model]):
                 if len(chosen):
                     found.setdefault(layer, []).append(run.acts[layer][chosen])
     return {layer: layer_scale(arrays) for layer, arrays in found.items()}
 
 
-def layout(runs):
+def layout(runs, same):
     """Where each model's stored layers lie in an image's byte block: {model: [[layer, offset, size]]},
     and the block's length."""
     places, offset = {}, 0
     for model, run in runs.items():
         places[model] = []
-        for layer in stored_layers(run)[0]:
+        for layer in stored(run, same[model]):
             size = math.prod(grid(run.acts[layer].shape[1:]))
             places[model].append([layer, offset, size])
             offset += size
@@ -206,18 +213,18 @@ def image_block(runs, i, places, layer_scales):
     return zlib.compress(b"".join(parts), 9)
 
 
-def image_facts(images, i, measured, ordered, bins, models):
+def image_facts(images, i, measured, ordered, bins, same):
     """What the page shows of image i beside its maps: per model the measures of every layer (the
     i-th of `measured`) and their percentiles among the probe images', the histogram of every stored
     layer, the softmax output and the predicted class."""
     facts = {}
-    for model in models:
+    for model in same:
         run = images.runs[model]
-        stored, _ = stored_layers(run)
         probabilities = run.acts[run.roles["output"]][i].astype(np.float64)
         numbers = nth(measured[model], i)
         facts[model] = {"measures": numbers, "percentiles": ranks(numbers, ordered[model]),
-                        "histograms": {layer: value_histogram(run.acts[layer][i], 1 / bins) for layer in stored},
+                        "histograms": {layer: value_histogram(run.acts[layer][i], 1 / bins)
+                                       for layer in stored(run, same[model])},
                         "softmax": [float(p) for p in probabilities],
                         "predicted": CLASSES[int(probabilities.argmax())] if len(probabilities) == len(CLASSES)
                         else int(probabilities.argmax())}
@@ -230,9 +237,8 @@ def image_script(index, block, facts):
     return f'explorer.receive({index},"{base64.b64encode(block).decode()}",{payload});\n'
 
 
-def run_card(run, places):
+def run_card(run, places, same):
     """A model's layers as the page needs them: order, shapes, grid, roles, copies."""
-    _, same = stored_layers(run)
     return {"layers": list(run.layers),
             "grids": {layer: list(grid(run.acts[layer].shape[1:])) for layer in run.layers},
             "counts": {layer: int(math.prod(run.acts[layer].shape[1:])) for layer in run.layers},
@@ -244,8 +250,9 @@ def explorer(subjects, probe, sample, bins, models):
     A subject is measured on its own, a probe image as the probe set's measurement takes it, and each
     number is ranked among the whole probe set's."""
     sets, rows = (subjects, probe), (np.arange(len(subjects.names)), np.asarray(sample))
-    layer_scales = scales(sets, rows)
-    places, length = layout(probe.runs)
+    same = {model: repeated(subjects.runs[model], probe.runs[model]) for model in models}
+    layer_scales = scales(sets, rows, same)
+    places, length = layout({model: probe.runs[model] for model in models}, same)
     every = np.arange(len(probe.names))
     measured = ({model: image_measures(subjects.runs[model], subjects.inputs, subjects.labels, bins, rows[0], False)
                  for model in models},
@@ -263,9 +270,9 @@ def explorer(subjects, probe, sample, bins, models):
                             .decode(),
                             "channels": int(images.inputs.shape[-1])})
             scripts.append((image_block(images.runs, i, places, layer_scales),
-                            image_facts(images, i, numbers, ordered, bins, models)))
+                            image_facts(images, i, numbers, ordered, bins, same)))
     data = {"models": list(models), "classes": list(CLASSES), "levels": LEVELS, "block_length": length,
-            "cards": {model: run_card(probe.runs[model], places[model]) for model in models},
+            "cards": {model: run_card(probe.runs[model], places[model], same[model]) for model in models},
             "scales": {layer: {"low": s.low, "step": s.step} for layer, s in layer_scales.items()},
             "images": entries}
     return data, scripts
@@ -279,14 +286,41 @@ def colour_table(name="viridis"):
     return "".join(f"{r:02x}{g:02x}{b:02x}" for r, g, b in colours)
 
 
+NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def numeric_rows(rows):
-    """CSV rows (strings) with every number as a number."""
+    """CSV rows (strings) with every number written as digits as a number (a model named `nan` or
+    `inf` stays a name), an empty field as None."""
     def parsed(text):
-        try:
-            return float(text) if text not in ("", "nan") else None
-        except ValueError:
-            return text
+        return float(text) if NUMBER.fullmatch(text) else None if text == "" else text
     return [{key: parsed(text) for key, text in row.items()} for row in rows]
+
+
+CHARTS = {"training": "analysis/training_curves.csv", "by_size": "analysis/by_size.csv",
+          "cka_to_largest": "analysis/cka_to_largest.csv", "cka": "analysis/cka.csv",
+          "measures": "dynamics/measures.csv", "plane": "dynamics/plane.csv", "cka_to_best": "dynamics/cka_to_best.csv"}
+
+
+def charts(analysis, dynamics):
+    """The plot data the analysis and trace stages wrote, by chart; a file they did not write is left out."""
+    folders = {"analysis": Path(analysis), "dynamics": Path(dynamics)}
+    found = {}
+    for name, place in CHARTS.items():
+        folder, file = place.split("/")
+        if (folders[folder] / file).is_file():
+            found[name] = numeric_rows(read_csv(folders[folder] / file))
+    return found
+
+
+def plural(count, noun):
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def model_info(models, train_metrics, seed):
+    """Each model's params with the test accuracy of run `seed`."""
+    return {model: {**settings, "test_accuracy": train_metrics[model][seed]["test_accuracy"]}
+            for model, settings in models.items()}
 
 
 def verdict_entries(verdicts):
@@ -318,7 +352,8 @@ def inline(template, marks):
 
 def page(data):
     """index.html: the page template with its styles, code and `data` inline."""
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+    scripts = [package[3] for package in PACKAGES]
+    text = json.dumps({**data, "vendor": scripts}, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     return inline((APP / "page.html").read_text(), {"/*EXPLORER_CSS*/": (APP / "explorer.css").read_text(),
                                                     "/*EXPLORER_JS*/": (APP / "explorer.js").read_text(),
                                                     DATA_MARK: text})

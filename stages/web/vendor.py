@@ -19,6 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VENDOR = HERE / "vendor"
+LICENSES = "LICENSES.md"
 PAGE = HERE.parent.parent / ".dvc" / "offline.html"
 PLACEHOLDERS = ("{plot_divs}", "{refresh_tag}", "{scripts}")  # what DVC replaces in a template
 MAX_BYTES = 8 << 20
@@ -97,7 +98,7 @@ def vendor():
                     "holder's text, as in vega-lite's package, applies.\n")
             licences += [f"## {build}: {name} {version} (npm, {expected})", "", "```", text.strip(), "```", ""]
     licences += [BUNDLED, ""]
-    (VENDOR / "LICENSES.md").write_text("\n".join(licences))
+    (VENDOR / LICENSES).write_text("\n".join(licences))
 
 
 def offline_page():

@@ -550,7 +550,7 @@ async function start() {
   await show({});
   window.explorerFirstDraw = performance.now();
   document.documentElement.dataset.drawn = "1";
-  for (const name of ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]) await loadScript(`vendor/${name}`);
+  for (const name of D.vendor) await loadScript(`vendor/${name}`);
   await drawCharts();
   window.explorerChartsDrawn = performance.now();
   document.documentElement.dataset.charts = String(views.length);
