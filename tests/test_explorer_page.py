@@ -246,3 +246,27 @@ def test_the_sample_size_is_a_param_that_reruns_the_explorer_alone(explored):
     explored.write_params(explored.params)
     explored.dvc("repro")
     assert len(list((explored.path / "plots/explorer/images").glob("*.js"))) == 13
+
+
+def test_a_missing_or_damaged_image_file_is_named_on_the_page_and_the_others_still_draw(explored, tmp_path):
+    import shutil
+
+    copy = tmp_path / "explorer"
+    shutil.copytree(explored.path / "plots/explorer", copy)
+    (copy / "images/1.js").unlink()
+    damaged = (copy / "images/2.js").read_text().replace('explorer.receive(2,"', 'explorer.receive(2,"AAAA', 1)
+    (copy / "images/2.js").write_text(damaged)
+    with browser_page() as (tab, visit):
+        tab.goto((copy / "index.html").as_uri())
+        tab.wait_for_function("() => document.documentElement.dataset.drawn")
+        tab.keyboard.press("ArrowRight")
+        tab.wait_for_function("() => document.getElementById('readout').textContent.includes('images/1.js')")
+        missing = tab.locator("#readout").inner_text()
+        tab.locator("#strip canvas").nth(2).click()
+        tab.wait_for_function("() => !document.getElementById('readout').textContent.includes('images/1.js')")
+        broken = tab.locator("#readout").inner_text()
+        tab.locator("#strip canvas").nth(3).click()
+        tab.wait_for_function("() => document.documentElement.dataset.view.startsWith('3/')")
+        check_maps(tab, explored)
+    assert missing == "cannot read images/1.js beside this page"
+    assert "compressed data was not valid" in broken, broken

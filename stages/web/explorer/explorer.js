@@ -39,24 +39,40 @@ function b64bytes(text) {
 window.explorer = {
   views, // [name, Vega view] of every chart drawn
   async receive(index, deflated, imageFacts) {
-    const stream = new Blob([b64bytes(deflated)]).stream().pipeThrough(new DecompressionStream("deflate"));
-    const block = new Uint8Array(await new Response(stream).arrayBuffer());
-    if (block.length !== D.block_length) throw new Error(`images/${index}.js holds ${block.length} bytes, not ${D.block_length}`);
-    blocks.set(index, block);
-    facts.set(index, imageFacts);
-    (waiting.get(index) || []).forEach((done) => done());
-    waiting.delete(index);
+    try {
+      const block = await inflate(b64bytes(deflated));
+      if (block.length !== D.block_length) throw new Error(`images/${index}.js holds ${block.length} bytes, not ${D.block_length}`);
+      blocks.set(index, block);
+      facts.set(index, imageFacts);
+      settle(index, null);
+    } catch (error) {
+      settle(index, error);
+    }
   },
 };
+
+async function inflate(bytes) {
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate")).getReader();
+  const parts = [];
+  for (let part = await reader.read(); !part.done; part = await reader.read()) parts.push(part.value);
+  const block = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  parts.reduce((offset, part) => { block.set(part, offset); return offset + part.length; }, 0);
+  return block;
+}
+
+function settle(index, error) {
+  (waiting.get(index) || []).forEach(([done, fail]) => (error ? fail(error) : done()));
+  waiting.delete(index);
+}
 
 function load(index) {
   if (blocks.has(index)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const first = !waiting.has(index);
-    waiting.set(index, [...(waiting.get(index) || []), resolve]);
+    waiting.set(index, [...(waiting.get(index) || []), [resolve, reject]]);
     if (!first) return;
     const script = el("script", { src: `images/${index}.js` });
-    script.onerror = () => reject(new Error(`cannot read images/${index}.js beside this page`));
+    script.onerror = () => settle(index, new Error(`cannot read images/${index}.js beside this page`));
     document.head.append(script);
   });
 }
@@ -200,15 +216,18 @@ function fromHash() {
 }
 
 // Drawing the view.
-let drawing = Promise.resolve();
-
 function show(change) {
   Object.assign(state, change);
   if (change.layer !== undefined && change.channel === undefined) state.channel = Math.min(state.channel, channelsOf(state.layer) - 1);
   history.replaceState(null, "", `#image=${state.image}&layer=${encodeURIComponent(state.layer)}&channel=${state.channel}`);
   const index = state.image;
-  drawing = load(index).then(() => { if (index === state.image) draw(); }, (error) => { $("readout").textContent = error.message; throw error; });
-  return drawing;
+  return load(index).then(() => {
+    if (index === state.image) draw();
+    return true;
+  }, (error) => {
+    $("readout").textContent = error.message;  // this image cannot be drawn; the others still can
+    return false;
+  });
 }
 
 function draw() {
@@ -547,9 +566,10 @@ async function start() {
   D.images.forEach((entry, index) => paintInput(document.querySelector(`#strip canvas[data-index="${index}"]`), entry, "pixels"));
   drawVerdicts();
   buildEpochs();
-  await show({});
-  window.explorerFirstDraw = performance.now();
-  document.documentElement.dataset.drawn = "1";
+  if (await show({})) {
+    window.explorerFirstDraw = performance.now();
+    document.documentElement.dataset.drawn = "1";
+  }
   for (const name of D.vendor) await loadScript(`vendor/${name}`);
   await drawCharts();
   window.explorerChartsDrawn = performance.now();
