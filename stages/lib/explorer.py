@@ -104,11 +104,12 @@ def value_histogram(values, width):
             "counts": counts.tolist()}
 
 
-def image_measures(run, inputs, labels, bins, rows, whole_set):
+def image_measures(run, inputs, labels, bins, rows, whole_set, same):
     """Every registered measure of images `rows` of one run, per image ({"layers": {layer: {measure:
     (n,)}}, "output": {...}}): as the probe set's measurement takes them (bins spanning the whole
-    set's values) when `whole_set`, else each image on its own, as a subject's."""
-    same, layers = copies(run), {}
+    set's values) when `whole_set`, else each image on its own, as a subject's. A layer in `same`
+    (see repeated) takes the numbers of the layer it repeats."""
+    layers = {}
     for layer in run.layers:
         if layer in same:
             layers[layer] = layers[same[layer]]
@@ -254,9 +255,9 @@ def explorer(subjects, probe, sample, bins, models):
     layer_scales = scales(sets, rows, same)
     places, length = layout({model: probe.runs[model] for model in models}, same)
     every = np.arange(len(probe.names))
-    measured = ({model: image_measures(subjects.runs[model], subjects.inputs, subjects.labels, bins, rows[0], False)
-                 for model in models},
-                {model: image_measures(probe.runs[model], probe.inputs, probe.labels, bins, every, True)
+    measured = ({model: image_measures(subjects.runs[model], subjects.inputs, subjects.labels, bins, rows[0], False,
+                                       same[model]) for model in models},
+                {model: image_measures(probe.runs[model], probe.inputs, probe.labels, bins, every, True, same[model])
                  for model in models})
     ordered = {model: sorted_measures(measured[1][model]) for model in models}
     entries, scripts = [], []
