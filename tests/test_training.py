@@ -136,3 +136,27 @@ def test_train_threads_sets_tensorflows_thread_pools():
             "tf.config.threading.get_inter_op_parallelism_threads())")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "stages", capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "1"]
+
+
+def _in_stages(code, **env):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    environment = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT / "stages", capture_output=True, text=True,
+                          env={**environment, **env})
+
+
+def test_the_library_turns_on_onednns_kernels_on_any_cpu():
+    out = _in_stages("import lib, tensorflow; from lib.training import onednn; print(onednn())")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"]
+
+
+def test_training_refuses_tensorflow_without_onednn():
+    out = _in_stages("from lib.training import deterministic; deterministic(0)", TF_ENABLE_ONEDNN_OPTS="0")
+    assert out.returncode != 0
+    assert "StageError: TensorFlow runs without oneDNN's kernels (TF_ENABLE_ONEDNN_OPTS='0')" in out.stderr

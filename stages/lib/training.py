@@ -2,12 +2,14 @@
 with the best epoch's weights kept; seeded and deterministic."""
 
 import math
+import os
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from lib import ONEDNN
 from lib.checkpoints import assign, weights_by_path
 from lib.cifar import CLASSES
 from lib.stage import StageError
@@ -21,9 +23,20 @@ def one_hot(labels):
     return keras.utils.to_categorical(labels, len(CLASSES)).astype(np.float32)
 
 
+def onednn():
+    """Whether TensorFlow computes with oneDNN's kernels (see `lib`)."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
 def deterministic(seed, threads=0):
     """Seed Python, NumPy and TensorFlow, make TensorFlow's ops deterministic, and fix its thread
-    count (0: one per core). The thread count is part of the result: it changes float rounding."""
+    count (0: one per core). The thread count is part of the result: it changes float rounding, as
+    the kernels do, so it refuses TensorFlow without oneDNN's."""
+    if not onednn():
+        raise StageError(f"TensorFlow runs without oneDNN's kernels ({ONEDNN}={os.environ.get(ONEDNN)!r}); the "
+                         f"pipeline's results are computed with them: unset {ONEDNN} or set it to 1")
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     tf.config.threading.set_intra_op_parallelism_threads(threads)
