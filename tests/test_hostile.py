@@ -19,11 +19,11 @@ pytestmark = pytest.mark.slow
 CARVE_OUTPUTS = ("subjects.npz", "subsets", "val.npz", "test.npz", "probe.npz", "data.json")
 
 
-def stage(cwd, script, *args):
+def stage(cwd, script, *args, **environment):
     """Run a stage script in `cwd`; its home (where Keras keeps its settings) lies outside that folder."""
     home = cwd.parent / f"{cwd.name}-home"
     home.mkdir(exist_ok=True)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), **environment}
     return subprocess.run([sys.executable, str(ROOT / "stages" / script), *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -269,4 +269,16 @@ def test_a_hostile_imported_model_stops_carve_with_one_line_and_leaves_nothing(w
     set_params(workdir, lambda p: p["models"].update(theirs={"keras": "imported/theirs.keras"}))
     before = snapshot(workdir)
     one_error_line(carve(workdir, good), cause)
+    assert snapshot(workdir) == before
+
+
+def test_tensorflow_without_onednn_stops_train_with_one_line_and_leaves_nothing(workdir, archive_file):
+    assert carve(workdir, archive_file).returncode == 0
+    out = workdir / "out"
+    before = snapshot(workdir)
+    result = stage(workdir, "train.py", "--name", "dummy", "--seed", 0, "--subset", out / "subsets" / "dummy.npz",
+                   "--val", out / "val.npz", "--test", out / "test.npz", "--model", out / "dummy.keras",
+                   "--checkpoints", out / "dummy.npz", "--history", out / "dummy.csv", "--metrics", out / "dummy.json",
+                   "--timing", out / "timing.json", TF_ENABLE_ONEDNN_OPTS="0")
+    one_error_line(result, "TensorFlow runs without oneDNN's kernels (TF_ENABLE_ONEDNN_OPTS='0')")
     assert snapshot(workdir) == before
