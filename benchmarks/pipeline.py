@@ -6,10 +6,11 @@ runs every other stage with `dvc repro -s STAGE`, alternating old and new stage 
 (old carve, new carve, old train@dummy-0, new train@dummy-0, old train@benchmark-0, …) so the machine's noise hits both
 alike; a stage only one revision has runs on its side alone, in its place (e.g. the replay and trace
 stages against a revision before them: `--old af0327c` shows what training dynamics add). For each stage it prints wall time and CPU time (the dvc process and everything it ran),
-then the totals, their ratio and each trained model's test accuracy.
+then the totals, their ratio (also over the stages both revisions have) and each training run's test
+accuracy, epochs run (early stopping decides them) and time per epoch.
 
     python benchmarks/pipeline.py --old 1f392df --archive ../shared/cifar10/cifar-10-binary.tar.gz \\
-        --md5 40eb903e36b61c6442a61a8bdb82f3d0            # the default pipeline: about 20 minutes
+        --md5 40eb903e36b61c6442a61a8bdb82f3d0            # the default pipeline: 40 minutes on a 2-core AVX2 CPU
 
 `--set train.max_epochs=3` (repeatable) changes a param in both clones: a shorter proxy whose
 training time scales with the epochs run (the default runs about 30 epochs per model).
@@ -59,9 +60,19 @@ def timed(stage, cwd):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def accuracies(cwd):
-    return {str(path.relative_to(cwd / "metrics" / "train")): json.loads(path.read_text())["test_accuracy"]
-            for path in sorted((cwd / "metrics" / "train").rglob("*.json"))}
+def trained(cwd):
+    """{train stage: its metrics} of every run trained here."""
+    folder = cwd / "metrics" / "train"
+    return {f"train@{path.parent.relative_to(folder)}-{path.stem}": json.loads(path.read_text())
+            for path in sorted(folder.rglob("*.json"))}
+
+
+def run_line(way, runs, times):
+    """Each run's test accuracy, epochs and train-stage time per epoch (early stopping decides the epochs)."""
+    return f"{way}: " + ", ".join(
+        f"{stage} accuracy {m['test_accuracy']:.4f}, {m['epochs_run']} epochs, "
+        f"{times[stage][0] / m['epochs_run']:.1f} s wall and {times[stage][1] / m['epochs_run']:.1f} s cpu per epoch"
+        for stage, m in runs.items() if stage in times and m.get("epochs_run"))
 
 
 def output_sizes(cwd):
@@ -90,6 +101,8 @@ def main():
             for stage in UNTIMED:
                 timed(stage, path)
         totals = {way: [0.0, 0.0] for way in ways}
+        shared = [0.0, 0.0, 0.0, 0.0]  # old wall, old cpu, new wall, new cpu over the stages both ran
+        times = {way: {} for way in ways}
         print(f"{'stage':<28}{'old wall':>10}{'old cpu':>10}{'new wall':>10}{'new cpu':>10}", flush=True)
         stages = {way: [name for name in names if name not in UNTIMED] for way, names in stages.items()}
         for name in dict.fromkeys(stages["new"] + stages["old"]):
@@ -97,6 +110,9 @@ def main():
             for way, (wall, cpu) in row.items():
                 totals[way][0] += wall
                 totals[way][1] += cpu
+                times[way][name] = (wall, cpu)
+            if len(row) == 2:
+                shared = [a + b for a, b in zip(shared, row["old"] + row["new"])]
             cells = "".join(f"{row[w][0]:10.1f}{row[w][1]:10.1f}" if w in row else f"{'—':>10}{'—':>10}" for w in ways)
             print(f"{name:<28}{cells}", flush=True)
         print(f"{'total (download excluded)':<28}{totals['old'][0]:10.1f}{totals['old'][1]:10.1f}"
@@ -104,8 +120,10 @@ def main():
         print(f"old/new ratio: wall {totals['old'][0] / totals['new'][0]:.2f}, cpu {totals['old'][1] / totals['new'][1]:.2f}"
               f"; new − old: wall {totals['new'][0] / totals['old'][0] - 1:+.1%}, cpu "
               f"{totals['new'][1] / totals['old'][1] - 1:+.1%}")
+        if shared[2] < totals["new"][0]:
+            print(f"old/new ratio over the stages both ran: wall {shared[0] / shared[2]:.2f}, cpu {shared[1] / shared[3]:.2f}")
         for way, path in ways.items():
-            print(f"{way} test accuracy: " + ", ".join(f"{k}: {v:.4f}" for k, v in accuracies(path).items()))
+            print(run_line(way, trained(path), times[way]))
         sizes = {way: output_sizes(path) for way, path in ways.items()}
         for way, other in (("new", "old"), ("old", "new")):
             only = {out: size for out, size in sizes[way].items() if out not in sizes[other]}
