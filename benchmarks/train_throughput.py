@@ -64,9 +64,8 @@ def build(way, channels, precision):
 
 
 def worker(args):
-    """One way's model in this process: reads `epoch N` or `evaluate` lines, answers each with one line."""
-    if args.worker in DEFAULT_KERNELS:
-        import tensorflow  # noqa: F401  imported before `lib`, so with TensorFlow's default kernels
+    """One way's model in this process: reads `epoch N` or `evaluate` lines, answers each with one line.
+    TensorFlow is imported before `lib`, so the kernels are those the environment `Way` set asks for."""
     import keras
     import tensorflow as tf
 
