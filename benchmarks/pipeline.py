@@ -75,6 +75,12 @@ def run_line(way, runs, times):
         for stage, m in runs.items() if stage in times and m.get("epochs_run"))
 
 
+def total(times, stages=None):
+    """(wall, cpu) summed over `stages` (default: all) of {stage: (wall, cpu)}."""
+    picked = [seconds for stage, seconds in times.items() if stages is None or stage in stages]
+    return sum(wall for wall, _ in picked), sum(cpu for _, cpu in picked)
+
+
 def output_sizes(cwd):
     """{output path: bytes} of every stage output dvc.lock records."""
     lock = yaml.safe_load((cwd / "dvc.lock").read_text())
@@ -100,28 +106,23 @@ def main():
         for way, path in ways.items():
             for stage in UNTIMED:
                 timed(stage, path)
-        totals = {way: [0.0, 0.0] for way in ways}
-        shared = [0.0, 0.0, 0.0, 0.0]  # old wall, old cpu, new wall, new cpu over the stages both ran
-        times = {way: {} for way in ways}
+        times = {way: {} for way in ways}  # {way: {stage: (wall, cpu)}}
         print(f"{'stage':<28}{'old wall':>10}{'old cpu':>10}{'new wall':>10}{'new cpu':>10}", flush=True)
         stages = {way: [name for name in names if name not in UNTIMED] for way, names in stages.items()}
         for name in dict.fromkeys(stages["new"] + stages["old"]):
             row = {way: timed(name, path) for way, path in ways.items() if name in stages[way]}
-            for way, (wall, cpu) in row.items():
-                totals[way][0] += wall
-                totals[way][1] += cpu
-                times[way][name] = (wall, cpu)
-            if len(row) == 2:
-                shared = [a + b for a, b in zip(shared, row["old"] + row["new"])]
+            for way, seconds in row.items():
+                times[way][name] = seconds
             cells = "".join(f"{row[w][0]:10.1f}{row[w][1]:10.1f}" if w in row else f"{'—':>10}{'—':>10}" for w in ways)
             print(f"{name:<28}{cells}", flush=True)
-        print(f"{'total (download excluded)':<28}{totals['old'][0]:10.1f}{totals['old'][1]:10.1f}"
-              f"{totals['new'][0]:10.1f}{totals['new'][1]:10.1f}")
-        print(f"old/new ratio: wall {totals['old'][0] / totals['new'][0]:.2f}, cpu {totals['old'][1] / totals['new'][1]:.2f}"
-              f"; new − old: wall {totals['new'][0] / totals['old'][0] - 1:+.1%}, cpu "
-              f"{totals['new'][1] / totals['old'][1] - 1:+.1%}")
-        if shared[2] < totals["new"][0]:
-            print(f"old/new ratio over the stages both ran: wall {shared[0] / shared[2]:.2f}, cpu {shared[1] / shared[3]:.2f}")
+        old, new = (total(times[way]) for way in ways)
+        print(f"{'total (download excluded)':<28}{old[0]:10.1f}{old[1]:10.1f}{new[0]:10.1f}{new[1]:10.1f}")
+        print(f"old/new ratio: wall {old[0] / new[0]:.2f}, cpu {old[1] / new[1]:.2f}"
+              f"; new − old: wall {new[0] / old[0] - 1:+.1%}, cpu {new[1] / old[1] - 1:+.1%}")
+        both = times["old"].keys() & times["new"].keys()
+        if both != times["old"].keys() | times["new"].keys():
+            old, new = (total(times[way], both) for way in ways)
+            print(f"old/new ratio over the stages both ran: wall {old[0] / new[0]:.2f}, cpu {old[1] / new[1]:.2f}")
         for way, path in ways.items():
             print(run_line(way, trained(path), times[way]))
         sizes = {way: output_sizes(path) for way, path in ways.items()}
