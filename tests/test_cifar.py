@@ -121,7 +121,8 @@ def test_class_list_that_differs_from_cifar10(tmp_path):
         read_archive(write(tmp_path, synthetic.tar_gz(files)))
 
 
-@pytest.mark.parametrize("data", [b"plain text, not gzip", gzip.compress(b"gzip of garbage" * 100), b""])
+@pytest.mark.parametrize("data", [b"plain text, not gzip", gzip.compress(b"gzip of garbage" * 100, mtime=0), b""],
+                         ids=["plain text", "gzip of garbage", "empty"])
 def test_not_a_tar_gz(tmp_path, data):
     with pytest.raises(ArchiveError, match="not a readable .tar.gz"):
         read_archive(write(tmp_path, data))
