@@ -5,11 +5,10 @@ from pathlib import Path
 import numpy as np
 
 from lib.cifar import CHANNELS, SIDE, input_channels, read_archive
-from lib.fetch import md5_of
 from lib.model import imported
-from lib.params import load, stage_parser
+from lib.params import load, project_file, stage_parser
 from lib.stage import run
-from lib.store import atomic_dir, save_arrays, save_json
+from lib.store import atomic_dir, md5_of, save_arrays, save_json
 from lib.subjects import gather
 from lib.subsets import carve, summary
 
@@ -28,7 +27,8 @@ def save_import(path, keras_file):
 
 def check_imports(models, grayscale):
     """Load every imported model as the train stage will, before anything is written or trained."""
-    files = {name: model["keras"] for name, model in models.items() if imported(model)}
+    files = {name: project_file(f"models.{name}.keras", model["keras"]) for name, model in models.items()
+             if imported(model)}
     if files:
         from lib.model import load_imported
 

@@ -6,9 +6,9 @@ import shutil
 from lib.checkpoints import save_checkpoints
 from lib.cifar import model_inputs
 from lib.model import imported
-from lib.params import check_run, load, stage_parser
+from lib.params import check_run, load, project_file, stage_parser
 from lib.stage import StageError, run
-from lib.store import atomic_path, load_arrays, save_csv, save_json, save_model
+from lib.store import atomic_path, load_arrays, md5_of, save_csv, save_json, save_model
 
 
 def train(model_settings, recipe, data, label):
@@ -30,7 +30,6 @@ def train(model_settings, recipe, data, label):
 
 def take_in(path, subset, channels, label):
     """A model trained elsewhere, loaded safely and checked: (model, metrics)."""
-    from lib.fetch import md5_of
     from lib.model import load_imported
 
     if md5_of(path) != str(subset["keras_md5"]):
@@ -64,9 +63,9 @@ def main():
     deterministic(args.seed, recipe["threads"])
     x_val, x_test = (model_inputs(s["images"], grayscale) for s in (val, test))
     y_val, y_test = (one_hot(s["labels"]) for s in (val, test))
-    taken_in = imported(settings)
-    if taken_in:
-        model, metrics = take_in(settings["keras"], subset, x_val.shape[-1], label)
+    source = project_file(f"models.{args.name}.keras", settings["keras"]) if imported(settings) else None
+    if source:
+        model, metrics = take_in(source, subset, x_val.shape[-1], label)
         compile_reference(model, recipe["learning_rate"])
         metrics["val_accuracy"] = round(float(model.evaluate(x_val, y_val, batch_size=recipe["batch_size"],
                                                              verbose=0)[1]), 6)
@@ -78,9 +77,9 @@ def main():
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=recipe["batch_size"], verbose=0)
     metrics.update(test_accuracy=round(float(test_accuracy), 6), test_loss=round(float(test_loss), 6))
 
-    if taken_in:
+    if source:
         with atomic_path(args.model) as tmp:
-            shutil.copyfile(settings["keras"], tmp)
+            shutil.copyfile(source, tmp)
     else:
         save_model(model, args.model)
     save_checkpoints(args.checkpoints, checkpoints)

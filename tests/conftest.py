@@ -1,5 +1,7 @@
 """Shared fixtures: a synthetic CIFAR archive and a local HTTP server that can misbehave on purpose."""
 
+import copy
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -100,7 +102,7 @@ def small_params(url, md5):
     params["models"] = {"dummy": {"train_size": 50}, "benchmark": {"train_size": 299}}
     params["analysis"]["probe_size"] = 20
     params["explore"]["probe_images"] = 12
-    params["train"].update(max_epochs=2, batch_size=50)
+    params["train"].update(max_epochs=2, batch_size=50, precision="float32")  # the same numerics on every CPU
     return params
 
 
@@ -125,6 +127,14 @@ class Project:
         for name in ("config", "offline.html"):
             shutil.copy(ROOT / ".dvc" / name, path / ".dvc" / name)
 
+    @classmethod
+    def copy_of(cls, source, path):
+        """A copy of another project, its git history, DVC cache, run cache and outputs included."""
+        shutil.copytree(source.path, path, symlinks=True)
+        project = cls.__new__(cls)
+        project.path, project.params = path, copy.deepcopy(source.params)
+        return project
+
     def write_params(self, params):
         (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
@@ -147,3 +157,55 @@ class Project:
 @pytest.fixture
 def project(tmp_path):
     return Project(tmp_path / "project")
+
+
+def run_folder(tmp_path_factory, worker_id):
+    """A folder that every xdist worker of this pytest run shares (and no other run)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory, worker_id, archive_bytes):
+    """The small pipeline after one whole `dvc repro`, committed with its dvc.lock: built once per pytest
+    run for every worker (the first to ask builds it under a file lock), never changed afterwards. Its
+    first run's output is `baseline.first`; a test that changes anything works on `ran`, a copy."""
+    folder = run_folder(tmp_path_factory, worker_id)
+    with open(folder / "baseline.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        project = built_baseline(folder / "baseline", archive_bytes)
+    return project
+
+
+def built_baseline(path, archive_bytes):
+    """The baseline at `path`, built there first if no earlier caller did (a failed build leaves nothing)."""
+    logs = path.with_name("baseline.stdout"), path.with_name("baseline.stderr")
+    if not path.exists():
+        building = path.with_name("baseline.building")
+        shutil.rmtree(building, ignore_errors=True)
+        server = Server()
+        server.thread.start()
+        try:
+            server.files[f"/{ARCHIVE_NAME}"] = archive_bytes
+            project = Project(building)
+            project.params = small_params(server.url(f"/{ARCHIVE_NAME}"), synthetic.md5(archive_bytes))
+            project.write_params(project.params)
+            project.commit("pipeline")
+            first = project.dvc("repro")
+            project.commit("results")
+        finally:
+            server.httpd.shutdown()
+            server.httpd.server_close()
+        logs[0].write_text(first.stdout)
+        logs[1].write_text(first.stderr)
+        building.rename(path)
+    project = Project.__new__(Project)
+    project.path, project.params = path, yaml.safe_load((path / "params.yaml").read_text())
+    project.first = subprocess.CompletedProcess(["dvc", "repro"], 0, *(log.read_text() for log in logs))
+    return project
+
+
+@pytest.fixture
+def ran(baseline, tmp_path):
+    """A project of its own after the whole small pipeline ran: a copy of the baseline."""
+    return Project.copy_of(baseline, tmp_path / "project")

@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 
 from lib import measures, tables
-from lib.analysis import (Run, matched_layers, over_seeds, pairs, probe_metrics, size_sweep, subjects_metrics)
+from lib.analysis import (INPUT_MEASURES, Run, input_measures, matched_layers, over_seeds, pairs, probe_metrics,
+                          size_sweep, subjects_metrics)
 from lib.cifar import CLASSES
-from lib.measures import entropy_bits, layer_histogram, per_image_entropy, per_image_histograms, shared_edges
+from lib.measures import (LAYER_MEASURES, entropy_bits, layer_histogram, layer_view, per_image_entropy,
+                          per_image_histograms, shared_edges)
 
 rng = np.random.default_rng(0)
 SHAPES = {"conv2d_1": (32, 32, 16), "conv2d_2": (32, 32, 16), "pool_1": (16, 16, 16), "conv2d_3": (16, 16, 16),
@@ -57,8 +59,9 @@ def test_subject_metrics_per_model_and_layer_and_between_models():
     assert out["p_label"] == pytest.approx(float(probabilities[6]), abs=1e-6)
     assert out["accuracy"] == float(probabilities.argmax() == 6)
     assert 0 <= out["softmax_entropy_bits"] <= np.log2(10)
-    pixels, _ = np.histogram(images[0], bins=np.linspace(0, 1, 21))
-    assert frog["input"]["entropy_bits"] == pytest.approx(entropy_bits(pixels), abs=1e-6)
+    frog_view = layer_view(images[:1], images[:1], 20)
+    assert {m: frog["input"][m] for m in INPUT_MEASURES} == pytest.approx(
+        {m: float(LAYER_MEASURES[m](frog_view)[0]) for m in INPUT_MEASURES}, abs=1e-6)  # the layers' estimators
     photo = metrics["photo"]["models"]["dummy"]["output"]
     assert metrics["photo"]["label"] is None and photo["p_label"] is None and photo["accuracy"] is None
 
@@ -101,7 +104,7 @@ def test_probe_metrics_with_intervals_accuracy_and_cka():
     layer = metrics["models"]["a"]["layers"]["conv2d_3"]
     for field in MEASURES:
         assert layer[f"{field}_low"] <= layer[field] <= layer[f"{field}_high"]
-    assert metrics["input"]["entropy_bits_low"] <= metrics["input"]["entropy_bits"] <= np.log2(10)
+    assert metrics["input"]["entropy_scaled_bits_low"] <= metrics["input"]["entropy_scaled_bits"] <= np.log2(10 + 1)
     assert metrics["models"]["a"]["roles"] == ROLES
     assert metrics["models"]["a"]["output"]["accuracy"] == 1.0
     assert metrics["models"]["a"]["output"]["p_label"] == 1.0
@@ -110,6 +113,20 @@ def test_probe_metrics_with_intervals_accuracy_and_cka():
     assert set(metrics["pairs"]["a_vs_b"]["cka"]) == set(SHAPES) | {f"{layer}_seed_sd" for layer in SHAPES}
     self_cka, _ = probe({"a": {0: a}, "b": {0: a}}, n)
     assert all(self_cka["pairs"]["a_vs_b"]["cka"][layer] == pytest.approx(1.0) for layer in SHAPES)
+
+
+def test_a_seed_without_a_cka_leaves_the_matrix_and_the_metrics_with_the_other_seeds_value():
+    n, small = 30, {"conv2d_1": (4, 4, 2), "dense_1": (2, 2, 3), "dense_2": (10,)}
+    roles = {"first_conv": "conv2d_1", "last_hidden": "dense_1", "output": "dense_2"}
+    a = {seed: fake_run(n, 1.0, 0.0, small, roles) for seed in (0, 1)}
+    b = {seed: fake_run(n, 1.0, 0.0, small, roles) for seed in (0, 1)}
+    b[0].acts["dense_1"][:] = 0  # a dead layer: no CKA with it in seed 0
+    metrics, matrices = probe({"a": a, "b": b}, n)
+    row, column = a[1].layers.index("dense_1"), b[1].layers.index("dense_1")
+    alone, _ = probe({"a": {1: a[1]}, "b": {1: b[1]}}, n)
+    assert matrices["a_vs_b"][row, column] == pytest.approx(alone["pairs"]["a_vs_b"]["cka"]["dense_1"], abs=1e-6)
+    assert metrics["pairs"]["a_vs_b"]["cka"]["dense_1"] == alone["pairs"]["a_vs_b"]["cka"]["dense_1"]
+    assert not np.isnan(matrices["a_vs_b"]).any()
 
 
 def test_pair_differences_are_a_minus_b_with_seed_aware_intervals():
@@ -134,7 +151,8 @@ def test_pair_differences_are_a_minus_b_with_seed_aware_intervals():
                for m in ("zero_fraction", "mean"))  # seeds are drawn for each side: the interval spans 0
     narrowing = metrics["models"]["a"]["narrowing"]
     hidden = metrics["models"]["a"]["layers"][ROLES["last_hidden"]]["entropy_scaled_bits"]
-    assert narrowing["entropy_drop_bits"] == pytest.approx(metrics["input"]["entropy_bits"] - hidden, abs=2e-6)
+    assert narrowing["entropy_drop_bits"] == pytest.approx(metrics["input"]["entropy_scaled_bits"] - hidden,
+                                                                 abs=2e-6)
     assert narrowing["entropy_drop_bits_low"] <= narrowing["entropy_drop_bits"] <= narrowing["entropy_drop_bits_high"]
 
 
@@ -149,6 +167,16 @@ def test_a_models_numbers_do_not_depend_on_the_other_models():
     subject_alone = subjects_metrics(["s"], labels[:1], images[:1], {"a": one["a"]}, bins=10)
     subject_with_b = subjects_metrics(["s"], labels[:1], images[:1], one, bins=10)
     assert subject_alone["s"]["models"]["a"] == subject_with_b["s"]["models"]["a"]
+
+
+def test_the_input_is_measured_by_the_layers_estimators_with_known_answers():
+    image = np.repeat([0.0, 0.25, 0.5, 1.0], 256).reshape(1, 32, 32, 1)  # four values, equally often
+    for bins in (4, 10, 50):
+        measured = input_measures(image, bins)
+        assert measured["entropy_bits"][0] == pytest.approx(2.0) and measured["entropy_scaled_bits"][0] == pytest.approx(2)
+        assert measured["mean"][0] == pytest.approx(0.4375)
+    two = np.stack([image[0], np.full((32, 32, 1), 0.5)])  # a flat grey image: one value, no uncertainty
+    assert input_measures(two, 10)["entropy_scaled_bits"].tolist() == pytest.approx([2.0, 0.0])
 
 
 def test_entropies_compare_between_models_on_the_same_bins():

@@ -51,7 +51,7 @@ def judged(probe):
                                                             "output": minus(big["output"], small["output"])}}}
     for model in probe["models"].values():
         hidden = model["layers"][model["roles"]["last_hidden"]]
-        drop = minus({"entropy_drop_bits": probe["input"]["entropy_bits"]},
+        drop = minus({"entropy_drop_bits": probe["input"]["entropy_scaled_bits"]},
                      {"entropy_drop_bits": hidden["entropy_scaled_bits"]})
         model["narrowing"] = drop
     return probe
@@ -59,7 +59,7 @@ def judged(probe):
 
 PROBE = {"seeds": 3, "models": {"benchmark": model_probe(0.8, 0.03, 0.10, 0.2, 1.3, 0.71, 1.1),
                                 "dummy": model_probe(0.7, 0.06, 0.20, 0.4, 1.9, 0.54, 1.5)},
-         "input": measures(entropy_bits=4.5)}
+         "input": measures(entropy_scaled_bits=4.5)}
 SUBJECTS = {"frog": {"label": "frog", "models": {
     "benchmark": {"output": {"predicted": "frog", "p_label": 0.8, "softmax_entropy_bits": 1.2}},
     "dummy": {"output": {"predicted": "cat", "p_label": 0.3, "softmax_entropy_bits": 2.3}}}}}

@@ -4,7 +4,8 @@ import pytest
 
 import synthetic
 from lib import fetch as fetch_module
-from lib.fetch import DownloadError, fetch, md5_of, part_path
+from lib.fetch import DownloadError, fetch, part_path
+from lib.store import md5_of
 
 PATH = "/cifar-10-binary.tar.gz"
 FAST = {"retry_wait": 0.01, "timeout": 5}

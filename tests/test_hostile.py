@@ -136,6 +136,10 @@ def set_params(workdir, change):
     (lambda p: p["analysis"].update(bins=1), "analysis.bins = 1: must be a whole number >= 2"),
     (lambda p: p["split"].update(sede=1), "split.sede = 1: unknown key"),
     (lambda p: p["models"].update({"a/b": {"train_size": 20}}), "models.a/b"),
+    (lambda p: p["subjects"].update(Frog={"split": "test", "index": 1}),  # the params file lists Frog first
+     "subjects.frog = {'index': 0, 'label': 'frog', 'split': 'train'}: differs from subjects.Frog only in case"),
+    (lambda p: p["models"].update(Dummy={"train_size": 20}),
+     "models.dummy = {'train_size': 50}: differs from models.Dummy only in case"),
 ])
 def test_a_bad_param_stops_carve_before_any_output(workdir, change, cause):
     good = workdir / "good.tar.gz"
@@ -236,6 +240,31 @@ def test_a_bad_subject_image_stops_carve_with_one_line_and_leaves_nothing(workdi
     assert snapshot(workdir) == before and not (workdir / "PWNED").exists()
     subject_file(workdir, "fixed.png", tiny_png())
     assert carve(workdir, good).returncode == 0
+
+
+@pytest.mark.parametrize("link", ["file", "folder"])
+@pytest.mark.parametrize("kind", ["subject", "imported model"])
+def test_a_linked_file_or_folder_stops_carve_with_one_line_and_leaves_nothing(workdir, tmp_path_factory, link, kind):
+    """A picture or network outside the project, reached through a symbolic link, is refused: the
+    results would depend on a file git does not track."""
+    good = workdir / "good.tar.gz"
+    good.write_bytes(synthetic.archive())
+    folder, name = ("images", "photo.png") if kind == "subject" else ("imported", "theirs.keras")
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / name).write_bytes(tiny_png() if kind == "subject" else b"PK not read")
+    (workdir / folder).mkdir(exist_ok=True)
+    if link == "file":
+        (workdir / folder / name).symlink_to(outside / name)
+        path, linked = f"{folder}/{name}", f"{folder}/{name}"
+    else:
+        (workdir / folder / "elsewhere").symlink_to(outside, target_is_directory=True)
+        path, linked = f"{folder}/elsewhere/{name}", f"{folder}/elsewhere"
+    key = "subjects.photo.file" if kind == "subject" else "models.theirs.keras"
+    set_params(workdir, lambda p: (p["subjects"] if kind == "subject" else p["models"]).update(
+        {key.split(".")[1]: {"file": path} if kind == "subject" else {"keras": path}}))
+    before = snapshot(workdir)
+    one_error_line(carve(workdir, good), f"{key} = '{path}': {linked} is a symbolic link")
+    assert snapshot(workdir) == before
 
 
 def hostile_keras(workdir, kind):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lib.measures import (bootstrap_ci, channel_corr, entropy_bits, input_corr, js_bits, layer_histogram,
+from lib.measures import (bootstrap_ci, channel_corr, defined_mean, defined_means, entropy_bits, input_corr, js_bits, layer_histogram,
                           linear_cka, paired_bootstrap_ci, shared_edges, zero_fraction)
 
 rng = np.random.default_rng(0)
@@ -264,3 +264,11 @@ def test_mutual_information_with_the_input_of_a_copy_is_the_inputs_entropy_and_o
     flat = LAYER_MEASURES["input_mi_bits"](LayerView(rng.random((3, 10)), images, bins, edges))
     assert np.isnan(flat).all()
     assert per_image_bin(np.array([[0.0, 0.05, 0.99, 1.0]]), np.linspace(0, 1, 11)).tolist() == [[0, 1, 10, 10]]
+
+
+def test_means_over_seeds_leave_out_the_undefined_values_cell_by_cell():
+    stack = np.array([[[1.0, np.nan], [np.nan, 4.0]], [[3.0, np.nan], [2.0, 6.0]]])
+    means = defined_means(stack)
+    assert means.shape == (2, 2) and means[0, 0] == 2.0 and np.isnan(means[0, 1]) and means[1, 0] == 2.0
+    assert means[1, 1] == 5.0 and defined_mean([np.nan, 1.0, 3.0]) == 2.0
+    assert np.isnan(defined_mean([np.nan]))

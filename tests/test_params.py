@@ -66,6 +66,9 @@ DELETE = object()
     ("split.val_size", DELETE, "missing"),
     ("models.bad/name", {"train_size": 100}, "model names must start with a letter"),
     ("subjects", {}, "must map at least one subject name"),
+    ("subjects.Frog", {"split": "train", "index": 1}, "differs from subjects.frog only in case: the two would write "
+                                                      "one folder on macOS and Windows"),
+    ("models.Dummy", {"train_size": 100}, "differs from models.dummy only in case or in _ against -"),
     ("train.learning_rate", 0, "positive number"),
     ("train.learning_rate", float("inf"), "positive number"),
     ("train.learning_rate", "1e-3", "positive number"),
@@ -101,6 +104,14 @@ def test_an_invalid_param_names_key_value_and_what_is_allowed(key, value, allowe
     assert message.startswith(f"params.yaml: {error.value.key} = ")
     assert allowed in message
     assert "\n" not in message
+
+
+def test_model_names_with_one_dvc_artifact_name_are_refused_naming_both():
+    params = changed("models.dum_my", {"train_size": 100})
+    params["models"]["DUM-MY"] = {"train_size": 200}
+    with pytest.raises(ParamError, match="models.DUM-MY = .*: differs from models.dum_my only in case or in _ "
+                                         "against -: the two would share one DVC artifact name"):
+        validate(params)
 
 
 def test_optional_keys_take_their_defaults_and_both_model_forms_validate():

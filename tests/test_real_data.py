@@ -7,7 +7,7 @@ from conftest import ROOT, default_params
 from lib.cifar import CLASSES, read_archive
 from lib.params import validate
 from lib.subjects import gather
-from lib.fetch import md5_of
+from lib.store import md5_of
 from lib.subsets import carve, summary
 
 MIRROR = ROOT.parent / "shared" / "cifar10" / "cifar-10-binary.tar.gz"

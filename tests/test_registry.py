@@ -1,8 +1,8 @@
 import yaml
 
 from conftest import ROOT
-from lib.params import load
-from lib.registry import ARTIFACT_NAME, artifact_name, artifacts, as_yaml
+from lib.params import artifact_name, load
+from lib.registry import ARTIFACT_NAME, artifacts, as_yaml
 
 
 def test_every_model_in_params_is_declared_an_artifact_in_dvc_yaml():

@@ -47,6 +47,13 @@ def test_exif_orientation_is_applied(tmp_path):
     assert image[:8].mean() > 240 and image[-8:].mean() < 15
 
 
+@pytest.mark.parametrize("level, expected", [(0, 0), (257 * 100, 100), (32768, 128), (65535, 255)])
+def test_a_16_bit_grayscale_png_is_scaled_by_its_bit_depth(tmp_path, level, expected):
+    Image.fromarray(np.full((40, 40), level, np.uint16)).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode.startswith("I")  # PIL would clip it to 8 bits: mid-grey as white
+    assert (picture(tmp_path / "deep.png", "k") == expected).all()
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda d: d / "absent.png", "no such file"),
     (lambda d: written(d / "text.png", b"hello, not an image"), "is not a readable PNG or JPEG image"),

@@ -27,12 +27,12 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.cifar import CLASSES
-from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams, entropy_bits,
-                          js_bits, layer_histogram, layer_view, paired_bootstrap_ci, per_image_entropy,
-                          per_image_histograms, shared_edges)
+from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams,
+                          defined_mean, defined_means, js_bits, layer_histogram, layer_view, paired_bootstrap_ci,
+                          shared_edges)
+from lib.model import trained
 from lib.params import PAIR
 from lib.store import load_arrays, load_runs, read_json
-from lib.subsets import trained
 
 
 class Run(NamedTuple):
@@ -93,7 +93,7 @@ def over_seeds(results):
             continue
         numbers = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool) and not np.isnan(v)]
         if numbers or all(v is None or isinstance(v, float) for v in column):
-            summary[key] = float(np.mean(numbers)) if numbers else None
+            summary[key] = defined_mean(numbers) if numbers else None
             summary[f"{key}_seed_sd"] = float(np.std(numbers, ddof=1)) if len(numbers) > 1 else 0.0
         else:
             summary[key] = Counter(column).most_common(1)[0][0]
@@ -155,8 +155,13 @@ def subject_run(run, inputs, bins, label):
     return measures
 
 
-def pixel_edges(bins):
-    return np.linspace(0, 1, bins + 1)
+INPUT_MEASURES = ("entropy_bits", "entropy_scaled_bits", "mean")  # the layer measures the input gets too
+
+
+def input_measures(inputs, bins):
+    """The input's values measured per image as a layer's are (the same estimators: claim 3 compares them)."""
+    view = layer_view(inputs, inputs, bins)
+    return {name: LAYER_MEASURES[name](view) for name in INPUT_MEASURES}
 
 
 def pair_divergence(runs_a, runs_b, bins):
@@ -177,9 +182,8 @@ def subject_metrics(index, label, inputs, runs, bins):
     seen = {model: {seed: run.rows(slice(index, index + 1)) for seed, run in seeds.items()}
             for model, seeds in runs.items()}
     image = inputs[index:index + 1]
-    pixels, _ = np.histogram(image, bins=pixel_edges(bins))
     return {"label": CLASSES[label] if label >= 0 else None,
-            "input": {"entropy_bits": entropy_bits(pixels), "mean": float(image.mean())},
+            "input": one_image(input_measures(image, bins)),
             "models": {model: over_seeds([subject_run(run, image, bins, label) for run in seeds.values()])
                        for model, seeds in seen.items()},
             "pairs": {pair: {"js_bits": pair_divergence(seen[a], seen[b], bins)}
@@ -250,8 +254,8 @@ def differences(per_a, per_b, run_a, run_b, seed, resamples):
 
 
 def entropy_drop(input_entropy, per_run, run, seed, resamples):
-    """The input's pixel entropy minus the last hidden layer's scaled entropy, per image (the
-    article's narrowing), with the paired, seed-aware interval."""
+    """The input's scaled entropy minus the last hidden layer's, per image (the article's
+    narrowing), with the paired, seed-aware interval."""
     name = "entropy_drop_bits"
     return with_interval(name, paired_bootstrap_ci(input_entropy[None], per_seed(
         per_run, run.roles["last_hidden"], "entropy_scaled_bits"), stream(seed, name), resamples))
@@ -271,12 +275,12 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     model the entropy drop from the input to its last hidden layer, each with a seed-aware, paired
     interval (what the claims are judged on); the number of seeds.
     Returns (metrics, {pair: mean CKA matrix, rows a's layers, columns b's})."""
-    pixels = per_image_entropy(per_image_histograms(inputs, pixel_edges(bins), zeros_apart=False))
+    pixels = input_measures(inputs, bins)
     models, per_runs = {}, {}
     for model, seeds in runs.items():
         per_runs[model] = [measure_images(run, inputs, bins, labels) for run in seeds.values()]
         models[model] = {"roles": first(seeds).roles, **summarise_model(per_runs[model], seed, resamples),
-                         "narrowing": entropy_drop(pixels, per_runs[model], first(seeds), seed, resamples)}
+                         "narrowing": entropy_drop(pixels["entropy_scaled_bits"], per_runs[model], first(seeds), seed, resamples)}
     grams = {model: {seed: {layer: centered_gram(run.acts[layer]) for layer in run.layers}
                      for seed, run in seeds.items()} for model, seeds in runs.items()}
     matrices, cka = {}, {}
@@ -286,8 +290,8 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
         cka[pair] = {"cka": over_seeds([{key: float(m[ra.layers.index(la), rb.layers.index(lb)])
                                          for key, la, lb in matched_layers(ra, rb)} for m in per_seed_cka]),
                      "difference": differences(per_runs[a], per_runs[b], ra, rb, seed, resamples)}
-        matrices[pair] = np.mean(per_seed_cka, axis=0)
-    metrics = {"seeds": len(first(runs)), "input": summarise_images({"entropy_bits": [pixels]}, seed, resamples),
+        matrices[pair] = defined_means(per_seed_cka)
+    metrics = {"seeds": len(first(runs)), "input": summarise_images({m: [v] for m, v in pixels.items()}, seed, resamples),
                "models": models, "pairs": cka}
     return round_floats(metrics), matrices
 

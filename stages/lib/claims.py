@@ -127,12 +127,12 @@ def evaluate(subjects, probe, big, small):
     parts, lines = [], []
     for model in (big, small):
         hidden, pixels = interval(section(probe, model, "last_hidden"), "entropy_scaled_bits"), \
-            interval(probe["input"], "entropy_bits")
+            interval(probe["input"], "entropy_scaled_bits")
         drop = interval(probe["models"][model]["narrowing"], "entropy_drop_bits")
         v = sign_of(drop)
         parts.append(v)
         last = probe["models"][model]["roles"]["last_hidden"]
-        lines.append(f"{model}: {shown('input entropy', pixels)} vs {shown(last + ' scaled entropy', hidden)}; "
+        lines.append(f"{model}: {shown('input scaled entropy', pixels)} vs {shown(last + ' scaled entropy', hidden)}; "
                      f"{shown('drop', drop)} bits → {v}")
     verdicts.append(Verdict(
         "3. From the input to the last layer the distribution of values narrows (binned entropy, the same "

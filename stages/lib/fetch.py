@@ -4,7 +4,6 @@ The file appears at its destination only once its md5 matches; until then it liv
 hidden `.part` file beside it, which a later run resumes (HTTP Range) and a mismatch deletes.
 """
 
-import hashlib
 import http.client
 import os
 import shutil
@@ -19,6 +18,7 @@ from urllib.request import Request, url2pathname, urlopen
 from tqdm import tqdm
 
 from lib.stage import StageError
+from lib.store import md5_of
 
 CHUNK = 1 << 20
 MAX_BYTES = 1 << 30
@@ -33,14 +33,6 @@ class DownloadError(StageError):
     def __init__(self, message, resumable=False):
         super().__init__(message)
         self.resumable = resumable
-
-
-def md5_of(path):
-    digest = hashlib.md5()
-    with open(path, "rb") as file:
-        while chunk := file.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def local_path(url):

@@ -202,9 +202,15 @@ def defined(values):
 
 
 def defined_mean(values):
-    """The mean of the defined values; NaN if none is."""
+    """The mean of the defined values; NaN if none is (the one rule for averaging over images and seeds)."""
     values = defined(values)
     return float(values.mean()) if values.size else float("nan")
+
+
+def defined_means(stack):
+    """defined_mean of each cell across the first axis of `stack` (e.g. per-seed matrices)."""
+    stack = np.asarray(stack, np.float64)
+    return np.reshape([defined_mean(cell) for cell in stack.reshape(len(stack), -1).T], stack.shape[1:])
 
 
 def bootstrap_ci(values, rng, resamples=1000, level=0.95):

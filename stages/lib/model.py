@@ -166,6 +166,11 @@ def imported(settings):
     return "keras" in settings
 
 
+def trained(models):
+    """The models trained here (not imported), with their settings."""
+    return {name: model for name, model in models.items() if not imported(model)}
+
+
 def build(settings, channels, precision):
     """A new network of the architecture `settings` names."""
     return ARCHITECTURES[settings["architecture"]].build(channels, precision)

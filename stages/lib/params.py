@@ -67,17 +67,29 @@ def source(key, value):
     return value
 
 
+def artifact_name(model):
+    """A model's name as DVC allows artifacts to be named (lower case, dashes)."""
+    return model.lower().replace("_", "-")
+
+
 def named(what, value, key, check):
-    """A non-empty mapping of names (file and stage names) to settings, each checked by `check`."""
+    """A non-empty mapping of names (file and stage names) to settings, each checked by `check`; two
+    names that differ only in case (or, for models, in _ against -: their DVC artifact names) are
+    refused, as their output folders are one folder on macOS and Windows."""
     if not isinstance(value, dict) or not value:
         raise ParamError(key, value, f"must map at least one {what} name to its settings")
-    checked = {}
+    checked, folded = {}, {}
     for name, settings in value.items():
         if not isinstance(name, str) or not NAME.match(name):
             raise ParamError(f"{key}.{name}", settings,
                              f"{what} names must start with a letter and use only letters, digits, _ and -")
         if what == "model" and PAIR in name:
             raise ParamError(f"{key}.{name}", settings, f"model names may not contain {PAIR!r} (it names pairs)")
+        twin = folded.setdefault(artifact_name(name) if what == "model" else name.casefold(), name)
+        if twin != name:
+            raise ParamError(f"{key}.{name}", settings, f"differs from {key}.{twin} only in case" + (
+                " or in _ against -: the two would share one DVC artifact name and one output folder on macOS "
+                "and Windows" if what == "model" else ": the two would write one folder on macOS and Windows"))
         checked[name] = check(f"{key}.{name}", settings)
     return checked
 
@@ -114,6 +126,22 @@ def path_in(folder, suffixes):
         return value
 
     return check
+
+
+def project_file(key, value, root="."):
+    """The file a checked path param names (see path_in), refused where it or any folder on its way
+    is a symbolic link or it resolves outside its folder: results depend only on files git tracks."""
+    parts = PurePosixPath(value).parts
+    for depth in range(1, len(parts) + 1):
+        if Path(root, *parts[:depth]).is_symlink():
+            raise ParamError(key, value, f"{'/'.join(parts[:depth])} is a symbolic link; copy the file into "
+                             f"{parts[0]}/ instead (results must depend only on files in the project)")
+    path = Path(root, *parts)
+    if not path.resolve().is_relative_to(Path(root, parts[0]).resolve()):
+        raise ParamError(key, value, f"resolves outside {parts[0]}/")
+    if not path.is_file():
+        raise ParamError(key, value, "no such file")
+    return path
 
 
 def label(key, value):

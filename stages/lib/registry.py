@@ -12,14 +12,10 @@ import re
 import yaml
 
 from lib.model import imported
+from lib.params import artifact_name
 
 MODELS_DIR = "data/models"
 ARTIFACT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-/]*[a-z0-9])?$")  # DVC's rule for artifact names
-
-
-def artifact_name(model):
-    """The model's name as DVC allows artifacts to be named (lower case, dashes)."""
-    return model.lower().replace("_", "-")
 
 
 def artifact(settings, grayscale):

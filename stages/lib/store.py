@@ -1,6 +1,7 @@
 """Stage outputs on disk: byte-deterministic, written aside and renamed into place."""
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -115,6 +116,15 @@ def existing(path, what):
     if not path.is_file():
         raise StageError(f"no {what} at {path}; run `dvc repro` to make it")
     return path
+
+
+def md5_of(path):
+    """The md5 of a file's bytes, as DVC and the archive's publisher state it."""
+    digest = hashlib.md5()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_json(path):

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.cifar import CHANNELS, CLASSES, SIDE
-from lib.params import ParamError
+from lib.params import ParamError, project_file
 
 MAX_PIXELS = 40_000_000
 MAX_FILE_BYTES = 50 << 20
@@ -74,6 +74,7 @@ def picture(path, key):
     except (OSError, SyntaxError, ValueError) as error:
         raise ParamError(key, str(path), f"is not a readable PNG or JPEG image ({type(error).__name__}: {error})") \
             from error
+    image = eight_bit(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         background = Image.new("RGBA", image.size, "white")
         image = Image.alpha_composite(background, image.convert("RGBA"))
@@ -82,6 +83,17 @@ def picture(path, key):
     left, top = (image.width - side) // 2, (image.height - side) // 2
     square = image.crop((left, top, left + side, top + side))
     return np.asarray(square.resize((SIDE, SIDE), Image.Resampling.BOX), dtype=np.uint8)
+
+
+def eight_bit(image):
+    """A 16-bit grayscale image (PIL modes I;16* and I, from a 16-bit PNG) scaled to 8 bits by its bit
+    depth (65535 -> 255), where PIL's own conversion would clip every value above 255 to white."""
+    from PIL import Image
+
+    if image.mode not in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        return image
+    scaled = np.rint(np.asarray(image, np.float64) * (255 / 65535))
+    return Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), mode="L")
 
 
 def gather(subjects, cifar, root="."):
@@ -94,7 +106,7 @@ def gather(subjects, cifar, root="."):
             labels.append(check_split_subject(key, subject, split))
             images.append(split.images[subject["index"]])
         else:
-            images.append(picture(Path(root) / subject["file"], f"{key}.file"))
+            images.append(picture(project_file(f"{key}.file", subject["file"], root), f"{key}.file"))
             labels.append(NO_LABEL if subject["label"] is None else CLASSES.index(subject["label"]))
     stacked = np.stack(images).reshape(len(images), SIDE, SIDE, CHANNELS)
     return Subjects(list(subjects), stacked, np.array(labels, np.int16))

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.cifar import CLASSES
-from lib.model import imported
+from lib.model import trained
 from lib.params import ParamError
 from lib.subjects import held_out
 
@@ -52,11 +52,6 @@ def per_class(labels):
     """Image count per class name."""
     counts = np.bincount(labels, minlength=len(CLASSES))
     return {name: int(count) for name, count in zip(CLASSES, counts)}
-
-
-def trained(models):
-    """The models trained here (not imported), with their settings."""
-    return {name: model for name, model in models.items() if not imported(model)}
 
 
 def check_sizes(params, pool_size, test_split_size):
