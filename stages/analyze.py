@@ -4,6 +4,7 @@ from pathlib import Path
 
 from lib.analysis import first, probe_metrics, runs_of, size_sweep, subjects_metrics
 from lib.cifar import model_inputs
+from lib.keys import OUTPUT
 from lib.model import MAPS
 from lib.params import load, stage_parser
 from lib.stage import run
@@ -72,7 +73,7 @@ def main():
     for model, summary in probe["models"].items():
         last = summary["roles"]["last_hidden"]
         for name in names:
-            out, layer = subjects[name]["models"][model]["output"], subjects[name]["models"][model]["layers"][last]
+            out, layer = subjects[name]["models"][model][OUTPUT], subjects[name]["models"][model]["layers"][last]
             given = f" (p_{subjects[name]['label']} {out['p_label']:.3f})" if subjects[name]["label"] else ""
             print(f"analyze: {model}: {name} -> {out['predicted']}{given}, {last} entropy "
                   f"{layer['entropy_bits']:.3f} bits, zero fraction {layer['zero_fraction']:.3f}")

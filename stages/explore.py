@@ -9,7 +9,8 @@ from lib.claims import evaluate
 from lib.explorer import (ImageSet, charts, colour_table, epoch_entries, explorer, folder_bytes, model_info, plural,
                           probe_sample, verdict_entries, write_explorer)
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES
-from lib.params import PAIR, load, stage_parser
+from lib.keys import FOR_PAGE, OUTPUT
+from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import existing, load_arrays, load_runs, read_json
 
@@ -52,9 +53,9 @@ def main():
     data.update(
         summary=f"{len(models)} models ({', '.join(models)}), seed {seed}; {plural(len(subjects.names), 'subject')} and "
                 f"{len(sample)} of the {len(probe_labels)} probe images; entropy bins of width 1/{bins}",
-        seed=seed, pair=PAIR, lut=colour_table(), info=model_info(models, train_metrics, seed),
+        seed=seed, keys=FOR_PAGE, lut=colour_table(), info=model_info(models, train_metrics, seed),
         layer_measures=list(LAYER_MEASURES), output_measures=list(OUTPUT_MEASURES),
-        probe={model: {"layers": summary["layers"], "output": summary["output"]}
+        probe={model: {"layers": summary["layers"], OUTPUT: summary[OUTPUT]}
                for model, summary in probe_json["models"].items()},
         verdicts=verdict_entries(verdicts), charts=charts(args.analysis_plots, args.dynamics_plots),
         epochs=epochs, best=best, last=last)

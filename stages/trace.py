@@ -8,6 +8,7 @@ import numpy as np
 
 from lib.analysis import largest, trained_sizes
 from lib.cifar import input_channels, model_inputs
+from lib.keys import OUTPUT
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, existing, load_arrays, load_runs, read_csv, read_json, save_csv, save_json
@@ -27,7 +28,7 @@ def early_checkpoints(args, params, cards, histories, train_metrics, probe):
     from lib.activations import layer_reader, network
     from lib.analysis import round_floats
     from lib.checkpoints import Checkpoints
-    from lib.dynamics import (COMPARED, OUTPUT, checkpoint_images, early_comparison, matched_epoch,
+    from lib.dynamics import (COMPARED, checkpoint_images, early_comparison, matched_epoch,
                               replayed_images, summary_verdict, values_of)
 
     models, bins, seeds = params["models"], params["analysis"]["bins"], params["train"]["seeds"]

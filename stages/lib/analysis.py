@@ -30,8 +30,8 @@ from lib.cifar import CLASSES
 from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams,
                           defined_mean, defined_means, js_bits, layer_histogram, layer_view, paired_bootstrap_ci,
                           shared_edges)
+from lib.keys import OUTPUT, find_pair, numbers, pair_key, role_key, role_section, spread, with_interval
 from lib.model import trained
-from lib.params import PAIR
 from lib.store import load_arrays, load_runs, read_json
 
 
@@ -58,7 +58,7 @@ def runs_of(folder, params, images):
 
 def pairs(models):
     """Every unordered pair of models, named "a_vs_b" in params order."""
-    return {f"{a}{PAIR}{b}": (a, b) for a, b in combinations(models, 2)}
+    return {pair_key(a, b): (a, b) for a, b in combinations(models, 2)}
 
 
 def matched_layers(a, b):
@@ -94,7 +94,7 @@ def over_seeds(results):
         numbers = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool) and not np.isnan(v)]
         if numbers or all(v is None or isinstance(v, float) for v in column):
             summary[key] = defined_mean(numbers) if numbers else None
-            summary[f"{key}_seed_sd"] = float(np.std(numbers, ddof=1)) if len(numbers) > 1 else 0.0
+            summary[spread(key)] = float(np.std(numbers, ddof=1)) if len(numbers) > 1 else 0.0
         else:
             summary[key] = Counter(column).most_common(1)[0][0]
     return summary
@@ -136,9 +136,9 @@ def measure_images(run, inputs, bins, labels):
     with ThreadPoolExecutor(os.cpu_count()) as pool:
         found = dict(zip(measured, pool.map(lambda layer: layer_measures(run.acts[layer], inputs, bins), measured)))
     layers = {layer: found[same.get(layer, layer)] for layer in run.layers}
-    probabilities = run.acts[run.roles["output"]].astype(np.float64)
+    probabilities = run.acts[run.roles[OUTPUT]].astype(np.float64)
     output = {name: measure(probabilities, labels) for name, measure in OUTPUT_MEASURES.items()}
-    return {"layers": layers, "output": output}
+    return {"layers": layers, OUTPUT: output}
 
 
 def one_image(values):
@@ -151,7 +151,7 @@ def one_image(values):
 def subject_run(run, inputs, bins, label):
     """One run's measures of one subject, with the predicted class."""
     measures = one_image(measure_images(run, inputs, bins, np.array([label])))
-    measures["output"]["predicted"] = CLASSES[int(run.acts[run.roles["output"]][0].argmax())]
+    measures[OUTPUT]["predicted"] = CLASSES[int(run.acts[run.roles[OUTPUT]][0].argmax())]
     return measures
 
 
@@ -212,8 +212,8 @@ def summarise_images(per_seed, seed, resamples):
             per_image = np.nanmean(np.stack(arrays), axis=0)
             seed_means = [m for m in (np.nanmean(a) for a in arrays) if not np.isnan(m)]
         mean, low, high = bootstrap_ci(per_image, stream(seed, measure), resamples)
-        summary.update({measure: mean, f"{measure}_low": low, f"{measure}_high": high,
-                        f"{measure}_seed_sd": float(np.std(seed_means, ddof=1)) if len(seed_means) > 1 else 0.0})
+        summary.update({**with_interval(measure, (mean, low, high)),
+                        spread(measure): float(np.std(seed_means, ddof=1)) if len(seed_means) > 1 else 0.0})
     return summary
 
 
@@ -223,23 +223,18 @@ def summarise_model(per_run, seed, resamples):
     return {"layers": {layer: summarise_images({m: [run["layers"][layer][m] for run in per_run] for m in measures},
                                                seed, resamples)
                        for layer, measures in head["layers"].items()},
-            "output": summarise_images({m: [run["output"][m] for run in per_run] for m in head["output"]},
+            OUTPUT: summarise_images({m: [run[OUTPUT][m] for run in per_run] for m in head[OUTPUT]},
                                        seed, resamples)}
-
-
-def with_interval(name, values):
-    mean, low, high = values
-    return {name: mean, f"{name}_low": low, f"{name}_high": high}
 
 
 def role_layers(a, b):
     """[(key, layer of a, layer of b)] for each role: keyed by the layer's name where both name it alike."""
-    return [(a.roles[role] if a.roles[role] == b.roles[role] else role, a.roles[role], b.roles[role]) for role in a.roles]
+    return [(role_key(role, a.roles[role], b.roles[role]), a.roles[role], b.roles[role]) for role in a.roles]
 
 
 def per_seed(per_run, layer, measure):
-    """(seeds, images) values of one measure of one layer ("output" for the output measures)."""
-    return np.stack([run["output"][measure] if layer == "output" else run["layers"][layer][measure] for run in per_run])
+    """(seeds, images) values of one measure of one layer (OUTPUT for the output measures)."""
+    return np.stack([run[OUTPUT][measure] if layer == OUTPUT else run["layers"][layer][measure] for run in per_run])
 
 
 def differences(per_a, per_b, run_a, run_b, seed, resamples):
@@ -250,7 +245,7 @@ def differences(per_a, per_b, run_a, run_b, seed, resamples):
             per_seed(per_a, la, m), per_seed(per_b, lb, m), stream(seed, m), resamples)).items()}
 
     return {"layers": {key: summary(la, lb, LAYER_MEASURES) for key, la, lb in role_layers(run_a, run_b)},
-            "output": summary("output", "output", OUTPUT_MEASURES)}
+            OUTPUT: summary(OUTPUT, OUTPUT, OUTPUT_MEASURES)}
 
 
 def entropy_drop(input_entropy, per_run, run, seed, resamples):
@@ -313,11 +308,6 @@ def smallest(models):
     return min(sizes, key=sizes.get) if sizes else None
 
 
-def role_value(summary, role, measure):
-    """A model's probe summary of `measure` at the layer playing `role`."""
-    return summary["layers"][summary["roles"][role]][measure]
-
-
 SWEPT = ("entropy_bits", "zero_fraction", "mean")  # the last hidden layer's measures in the size sweep
 
 
@@ -331,15 +321,13 @@ def size_sweep(models, train_metrics, probe, cka):
         accuracy = over_seeds([{"test_accuracy": m["test_accuracy"]} for m in train_metrics[model]])
         summary = probe["models"][model]
         rows.append({"model": model, "train_size": size, **accuracy,
-                     **{f"last_hidden_{m}{tail}": role_value(summary, "last_hidden", f"{m}{tail}")
-                        for m in SWEPT for tail in ("", "_seed_sd")},
-                     "softmax_entropy_bits": summary["output"]["softmax_entropy_bits"],
-                     "softmax_entropy_bits_seed_sd": summary["output"]["softmax_entropy_bits_seed_sd"]})
+                     **{f"last_hidden_{key}": role_section(summary, "last_hidden")[key]
+                        for m in SWEPT for key in (m, spread(m))},
+                     **{key: summary[OUTPUT][key] for key in ("softmax_entropy_bits", spread("softmax_entropy_bits"))}})
         if model == top:
             values = {layer: 1.0 for layer in probe["models"][top]["layers"]}
         else:
-            pair = f"{model}{PAIR}{top}" if f"{model}{PAIR}{top}" in cka else f"{top}{PAIR}{model}"
-            values = {key: v for key, v in probe["pairs"][pair]["cka"].items() if not key.endswith("_seed_sd")}
+            values = numbers(find_pair(probe["pairs"], model, top)[0]["cka"])
         cka_rows += [{"layer": key, "model": model, "train_size": size, "cka_to_largest": value}
                      for key, value in values.items()]
     return [round_floats(row) for row in rows], cka_rows

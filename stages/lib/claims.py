@@ -13,7 +13,7 @@ about a single image is judged on each subject that has a label, noted as such.
 
 from typing import NamedTuple
 
-from lib.params import PAIR
+from lib.keys import OUTPUT, find_pair, interval, measured_key, role_section
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
 
@@ -23,11 +23,6 @@ class Verdict(NamedTuple):
     verdict: str
     evidence: list
     refs: tuple = ()  # the numbers judged: (role, measure) pairs ("output" for the softmax), ("subject", name)
-
-
-def interval(section, measure):
-    """(mean, low, high) of a probe measure."""
-    return section[measure], section[f"{measure}_low"], section[f"{measure}_high"]
 
 
 def shown(name, values):
@@ -49,9 +44,9 @@ def sign_of(difference):
 def difference(probe, a, b, role, measure):
     """(mean, low, high) of a − b for a role layer's (or the output's) measure, from the pair's
     seed-aware, paired bootstrap."""
-    flip = f"{a}{PAIR}{b}" not in probe["pairs"]
-    found = probe["pairs"][f"{b}{PAIR}{a}" if flip else f"{a}{PAIR}{b}"]["difference"]
-    part = found["output"] if role == "output" else found["layers"][layer_label(probe, role, a, b)]
+    pair, flip = find_pair(probe["pairs"], a, b)
+    found = pair["difference"]
+    part = found[OUTPUT] if role == OUTPUT else found["layers"][layer_label(probe, role, a, b)]
     mean, low, high = interval(part, measure)
     if flip and mean is not None:
         return -mean, -high, -low
@@ -67,21 +62,14 @@ def combine(verdicts):
     return HELD if all(v == HELD for v in verdicts) else INCONCLUSIVE
 
 
-def section(probe, model, role):
-    """A model's probe summary of the layer playing `role`, or of its output."""
-    summary = probe["models"][model]
-    return summary["output"] if role == "output" else summary["layers"][summary["roles"][role]]
-
-
-def layer_label(probe, role, *models):
-    """The layer's name where the models agree on it, else its role."""
-    names = {probe["models"][m]["roles"][role] for m in models} if role != "output" else {"output"}
-    return names.pop() if len(names) == 1 else role
+def layer_label(probe, role, a, b):
+    """Where the comparison of two models at `role` finds its numbers (lib.keys.measured_key)."""
+    return measured_key(role, *(probe["models"][model]["roles"].get(role) for model in (a, b)))
 
 
 def compare(probe, big, small, role, measure, bigger):
     """Verdict and evidence for "`bigger` model has the larger `measure` in the layer playing `role`"."""
-    a, b = interval(section(probe, big, role), measure), interval(section(probe, small, role), measure)
+    a, b = (interval(role_section(probe["models"][model], role), measure) for model in (big, small))
     other = small if bigger == big else big
     gap = difference(probe, bigger, other, role, measure)
     verdict = sign_of(gap)
@@ -94,7 +82,7 @@ def single_image(name, subject, big, small):
     label = subject["label"]
     if label is None:
         return NOT_JUDGED, f"{name}: no label, so right and wrong are undefined → {NOT_JUDGED}"
-    big_out, small_out = subject["models"][big]["output"], subject["models"][small]["output"]
+    big_out, small_out = subject["models"][big][OUTPUT], subject["models"][small][OUTPUT]
     right = big_out["predicted"] == label
     wrong = small_out["predicted"] != label
     surer = big_out["softmax_entropy_bits"] < small_out["softmax_entropy_bits"]
@@ -126,7 +114,7 @@ def evaluate(subjects, probe, big, small):
 
     parts, lines = [], []
     for model in (big, small):
-        hidden, pixels = interval(section(probe, model, "last_hidden"), "entropy_scaled_bits"), \
+        hidden, pixels = interval(role_section(probe["models"][model], "last_hidden"), "entropy_scaled_bits"), \
             interval(probe["input"], "entropy_scaled_bits")
         drop = interval(probe["models"][model]["narrowing"], "entropy_drop_bits")
         v = sign_of(drop)
@@ -139,15 +127,15 @@ def evaluate(subjects, probe, big, small):
         "number of bins over each one's own range, falls: the article's \"information gain\"), in both models "
         "(probe set).", combine(parts), lines, (("last_hidden", "entropy_scaled_bits"),)))
 
-    acc_v, acc_line = compare(probe, big, small, "output", "accuracy", bigger=big)
-    ent_v, ent_line = compare(probe, big, small, "output", "softmax_entropy_bits", bigger=small)
+    acc_v, acc_line = compare(probe, big, small, OUTPUT, "accuracy", bigger=big)
+    ent_v, ent_line = compare(probe, big, small, OUTPUT, "softmax_entropy_bits", bigger=small)
     for name, subject in subjects.items():
         v, line = single_image(name, subject, big, small)
         verdicts.append(Verdict(
             f"4. On the {name}, the {big} model is confident and right; the {small} is unsure and picks a wrong class "
             "(judged on that one image; the probe set shows whether the pattern generalises).",
             v, [line, f"probe set, {acc_line}", f"probe set, {ent_line}"],
-            (("subject", name), ("output", "accuracy"), ("output", "softmax_entropy_bits"))))
+            (("subject", name), (OUTPUT, "accuracy"), (OUTPUT, "softmax_entropy_bits"))))
 
     v, line = compare(probe, big, small, "last_hidden", "mean", bigger=small)
     verdicts.append(Verdict(

@@ -14,13 +14,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.analysis import Run, measure_images, round_floats, stream, subject_run, with_interval
+from lib.analysis import Run, measure_images, round_floats, stream, subject_run
 from lib.checkpoints import assign
+from lib.keys import OUTPUT, measured_key, with_interval
 from lib.measures import centered_gram, cka_of_grams, defined_mean, paired_bootstrap_ci
 from lib.params import EPOCH_NAMES
 
 BEST, LAST = EPOCH_NAMES
-OUTPUT = "output"
 
 # The claims' measures that tell a model that saw less data from one that learned less: (role, measure).
 COMPARED = (("last_hidden", "zero_fraction"), ("last_hidden", "mean"), ("last_hidden", "entropy_bits"),
@@ -137,7 +137,7 @@ def early_comparison(small, early, final, layers, seed, resamples):
         key = (role, measure)
         to_early = paired_bootstrap_ci(small[key], early[key], stream(seed, measure), resamples)
         to_final = paired_bootstrap_ci(small[key], final[key], stream(seed, measure), resamples)
-        name = OUTPUT if role == OUTPUT else layers[role][0] if layers[role][0] == layers[role][1] else role
+        name = measured_key(role, *layers.get(role, (OUTPUT, OUTPUT)))
         measures[f"{name}.{measure}"] = {
             "model": float(np.nanmean(small[key])), "checkpoint": float(np.nanmean(early[key])),
             "largest": float(np.nanmean(final[key])),

@@ -22,6 +22,7 @@ import numpy as np
 
 from lib.analysis import copies, layer_measures, round_floats
 from lib.cifar import CLASSES
+from lib.keys import OUTPUT
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
 from lib.store import atomic_dir, read_csv
 from web.vendor import LICENSES, PACKAGES, VENDOR
@@ -120,9 +121,9 @@ def image_measures(run, inputs, labels, bins, rows, whole_set, same):
         else:
             parts = [layer_measures(values[i:i + 1], inputs[i:i + 1], bins) for i in rows]
             layers[layer] = {name: np.concatenate([part[name] for part in parts]) for name in LAYER_MEASURES}
-    probabilities = run.acts[run.roles["output"]][rows].astype(np.float64)
+    probabilities = run.acts[run.roles[OUTPUT]][rows].astype(np.float64)
     return {"layers": layers,
-            "output": {name: measure(probabilities, labels[rows]) for name, measure in OUTPUT_MEASURES.items()}}
+            OUTPUT: {name: measure(probabilities, labels[rows]) for name, measure in OUTPUT_MEASURES.items()}}
 
 
 def number(value):
@@ -221,7 +222,7 @@ def image_facts(images, i, measured, ordered, bins, same):
     facts = {}
     for model in same:
         run = images.runs[model]
-        probabilities = run.acts[run.roles["output"]][i].astype(np.float64)
+        probabilities = run.acts[run.roles[OUTPUT]][i].astype(np.float64)
         numbers = nth(measured[model], i)
         facts[model] = {"measures": numbers, "percentiles": ranks(numbers, ordered[model]),
                         "histograms": {layer: value_histogram(run.acts[layer][i], 1 / bins)
@@ -332,7 +333,7 @@ def verdict_entries(verdicts):
 def epoch_entries(cards):
     """{model: [per replayed epoch: its probe means and subjects' measures]} and each run's best and
     last epoch, from one run's dynamics card per model."""
-    keep = ("epoch", "val_accuracy", "layers", "output", "subjects")
+    keep = ("epoch", "val_accuracy", "layers", OUTPUT, "subjects")
     return ({model: [{key: epoch[key] for key in keep if key in epoch} for epoch in card["epochs"]]
              for model, card in cards.items()},
             {model: card["best_epoch"] for model, card in cards.items()},

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lib.cifar import CLASSES  # noqa: E402
-from lib.measures import shared_edges  # noqa: E402
-from lib.params import PAIR  # noqa: E402
+from lib.keys import OUTPUT, pair_models, spread  # noqa: E402
+from lib.measures import pixel_edges, shared_edges  # noqa: E402
 from lib.store import atomic_path  # noqa: E402
 
 GRID = 4
@@ -87,10 +87,9 @@ def subject_figures(folder, name, label, image, runs, bins, seed, maps):
     layer_distribution(folder / "distribution_last_hidden.png",
                        f"{described}: last hidden layer's values (non-zero; seed {seed})", last,
                        shared_edges(list(last.values()), bins))
-    pixel_distribution(folder / "pixels.png", f"{described}: pixel values (model input)", image,
-                       np.linspace(0, 1, bins + 1))
+    pixel_distribution(folder / "pixels.png", f"{described}: pixel values (model input)", image, pixel_edges(bins))
     softmax_bars(folder / "softmax.png", f"Softmax output for {described} (seed {seed})",
-                 {model: run.acts[run.roles["output"]][0] for model, run in runs.items()}, label)
+                 {model: run.acts[run.roles[OUTPUT]][0] for model, run in runs.items()}, label)
 
 
 def cka_heatmaps(path, matrices, layers):
@@ -104,7 +103,7 @@ def cka_heatmaps(path, matrices, layers):
     fig, axes = plt.subplots(1, len(matrices), figsize=(6.4 * len(matrices), 5.6), squeeze=False,
                              layout="constrained")
     for ax, (name, matrix) in zip(axes[0], matrices.items()):
-        a, b = name.split(PAIR)
+        a, b = pair_models(name)
         image = ax.imshow(matrix, vmin=0, vmax=1, cmap="magma")
         ax.set_xticks(range(len(layers[b])), layers[b], rotation=90)
         ax.set_yticks(range(len(layers[a])), layers[a])
@@ -123,7 +122,7 @@ def size_sweep(path, rows, cka_rows, last_hidden):
     sizes = [row["train_size"] for row in rows]
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.4), layout="constrained")
     for ax, (key, label) in zip(axes.flat, panels):
-        ax.errorbar(sizes, [row[key] for row in rows], yerr=[row[f"{key}_seed_sd"] for row in rows],
+        ax.errorbar(sizes, [row[key] for row in rows], yerr=[row[spread(key)] for row in rows],
                     marker="o", capsize=3)
         ax.set(xscale="log", xlabel="training images", title=label)
     cka = {row["train_size"]: row["cka_to_largest"] for row in cka_rows if row["layer"] in (last_hidden, "last_hidden")}

@@ -10,11 +10,12 @@ seed spreads and every other layer and measure stay in metrics/probe.json and th
 import numpy as np
 
 from lib.analysis import round_floats
-from lib.claims import HELD, section
+from lib.claims import HELD
 from lib.dynamics import COMPARED
+from lib.keys import OUTPUT, role_section
 
 SHORT = {("last_hidden", "zero_fraction"): "zero", ("last_hidden", "mean"): "mean",
-         ("last_hidden", "entropy_bits"): "H", ("output", "softmax_entropy_bits"): "H_out"}
+         ("last_hidden", "entropy_bits"): "H", (OUTPUT, "softmax_entropy_bits"): "H_out"}
 
 SHOW_DROP = "Created|State|Executor|.*/"  # `dvc exp show --drop`: the dependencies' hashes and the bookkeeping
 SHOW_KEEP = "(" + "|".join(["acc", *SHORT.values()]) + ")\\.|held|claims"  # `dvc exp show --keep`: every headline column
@@ -24,7 +25,8 @@ def headline(models, train_metrics, probe, verdicts):
     """{short measure: {model: value}} for every model, then the count of claims held and judged."""
     numbers = {"acc": {model: float(np.mean([m["test_accuracy"] for m in train_metrics[model]])) for model in models}}
     for role, measure in COMPARED:
-        numbers[SHORT[role, measure]] = {model: section(probe, model, role)[measure] for model in models}
+        numbers[SHORT[role, measure]] = {model: role_section(probe["models"][model], role)[measure]
+                                        for model in models}
     numbers["held"] = sum(v.verdict == HELD for v in verdicts)
     numbers["claims"] = len(verdicts)
     return round_floats(numbers)

@@ -69,12 +69,17 @@ def output_measure(name):
     return register
 
 
+def pixel_edges(bins):
+    """`bins` equal bins over [0, 1], the range of a picture's values as the model sees it."""
+    return np.linspace(0.0, 1.0, bins + 1)
+
+
 def shared_edges(arrays, bins):
     """`bins` equal-width bin edges spanning the non-zero values of every array."""
     nonzero = [a[a != 0] for a in map(np.ravel, arrays)]
     nonzero = [a for a in nonzero if a.size]
     if not nonzero:
-        return np.linspace(0.0, 1.0, bins + 1)
+        return pixel_edges(bins)
     low, high = min(float(a.min()) for a in nonzero), max(float(a.max()) for a in nonzero)
     if low == high:
         low, high = low - 0.5, high + 0.5

@@ -19,9 +19,10 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from lib.cifar import CLASSES, SIDE
+from lib.keys import OUTPUT
 from lib.stage import StageError
 
-ROLES = ("first_conv", "last_hidden", "output")
+ROLES = ("first_conv", "last_hidden", OUTPUT)
 MAPS = ("first_conv", "last_hidden")
 FILTERS = 16
 HIDDEN = 64
@@ -107,7 +108,7 @@ def _cnn(name, channels, precision, dropout):
     return keras.Model(inputs, outputs, name=name)
 
 
-CNN_ROLES = {"first_conv": "conv2d_1", "last_hidden": "dense_1", "output": "dense_2"}
+CNN_ROLES = {"first_conv": "conv2d_1", "last_hidden": "dense_1", OUTPUT: "dense_2"}
 
 
 @architecture(CNN_ROLES)
@@ -144,7 +145,7 @@ def infer_roles(model):
     convs = [layer.name for layer in layers if type(layer).__name__ == "Conv2D"]
     hidden = [layer.name for layer in layers[:-1] if type(layer).__name__ not in PASS_THROUGH]
     return {"first_conv": convs[0] if convs else None, "last_hidden": hidden[-1] if hidden else None,
-            "output": layers[-1].name}
+            OUTPUT: layers[-1].name}
 
 
 def resolve_roles(model, given, key):

@@ -10,12 +10,12 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from lib.cifar import CLASSES, SPLITS
+from lib.keys import PAIR
 from lib.model import ARCHITECTURES, ROLES
 from lib.stage import StageError
 
 PARAMS_FILE = "params.yaml"
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-PAIR = "_vs_"  # joins two model names into a pair's name
 IMAGES_DIR = "images"  # subjects' image files live here (the carve stage depends on the folder)
 IMPORTED_DIR = "imported"  # imported .keras files live here (likewise)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -2,6 +2,7 @@
 
 from lib.analysis import over_seeds, trained_sizes
 from lib.dynamics import DIFFERS, RESEMBLES
+from lib.keys import interval, spread
 from lib.model import MAPS, imported
 
 SUBJECT_FIGURES = (
@@ -14,7 +15,8 @@ ARTICLE = "the article's figs. 2-8 show these for its frog"
 
 
 def ci(section, measure):
-    return f"{section[measure]:.3f} [{section[f'{measure}_low']:.3f}, {section[f'{measure}_high']:.3f}]"
+    mean, low, high = interval(section, measure)
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def model_rows(models, train_metrics, subjects, probe):
@@ -33,7 +35,7 @@ def model_rows(models, train_metrics, subjects, probe):
         summary = probe["models"][model]
         lines.append(
             f"| {model} | {network} | {settings.get('train_size', '—')} | {len(train_metrics[model])} "
-            f"| {runs['test_accuracy']:.4f} ± {runs['test_accuracy_seed_sd']:.4f} | {epochs} | {said}"
+            f"| {runs['test_accuracy']:.4f} ± {runs[spread('test_accuracy')]:.4f} | {epochs} | {said}"
             f"{summary['roles']['last_hidden']} | {ci(summary['output'], 'accuracy')} "
             f"| {ci(summary['output'], 'softmax_entropy_bits')} |")
     return lines
@@ -60,11 +62,10 @@ def early_lines(small, found):
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, m in found["measures"].items():
         progress = number(m["progress"])
+        gaps = [interval(m, gap) for gap in ("minus_checkpoint", "minus_largest")]
         lines.append(f"| {name} | {number(m['model'])} | {number(m['checkpoint'])} | {number(m['largest'])} | "
-                     f"{number(m['minus_checkpoint'])} [{number(m['minus_checkpoint_low'])}, "
-                     f"{number(m['minus_checkpoint_high'])}] | {number(m['minus_largest'])} "
-                     f"[{number(m['minus_largest_low'])}, {number(m['minus_largest_high'])}] | {progress} | "
-                     f"{m['verdict']} |")
+                     + " | ".join(f"{number(mean)} [{number(low)}, {number(high)}]" for mean, low, high in gaps)
+                     + f" | {progress} | {m['verdict']} |")
     alike = [name for name, m in found["measures"].items() if m["verdict"] == RESEMBLES]
     unlike = [name for name, m in found["measures"].items() if m["verdict"] == DIFFERS]
     if found["verdict"] == RESEMBLES:

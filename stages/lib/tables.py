@@ -4,13 +4,8 @@ and, where there are subjects, draw one panel per `subject`."""
 import numpy as np
 
 from lib.cifar import CLASSES
-from lib.measures import shared_edges
-from lib.params import PAIR
-
-
-def numbers(summary):
-    """A metrics section without its `_seed_sd` spreads."""
-    return {key: value for key, value in summary.items() if not key.endswith("_seed_sd")}
+from lib.keys import OUTPUT, numbers, pair_models
+from lib.measures import pixel_edges, shared_edges
 
 
 def by_layer(models, layers, extra=None):
@@ -64,7 +59,7 @@ def distributions(names, runs, role, bins):
 
 def pixels(names, inputs, bins):
     """Rows of each subject's pixel histogram."""
-    edges = np.linspace(0, 1, bins + 1)
+    edges = pixel_edges(bins)
     return [row for name, image in zip(names, inputs)
             for row in histogram({"input": np.histogram(image, bins=edges)[0]}, edges, {"subject": name})]
 
@@ -73,14 +68,14 @@ def softmax(names, runs):
     """Rows of class probabilities per subject and model (first seed)."""
     return [{"subject": name, "model": model, "class": cls, "probability": float(p)}
             for i, name in enumerate(names) for model, run in runs.items()
-            for cls, p in zip(CLASSES, np.ravel(run.acts[run.roles["output"]][i]))]
+            for cls, p in zip(CLASSES, np.ravel(run.acts[run.roles[OUTPUT]][i]))]
 
 
 def cka(matrices, layers):
     """Rows of CKA per model pair and pair of layers."""
     rows = []
     for pair, matrix in matrices.items():
-        a, b = pair.split(PAIR)
+        a, b = pair_models(pair)
         rows += [{"model": pair, "layer_a": la, "layer_b": lb,
                   "cka": None if np.isnan(matrix[i, j]) else float(matrix[i, j])}
                  for i, la in enumerate(layers[a]) for j, lb in enumerate(layers[b])]

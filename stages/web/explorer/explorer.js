@@ -365,7 +365,7 @@ function drawSoftmax(entry) {
 
 function interval(summary, measure) {
   if (!summary || summary[measure] === undefined) return null;
-  return [summary[measure], summary[`${measure}_low`], summary[`${measure}_high`]];
+  return [summary[measure], summary[measure + D.keys.low], summary[measure + D.keys.high]];
 }
 
 function drawMeasures(layer) {
@@ -377,12 +377,13 @@ function drawMeasures(layer) {
       el("th", { title: "mean over the probe images, with the 95 % bootstrap interval of that mean" }, "probe mean [95 % interval of the mean]"));
   }
   const rows = [top, sub];
-  const measureNames = D.layer_measures.map((m) => ["layers", m]).concat(D.output_measures.map((m) => ["output", m]));
+  const OUT = D.keys.output;
+  const measureNames = D.layer_measures.map((m) => ["layers", m]).concat(D.output_measures.map((m) => [OUT, m]));
   for (const [part, measure] of measureNames) {
-    const row = el("tr", { "data-measure": measure, "data-part": part }, el("td", {}, part === "output" ? `output: ${measure}` : measure));
+    const row = el("tr", { "data-measure": measure, "data-part": part }, el("td", {}, part === OUT ? `${OUT}: ${measure}` : measure));
     for (const model of shown()) {
-      const pick = (numbers) => (part === "output" ? numbers.output[measure] : (numbers.layers[layer] || {})[measure]) ?? null;
-      const summary = part === "output" ? D.probe[model].output : D.probe[model].layers[layer];
+      const pick = (numbers) => (part === OUT ? numbers[OUT][measure] : (numbers.layers[layer] || {})[measure]) ?? null;
+      const summary = part === OUT ? D.probe[model][OUT] : D.probe[model].layers[layer];
       const band = interval(summary, measure), mine = pick(current[model].measures), rank = pick(current[model].percentiles);
       row.append(el("td", {}, mine === null ? "—" : `${fmt(mine)} (${rank === null ? "—" : `${fmt(rank, 3)} %`})`),
         el("td", {}, band ? `${fmt(band[0])} [${fmt(band[1])}, ${fmt(band[2])}]` : "—"));
@@ -411,10 +412,11 @@ function refLink(ref) {
     const index = D.images.findIndex((entry) => !entry.probe && entry.name === what);
     return el("a", { href: "#view", onclick: (event) => { event.preventDefault(); show({ image: index }); $("view").scrollIntoView(); } }, `→ the ${what}`);
   }
-  const model = D.models.find((m) => kind === "output" || D.cards[m].roles[kind]);
-  const layer = kind === "output" ? D.cards[model].roles.output : D.cards[model].roles[kind];
-  const part = kind === "output" ? "output" : "layers";
-  const key = kind === "output" ? `models.<model>.output.${what}` : `models.<model>.layers.${layer}.${what}`;
+  const OUT = D.keys.output, output = kind === OUT;
+  const model = D.models.find((m) => output || D.cards[m].roles[kind]);
+  const layer = D.cards[model].roles[kind];
+  const part = output ? OUT : "layers";
+  const key = output ? `models.<model>.${OUT}.${what}` : `models.<model>.layers.${layer}.${what}`;
   const link = el("a", { href: "#view", onclick: (event) => {
     event.preventDefault();
     show({ layer }).then(() => {
@@ -423,7 +425,7 @@ function refLink(ref) {
       setTimeout(() => row.classList.remove("flash"), 2500);
       row.scrollIntoView({ block: "center" });
     });
-  } }, `→ ${kind === "output" ? "output" : layer} ${what}`);
+  } }, `→ ${output ? OUT : layer} ${what}`);
   return el("span", {}, link, el("code", {}, `metrics/probe.json ${key}`), " ");
 }
 
@@ -447,7 +449,7 @@ function drawCharts() {
   const pairs = [...new Set(cka.map((row) => row.model))];
   for (const pair of pairs) {
     const rows = cka.filter((row) => row.model === pair);
-    const [a, b] = pair.split(D.pair);
+    const [a, b] = pair.split(D.keys.pair);
     jobs.push(chart($("cka-charts"), { title: pair, width: WIDTH(), height: WIDTH(), data: { values: rows }, mark: "rect",
       encoding: { x: { field: "layer_b", type: "ordinal", sort: D.cards[b].layers, title: b },
         y: { field: "layer_a", type: "ordinal", sort: D.cards[a].layers, title: a },
@@ -470,7 +472,7 @@ function drawCharts() {
       jobs.push(chart($("sweep-charts"), { title: measure.replaceAll("_", " "), width: WIDTH(), height: 180, data: { values: sweep },
         layer: [{ mark: { type: "line", point: true }, encoding: { x: { field: "train_size", type: "quantitative", scale: { type: "log" }, title: "training images" },
           y: { field: measure, type: "quantitative", scale: { zero: false } }, tooltip: [{ field: "model" }, { field: "train_size" }, { field: measure, format: ".4f" }] } },
-        { mark: { type: "errorbar" }, transform: [{ calculate: `datum.${measure} - datum.${measure}_seed_sd`, as: "low" }, { calculate: `datum.${measure} + datum.${measure}_seed_sd`, as: "high" }],
+        { mark: { type: "errorbar" }, transform: [{ calculate: `datum.${measure} - datum.${measure}${D.keys.seed_sd}`, as: "low" }, { calculate: `datum.${measure} + datum.${measure}${D.keys.seed_sd}`, as: "high" }],
           encoding: { x: { field: "train_size", type: "quantitative" }, y: { field: "low", type: "quantitative" }, y2: { field: "high" } } }] }, `sweep ${measure}`));
     }
     jobs.push(chart($("sweep-charts"), { title: "CKA with the largest model, by layer", width: WIDTH(), height: 180, data: { values: D.charts.cka_to_largest || [] },
@@ -536,11 +538,12 @@ function drawEpochTable() {
     head.append(el("th", {}, `${model}: probe mean${tags ? ` (${tags})` : ""}`), ...subjects.map((name) => el("th", {}, `${model}: ${name}`)));
   }
   const rows = [head];
-  for (const measure of [...D.layer_measures, ...D.output_measures.map((m) => `output: ${m}`)]) {
+  const OUT = D.keys.output, prefix = `${OUT}: `;
+  for (const measure of [...D.layer_measures, ...D.output_measures.map((m) => prefix + m)]) {
     const row = el("tr", {}, el("td", {}, measure));
     for (const model of D.models) {
       const found = (D.epochs[model] || []).find((e) => e.epoch === epoch);
-      const pick = (part) => (!found ? "not replayed" : measure.startsWith("output: ") ? part.output[measure.slice(8)] : (part.layers[layer] || {})[measure]);
+      const pick = (part) => (!found ? "not replayed" : measure.startsWith(prefix) ? part[OUT][measure.slice(prefix.length)] : (part.layers[layer] || {})[measure]);
       row.append(el("td", {}, fmt(found ? pick(found) ?? null : "not replayed")),
         ...subjects.map((name) => el("td", {}, fmt(found && found.subjects[name] ? pick(found.subjects[name]) ?? null : "—"))));
     }
