@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from lib.analysis import first, probe_metrics, runs_of, size_sweep, subjects_metrics
-from lib.cifar import model_inputs
+from lib.cifar import Images
 from lib.keys import OUTPUT
 from lib.model import MAPS
 from lib.params import load, stage_parser
@@ -26,17 +26,16 @@ def main():
     args = parser.parse_args()
     params = load(args.params)
     settings, grayscale = params["analysis"], params["data"]["grayscale"]
-    subject_set = load_arrays(existing(args.subjects, "subjects"))
-    probe_set = load_arrays(existing(args.probe, "probe set"))
-    names, labels = subject_set["names"].tolist(), subject_set["labels"].astype(int)
-    subject_inputs, probe_inputs = (model_inputs(s["images"], grayscale) for s in (subject_set, probe_set))
+    subject_set, probe_set = (Images.of(load_arrays(existing(path, what))).seen(grayscale)
+                              for path, what in ((args.subjects, "subjects"), (args.probe, "probe set")))
+    names, labels, subject_inputs = subject_set.names, subject_set.labels, subject_set.inputs
     subject_runs, probe_runs = runs_of(args.activations, params, "subjects"), runs_of(args.activations, params, "probe")
     histories = load_runs(args.histories, params, read_csv, "training history", ".csv")
     train_metrics = load_runs(args.train_metrics, params, read_json, "test metrics", ".json")
     first_seed = params["train"]["seeds"][0]
 
     subjects = subjects_metrics(names, labels, subject_inputs, subject_runs, settings["bins"])
-    probe, cka = probe_metrics(probe_runs, probe_inputs, probe_set["labels"].astype(int), settings["bins"],
+    probe, cka = probe_metrics(probe_runs, probe_set.inputs, probe_set.labels, settings["bins"],
                                settings["resamples"], settings["seed"])
     sweep, cka_sweep = size_sweep(params["models"], {m: list(s.values()) for m, s in train_metrics.items()},
                                   probe, cka)

@@ -3,16 +3,14 @@ subject and a class-balanced sample of the probe set through every model, layer 
 seed), with each image's measures beside the probe set's, the claims, CKA, training curves, the size
 sweep and the replayed checkpoints."""
 
-from lib.analysis import largest, runs_of, smallest
-from lib.cifar import model_inputs
-from lib.claims import evaluate
-from lib.explorer import (ImageSet, charts, colour_table, epoch_entries, explorer, folder_bytes, model_info, plural,
-                          probe_sample, verdict_entries, write_explorer)
-from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES
-from lib.keys import FOR_PAGE, OUTPUT
+from lib.analysis import runs_of
+from lib.cifar import Images
+from lib.claims import judged
+from lib.explorer import ImageSet, at_seed, charts, folder_bytes, page, probe_names, write_explorer
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import existing, load_arrays, load_runs, read_json
+
 
 def main():
     parser = stage_parser(__doc__)
@@ -28,39 +26,23 @@ def main():
     parser.add_argument("--out", required=True, help="output folder: index.html, images/, vendor/")
     args = parser.parse_args()
     params = load(args.params)
-    models, bins, grayscale = params["models"], params["analysis"]["bins"], params["data"]["grayscale"]
-    seed = params["train"]["seeds"][0]
+    seed, grayscale = params["train"]["seeds"][0], params["data"]["grayscale"]
+    first_run = {**params, "train": {**params["train"], "seeds": [seed]}}
     subject_set, probe_set = (load_arrays(existing(path, what)) for path, what in
                               ((args.subjects, "subjects"), (args.probe, "probe set")))
-    subjects_json, probe_json = (read_json(existing(path, "metrics")) for path in (args.subject_metrics, args.probe_metrics))
-    first_run = {**params, "train": {**params["train"], "seeds": [seed]}}
+    subject_runs, probe_runs = (runs_of(args.activations, first_run, images) for images in ("subjects", "probe"))
     train_metrics = load_runs(args.train_metrics, first_run, read_json, "test metrics", ".json")
     dynamics = load_runs(args.dynamics, first_run, read_json, "replayed checkpoints", "/epochs.json")
-
-    subject_runs = {model: runs[seed] for model, runs in runs_of(args.activations, first_run, "subjects").items()}
-    probe_runs = {model: runs[seed] for model, runs in runs_of(args.activations, first_run, "probe").items()}
-    probe_labels = probe_set["labels"].astype(int)
-    subjects = ImageSet(subject_set["names"].tolist(), subject_set["labels"].astype(int), subject_set["images"],
-                        model_inputs(subject_set["images"], grayscale), subject_runs)
-    probe = ImageSet([f"test {i}" for i in probe_set["indices"]], probe_labels, probe_set["images"],
-                     model_inputs(probe_set["images"], grayscale), probe_runs)
-    sample = probe_sample(probe_labels, params["explore"]["probe_images"])
-    data, scripts = explorer(subjects, probe, sample, bins, list(models))
-
-    big, small = largest(models), smallest(models)
-    verdicts = evaluate(subjects_json, probe_json, big, small) if big != small else []
-    epochs, best, last = epoch_entries({model: runs[seed] for model, runs in dynamics.items()})
-    data.update(
-        summary=f"{len(models)} models ({', '.join(models)}), seed {seed}; {plural(len(subjects.names), 'subject')} and "
-                f"{len(sample)} of the {len(probe_labels)} probe images; entropy bins of width 1/{bins}",
-        seed=seed, keys=FOR_PAGE, lut=colour_table(), info=model_info(models, train_metrics, seed),
-        layer_measures=list(LAYER_MEASURES), output_measures=list(OUTPUT_MEASURES),
-        probe={model: {"layers": summary["layers"], OUTPUT: summary[OUTPUT]}
-               for model, summary in probe_json["models"].items()},
-        verdicts=verdict_entries(verdicts), charts=charts(args.analysis_plots, args.dynamics_plots),
-        epochs=epochs, best=best, last=last)
+    subjects = ImageSet(Images.of(subject_set).seen(grayscale), at_seed(subject_runs, seed))
+    probe = ImageSet(Images.of(probe_set)._replace(names=probe_names(probe_set["indices"])).seen(grayscale),
+                     at_seed(probe_runs, seed))
+    subject_metrics, probe_metrics = (read_json(existing(path, "metrics"))
+                                      for path in (args.subject_metrics, args.probe_metrics))
+    data, scripts = page(subjects, probe, params, probe_metrics, judged(params["models"], subject_metrics, probe_metrics),
+                         at_seed(train_metrics, seed), at_seed(dynamics, seed),
+                         charts(args.analysis_plots, args.dynamics_plots))
     write_explorer(args.out, data, scripts)
-    print(f"explore: {len(scripts)} images x {len(models)} models x {len(data['scales'])} layers stored; "
+    print(f"explore: {len(scripts)} images x {len(params['models'])} models x {len(data['scales'])} layers stored; "
           f"{folder_bytes(args.out) / 1e6:.1f} MB in {args.out}/ (open {args.out}/index.html)")
 
 

@@ -4,7 +4,7 @@ dynamics.epochs names (and the best), every registered measure of every layer at
 import json
 from pathlib import Path
 
-from lib.cifar import input_channels, model_inputs
+from lib.cifar import Images, input_channels
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, existing, load_arrays, read_csv, read_json, save_arrays
@@ -30,14 +30,12 @@ def main():
 
     from lib.activations import layer_reader, network
     from lib.checkpoints import Checkpoints
-    from lib.dynamics import Images, flatten, replay, replayed_epochs
+    from lib.dynamics import flatten, replay, replayed_epochs
     from lib.training import deterministic
 
     deterministic(args.seed)
-    subject_set, probe_set = load_arrays(args.subjects), load_arrays(args.probe)
-    probe = Images(model_inputs(probe_set["images"], grayscale), probe_set["labels"].astype(int))
-    subjects = Images(model_inputs(subject_set["images"], grayscale), subject_set["labels"].astype(int),
-                      subject_set["names"].tolist())
+    subjects, probe = (Images.of(load_arrays(existing(path, what))).seen(grayscale)
+                       for path, what in ((args.subjects, "subjects"), (args.probe, "probe set")))
     model, roles = network(args.model, params["models"][args.name], input_channels(grayscale), f"models.{args.name}")
     with Checkpoints(existing(args.checkpoints, "checkpoints")) as checkpoints:
         epochs, unreached = replayed_epochs(params["dynamics"]["epochs"], checkpoints.epochs, best)

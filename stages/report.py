@@ -4,9 +4,9 @@ and metrics/headline.json (the numbers `dvc exp show` compares)."""
 import os
 from pathlib import Path
 
-from lib.analysis import largest, smallest
-from lib.claims import evaluate
+from lib.claims import judged
 from lib.headline import headline
+from lib.model import largest, smallest
 from lib.params import load, stage_parser
 from lib.report import markdown
 from lib.stage import run
@@ -32,7 +32,7 @@ def main():
     subjects, probe, data, dynamics = (read_json(existing(path, "metrics")) for path in (
         args.subject_metrics, args.probe_metrics, args.data_metrics, args.dynamics_metrics))
     big, small = largest(models), smallest(models)
-    verdicts = evaluate(subjects, probe, big, small) if big != small else []
+    verdicts = judged(models, subjects, probe)
     figures, dynamics_plots = (os.path.relpath(folder, Path(args.out).parent)
                                for folder in (args.figures, args.dynamics_plots))
     drawn = (Path(args.dynamics_plots) / "dynamics.png").is_file()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lib.analysis import largest, trained_sizes
-from lib.cifar import input_channels, model_inputs
+from lib.cifar import Images, input_channels
 from lib.keys import OUTPUT
+from lib.model import largest, trained_sizes
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, existing, load_arrays, load_runs, read_csv, read_json, save_csv, save_json
@@ -96,7 +96,7 @@ def main():
     params = load(args.params)
 
     from lib import figures
-    from lib.dynamics import Images, trajectory
+    from lib.dynamics import trajectory
     from lib.training import deterministic
 
     deterministic(params["analysis"]["seed"])  # inference as the replay ran it (op determinism, threads)
@@ -104,8 +104,7 @@ def main():
     cards = load_runs(args.dynamics, params, read_json, "replay", "/epochs.json")
     histories = load_runs(args.histories, params, read_csv, "training history", ".csv")
     train_metrics = load_runs(args.train_metrics, params, read_json, "test metrics", ".json")
-    probe_set = load_arrays(existing(args.probe, "probe set"))
-    probe = Images(model_inputs(probe_set["images"], params["data"]["grayscale"]), probe_set["labels"].astype(int))
+    probe = Images.of(load_arrays(existing(args.probe, "probe set"))).seen(params["data"]["grayscale"])
     trained = {model: seeds for model, seeds in cards.items() if all(card["epochs"] for card in seeds.values())}
     measures, plane, cka = trajectory(trained)
     early = early_checkpoints(args, params, cards, histories, train_metrics, probe) if trained else {}

@@ -5,9 +5,11 @@ import pytest
 
 from lib.analysis import Run, measure_images
 from lib.checkpoints import Checkpoints, assign, save_checkpoints, weights_by_path
-from lib.dynamics import (COMPARED, DIFFERS, OUTPUT, RESEMBLES, Images, early_comparison, flatten, progress,
+from lib.cifar import NO_LABEL, Images
+from lib.dynamics import (COMPARED, DIFFERS, RESEMBLES, early_comparison, flatten, progress,
                           matched_epoch, replay, replayed_epochs, replayed_images, summary_verdict, trajectory,
                           verdict)
+from lib.keys import OUTPUT
 from lib.stage import StageError
 from lib.store import load_arrays, save_arrays
 
@@ -132,8 +134,9 @@ def replayed(tmp_path_factory):
     path = tmp_path_factory.mktemp("replay") / "checkpoints.npz"
     save_checkpoints(path, {0: other, 1: scaled, 2: best})
     rng = np.random.default_rng(0)
-    probe = Images(rng.uniform(0, 1, (12, 32, 32, 1)).astype(np.float32), np.arange(12) % 10)
-    subjects = Images(probe.inputs[:2], np.array([3, -1]), ["frog", "photo"])
+    inputs = rng.uniform(0, 1, (12, 32, 32, 1)).astype(np.float32)
+    probe = Images(None, np.arange(12) % 10, inputs=inputs)
+    subjects = Images(None, np.array([3, NO_LABEL]), ["frog", "photo"], inputs[:2])
     roles = ARCHITECTURES["reference"].roles
     with Checkpoints(path) as checkpoints:
         results = list(replay(model, roles, layer_reader(model), checkpoints, [0, 1, 2], 2, probe, subjects, 10))

@@ -10,8 +10,9 @@ import pytest
 
 from lib import explorer
 from lib.analysis import Run, probe_metrics, subjects_metrics
-from lib.explorer import (LEVELS, MAX_BARS, ImageSet, Scale, as_grid, grid, layer_scale, percentile, probe_sample,
-                          quantise, value_histogram)
+from lib.cifar import NO_LABEL, Images
+from lib.explorer import (LEVELS, MAX_BARS, ImageSet, Scale, as_grid, grid, layer_scale, percentile, probe_names,
+                         probe_sample, quantise, value_histogram)
 from lib.measures import entropy_bits, fixed_width_entropy
 from test_analysis import ROLES, SHAPES, fake_run
 
@@ -82,17 +83,15 @@ def sets():
     probe_runs = {"dummy": with_copy(fake_run(n_probe, 1.0, 0.5)), "benchmark": with_copy(fake_run(n_probe, 2.0, 1.0))}
     subject_runs = {"dummy": with_copy(fake_run(2, 1.0, 0.5)), "benchmark": with_copy(fake_run(2, 2.0, 1.0))}
     pixels = rng.integers(0, 256, (n_probe, 32, 32, 3), dtype=np.uint8)
-    probe = ImageSet([f"test {i}" for i in range(n_probe)], np.arange(n_probe) % 10, pixels,
-                     pixels.mean(axis=-1, keepdims=True) / 255, probe_runs)
-    subjects = ImageSet(["frog", "photo"], np.array([6, -1]), pixels[:2], pixels[:2].mean(axis=-1, keepdims=True) / 255,
-                        subject_runs)
+    probe = ImageSet(Images(pixels, np.arange(n_probe) % 10, probe_names(range(n_probe))).seen(True), probe_runs)
+    subjects = ImageSet(Images(pixels[:2], np.array([6, NO_LABEL]), ["frog", "photo"]).seen(True), subject_runs)
     return subjects, probe
 
 
 @pytest.fixture(scope="module")
 def built(sets):
     subjects, probe = sets
-    return explorer.explorer(subjects, probe, probe_sample(probe.labels, 10), 20, ["dummy", "benchmark"])
+    return explorer.explorer(subjects, probe, probe_sample(probe.images.labels, 10), 20, ["dummy", "benchmark"])
 
 
 def blocks_of(scripts):
@@ -102,7 +101,7 @@ def blocks_of(scripts):
 def test_every_map_drawn_is_the_activation_within_half_a_step_on_one_scale_per_layer(sets, built):
     subjects, probe = sets
     data, scripts = built
-    sample = probe_sample(probe.labels, 10)
+    sample = probe_sample(probe.images.labels, 10)
     shown = [(subjects, i) for i in range(2)] + [(probe, i) for i in sample]
     assert len(scripts) == len(data["images"]) == 12
     assert [entry["name"] for entry in data["images"]][:3] == ["frog", "photo", f"test {sample[0]}"]
@@ -126,15 +125,15 @@ def test_every_map_drawn_is_the_activation_within_half_a_step_on_one_scale_per_l
 def test_a_subjects_numbers_are_the_analysis_numbers_and_the_probe_images_average_to_the_probe_means(sets):
     subjects, probe = sets
     models = ["dummy", "benchmark"]
-    data, scripts = explorer.explorer(subjects, probe, np.arange(len(probe.names)), 20, models)
-    analysed = subjects_metrics(subjects.names, subjects.labels, subjects.inputs,
+    data, scripts = explorer.explorer(subjects, probe, np.arange(len(probe.images.names)), 20, models)
+    analysed = subjects_metrics(subjects.images.names, subjects.images.labels, subjects.images.inputs,
                                 {m: {0: subjects.runs[m]} for m in models}, 20)
     frog = scripts[0][1]["dummy"]["measures"]
     for layer, numbers in analysed["frog"]["models"]["dummy"]["layers"].items():
         for measure, value in numbers.items():
             if not measure.endswith("_seed_sd"):
                 assert frog["layers"][layer][measure] == pytest.approx(value, abs=1e-6), (layer, measure)
-    probe_json, _ = probe_metrics({m: {0: probe.runs[m]} for m in models}, probe.inputs, probe.labels, 20, 100, 0)
+    probe_json, _ = probe_metrics({m: {0: probe.runs[m]} for m in models}, probe.images.inputs, probe.images.labels, 20, 100, 0)
     for model in models:
         for layer, numbers in probe_json["models"][model]["layers"].items():
             for measure in ("entropy_bits", "entropy_scaled_bits", "zero_fraction", "mean", "input_mi_bits"):
@@ -186,10 +185,8 @@ def test_a_network_of_other_shapes_is_laid_out_by_its_own_layers(sets):
     subjects, probe = sets
     shapes = {"stem": (30, 30, 8), "pooled": (8,), "probs": (10,)}
     roles = {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
-    other = ImageSet(probe.names, probe.labels, probe.pixels, probe.inputs,
-                     {**probe.runs, "input": fake_run(len(probe.names), 1.0, 0.2, shapes, roles)})
-    few = ImageSet(subjects.names, subjects.labels, subjects.pixels, subjects.inputs,
-                   {**subjects.runs, "input": fake_run(2, 1.0, 0.2, shapes, roles)})
+    other = probe._replace(runs={**probe.runs, "input": fake_run(len(probe.images.names), 1.0, 0.2, shapes, roles)})
+    few = subjects._replace(runs={**subjects.runs, "input": fake_run(2, 1.0, 0.2, shapes, roles)})
     data, scripts = explorer.explorer(few, other, [0, 1], 20, ["dummy", "benchmark", "input"])
     card = data["cards"]["input"]
     assert card["grids"] == {"stem": [8, 30, 30], "pooled": [1, 3, 3], "probs": [1, 3, 4]}

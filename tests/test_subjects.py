@@ -3,15 +3,15 @@ import pytest
 from PIL import Image
 
 import synthetic
-from lib.cifar import Cifar, Split
+from lib.cifar import NO_LABEL, Cifar, Images
 from lib.params import ParamError
-from lib.subjects import NO_LABEL, gather, held_out, picture
+from lib.subjects import gather, held_out, picture
 
 rng = np.random.default_rng(3)
 
 
 def split(n, labels):
-    return Split(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), np.asarray(labels, np.uint8))
+    return Images(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), np.asarray(labels, np.uint8))
 
 
 CIFAR = Cifar(train=split(10, [6, 1, 2, 3, 4, 5, 6, 7, 8, 9]), test=split(5, [0, 1, 2, 3, 4]))

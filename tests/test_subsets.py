@@ -3,9 +3,8 @@ import pytest
 
 import synthetic
 from conftest import small_params
-from lib.cifar import CLASSES
+from lib.cifar import CLASSES, NO_LABEL, Images
 from lib.params import ParamError
-from lib.subjects import Subjects
 from lib.subsets import carve, interleaved, per_class, summary
 
 FROG = CLASSES.index("frog")
@@ -123,7 +122,7 @@ def test_sizes_the_data_cannot_supply_are_refused(change, key, allowed):
 
 def test_summary_counts():
     carving = carve(TRAIN, TEST, params())
-    facts = summary(carving, TRAIN, TEST, Subjects(["frog", "photo"], None, np.array([FROG, -1])))
+    facts = summary(carving, TRAIN, TEST, Images(None, np.array([FROG, NO_LABEL]), ["frog", "photo"]))
     assert facts["pool_size"] == 299 and facts["held_out"] == [0]
     assert facts["subjects"] == {"frog": "frog", "photo": None}
     assert facts["subsets"]["dummy"] == {"size": 50, "per_class": {name: 5 for name in CLASSES}}

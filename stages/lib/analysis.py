@@ -26,12 +26,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.cifar import CLASSES
+from lib.cifar import CLASSES, label_name
 from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams,
                           defined_mean, defined_means, js_bits, layer_histogram, layer_view, paired_bootstrap_ci,
                           shared_edges)
 from lib.keys import OUTPUT, find_pair, numbers, pair_key, role_key, role_section, spread, with_interval
-from lib.model import trained
+from lib.model import largest, trained_sizes
 from lib.store import load_arrays, load_runs, read_json
 
 
@@ -182,7 +182,7 @@ def subject_metrics(index, label, inputs, runs, bins):
     seen = {model: {seed: run.rows(slice(index, index + 1)) for seed, run in seeds.items()}
             for model, seeds in runs.items()}
     image = inputs[index:index + 1]
-    return {"label": CLASSES[label] if label >= 0 else None,
+    return {"label": label_name(label),
             "input": one_image(input_measures(image, bins)),
             "models": {model: over_seeds([subject_run(run, image, bins, label) for run in seeds.values()])
                        for model, seeds in seen.items()},
@@ -289,23 +289,6 @@ def probe_metrics(runs, inputs, labels, bins, resamples, seed):
     metrics = {"seeds": len(first(runs)), "input": summarise_images({m: [v] for m, v in pixels.items()}, seed, resamples),
                "models": models, "pairs": cka}
     return round_floats(metrics), matrices
-
-
-def trained_sizes(models):
-    """{model: train_size} of the models trained here, smallest first."""
-    sizes = {name: m["train_size"] for name, m in trained(models).items()}
-    return dict(sorted(sizes.items(), key=lambda item: item[1]))
-
-
-def largest(models):
-    """The model trained on the most images (the first such in params order); None if none is trained here."""
-    sizes = trained_sizes(models)
-    return max(sizes, key=sizes.get) if sizes else None
-
-
-def smallest(models):
-    sizes = trained_sizes(models)
-    return min(sizes, key=sizes.get) if sizes else None
 
 
 SWEPT = ("entropy_bits", "zero_fraction", "mean")  # the last hidden layer's measures in the size sweep

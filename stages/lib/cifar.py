@@ -27,25 +27,45 @@ META = "batches.meta.txt"
 MAX_META_BYTES = 4096
 IGNORED = ("readme.html",)
 BINARY_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+NO_LABEL = -1  # the label of an image of no known class (a picture of your own named without one)
 
 
 class ArchiveError(StageError):
     """The archive is not a well-formed CIFAR-10 binary archive."""
 
 
-class Split(NamedTuple):
-    """Images (N, 32, 32, 3) uint8, height-width-channel, and labels (N,) uint8."""
+class Images(NamedTuple):
+    """A set of labelled images: pixels (N, 32, 32, 3) uint8, height-width-channel, RGB; labels (N,),
+    NO_LABEL where an image has none; names where the images have them (subjects); and `inputs`,
+    the model's view of them (N, 32, 32, C) float32 in [0, 1], once `seen` has made it."""
 
     images: np.ndarray
     labels: np.ndarray
+    names: list = None
+    inputs: np.ndarray = None
 
     def take(self, indices):
-        return Split(self.images[indices], self.labels[indices])
+        return Images(self.images[indices], self.labels[indices])
+
+    def seen(self, grayscale):
+        """The same images with their model inputs."""
+        return self._replace(inputs=model_inputs(self.images, grayscale))
+
+    @classmethod
+    def of(cls, arrays):
+        """The images of an .npz the carve stage wrote (images, labels and, for the subjects, names)."""
+        names = arrays["names"].tolist() if "names" in arrays else None
+        return cls(arrays["images"], arrays["labels"].astype(int), names)
 
 
 class Cifar(NamedTuple):
-    train: Split
-    test: Split
+    train: Images
+    test: Images
+
+
+def label_name(label):
+    """A label's class name; None for NO_LABEL."""
+    return None if label == NO_LABEL else CLASSES[label]
 
 
 def input_channels(grayscale):
@@ -91,7 +111,7 @@ def batch(name, data):
     if bad.size:
         raise ArchiveError(f"{name}: record {bad[0]} has label {labels[bad[0]]}, outside 0-{len(CLASSES) - 1}")
     images = records[:, 1:].reshape(-1, CHANNELS, SIDE, SIDE).transpose(0, 2, 3, 1)
-    return Split(np.ascontiguousarray(images), labels)
+    return Images(np.ascontiguousarray(images), labels)
 
 
 def check_meta(data):
@@ -133,6 +153,6 @@ def read_archive(path):
     if META in batches:
         check_meta(batches[META])
     train = [batch(name, batches[name]) for name in TRAIN_BATCHES]
-    return Cifar(train=Split(np.concatenate([s.images for s in train]), np.concatenate([s.labels for s in train])),
+    return Cifar(train=Images(np.concatenate([s.images for s in train]), np.concatenate([s.labels for s in train])),
                  test=batch(TEST_BATCH, batches[TEST_BATCH]))
 

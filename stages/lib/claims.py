@@ -14,6 +14,7 @@ about a single image is judged on each subject that has a label, noted as such.
 from typing import NamedTuple
 
 from lib.keys import OUTPUT, find_pair, interval, measured_key, role_section
+from lib.model import largest, smallest
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
 
@@ -146,3 +147,10 @@ def evaluate(subjects, probe, big, small):
         f"Suggested measure B: the correlation between the last layer's channels is higher for the {small} model "
         "(probe set).", v, [line], (("last_hidden", "channel_corr"),)))
     return verdicts
+
+
+def judged(models, subjects, probe):
+    """Every claim's verdict for the models of params: the one trained here on the most images against
+    the one on the fewest; none where that is one model."""
+    big, small = largest(models), smallest(models)
+    return evaluate(subjects, probe, big, small) if big != small else []

@@ -10,7 +10,6 @@ every subject's measures (epochs.json). The best epoch is always replayed: it is
 reference, and the epoch the analysis stage measures.
 """
 
-from typing import NamedTuple
 
 import numpy as np
 
@@ -26,14 +25,6 @@ BEST, LAST = EPOCH_NAMES
 COMPARED = (("last_hidden", "zero_fraction"), ("last_hidden", "mean"), ("last_hidden", "entropy_bits"),
             (OUTPUT, "softmax_entropy_bits"))
 RESEMBLES, DIFFERS, UNDEFINED = "resembles", "differs", "undefined"
-
-
-class Images(NamedTuple):
-    """A set of images as the model sees them: inputs (N, H, W, C) in [0, 1], labels (-1 for none), names."""
-
-    inputs: np.ndarray
-    labels: np.ndarray
-    names: list = None
 
 
 def replayed_epochs(wanted, saved, best):

@@ -21,8 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.analysis import copies, layer_measures, round_floats
-from lib.cifar import CLASSES
-from lib.keys import OUTPUT
+from lib.cifar import CLASSES, Images, label_name
+from lib.keys import FOR_PAGE, OUTPUT
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
 from lib.store import atomic_dir, read_csv
 from web.vendor import LICENSES, PACKAGES, VENDOR
@@ -139,14 +139,21 @@ def nth(measures, i):
 
 
 class ImageSet(NamedTuple):
-    """Images seen by every model: names, labels (-1 for none), RGB pixels (N, H, W, 3) uint8, model
-    inputs (N, H, W, C) in [0, 1] and {model: Run} of their activations."""
+    """Images seen by every model: the named images with their model inputs (lib.cifar.Images) and
+    {model: Run} of their activations."""
 
-    names: list
-    labels: np.ndarray
-    pixels: np.ndarray
-    inputs: np.ndarray
+    images: Images
     runs: dict
+
+
+def at_seed(runs, seed):
+    """{model: its run of `seed`} of {model: {seed: run}}."""
+    return {model: by_seed[seed] for model, by_seed in runs.items()}
+
+
+def probe_names(indices):
+    """How the page names probe images: by their index in the official test split."""
+    return [f"test {i}" for i in indices]
 
 
 def percentile(ordered, value):
@@ -251,32 +258,55 @@ def explorer(subjects, probe, sample, bins, models):
     """(the page's data, [(block, facts)] per image) for every subject, then the probe images `sample`.
     A subject is measured on its own, a probe image as the probe set's measurement takes it, and each
     number is ranked among the whole probe set's."""
-    sets, rows = (subjects, probe), (np.arange(len(subjects.names)), np.asarray(sample))
+    sets, rows = (subjects, probe), (np.arange(len(subjects.images.names)), np.asarray(sample))
     same = {model: repeated(subjects.runs[model], probe.runs[model]) for model in models}
     layer_scales = scales(sets, rows, same)
     places, length = layout({model: probe.runs[model] for model in models}, same)
-    every = np.arange(len(probe.names))
-    measured = ({model: image_measures(subjects.runs[model], subjects.inputs, subjects.labels, bins, rows[0], False,
-                                       same[model]) for model in models},
-                {model: image_measures(probe.runs[model], probe.inputs, probe.labels, bins, every, True, same[model])
-                 for model in models})
+    every = np.arange(len(probe.images.names))
+    measured = ({model: image_measures(subjects.runs[model], subjects.images.inputs, subjects.images.labels, bins,
+                                       rows[0], False, same[model]) for model in models},
+                {model: image_measures(probe.runs[model], probe.images.inputs, probe.images.labels, bins, every, True,
+                                       same[model]) for model in models})
     ordered = {model: sorted_measures(measured[1][model]) for model in models}
     entries, scripts = [], []
-    for images, chosen, numbers in zip(sets, rows, measured):
+    for seen, chosen, numbers in zip(sets, rows, measured):
+        images = seen.images
         for i in chosen:
-            label = int(images.labels[i])
-            entries.append({"name": images.names[i], "label": CLASSES[label] if label >= 0 else None,
-                            "probe": images is probe,
-                            "pixels": base64.b64encode(np.ascontiguousarray(images.pixels[i]).tobytes()).decode(),
+            entries.append({"name": images.names[i], "label": label_name(int(images.labels[i])),
+                            "probe": seen is probe,
+                            "pixels": base64.b64encode(np.ascontiguousarray(images.images[i]).tobytes()).decode(),
                             "input": base64.b64encode(np.rint(images.inputs[i] * 255).astype(np.uint8).tobytes())
                             .decode(),
                             "channels": int(images.inputs.shape[-1])})
-            scripts.append((image_block(images.runs, i, places, layer_scales),
-                            image_facts(images, i, numbers, ordered, bins, same)))
+            scripts.append((image_block(seen.runs, i, places, layer_scales),
+                            image_facts(seen, i, numbers, ordered, bins, same)))
     data = {"models": list(models), "classes": list(CLASSES), "levels": LEVELS, "block_length": length,
             "cards": {model: run_card(probe.runs[model], places[model], same[model]) for model in models},
             "scales": {layer: {"low": s.low, "step": s.step} for layer, s in layer_scales.items()},
             "images": entries}
+    return data, scripts
+
+
+def page(subjects, probe, params, probe_metrics, verdicts, train_metrics, dynamics, charts_found):
+    """(the page's data, [(block, facts)] per image): explorer()'s for every subject and a sample of
+    the probe set, with the run's summary, each model's params and test accuracy, the probe set's
+    measures, the claims, the charts and the replayed epochs of the first seed's runs
+    (`train_metrics` and `dynamics`: {model: that run's}). """
+    models, bins, seed = params["models"], params["analysis"]["bins"], params["train"]["seeds"][0]
+    sample = probe_sample(probe.images.labels, params["explore"]["probe_images"])
+    data, scripts = explorer(subjects, probe, sample, bins, list(models))
+    epochs, best, last = epoch_entries(dynamics)
+    data.update(
+        summary=f"{len(models)} models ({', '.join(models)}), seed {seed}; "
+                f"{plural(len(subjects.images.names), 'subject')} and {len(sample)} of the "
+                f"{len(probe.images.labels)} probe images; entropy bins of width 1/{bins}",
+        seed=seed, keys=FOR_PAGE, lut=colour_table(),
+        info={model: {**settings, "test_accuracy": train_metrics[model]["test_accuracy"]}
+              for model, settings in models.items()},
+        layer_measures=list(LAYER_MEASURES), output_measures=list(OUTPUT_MEASURES),
+        probe={model: {"layers": summary["layers"], OUTPUT: summary[OUTPUT]}
+               for model, summary in probe_metrics["models"].items()},
+        verdicts=verdict_entries(verdicts), charts=charts_found, epochs=epochs, best=best, last=last)
     return data, scripts
 
 
@@ -317,12 +347,6 @@ def charts(analysis, dynamics):
 
 def plural(count, noun):
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def model_info(models, train_metrics, seed):
-    """Each model's params with the test accuracy of run `seed`."""
-    return {model: {**settings, "test_accuracy": train_metrics[model][seed]["test_accuracy"]}
-            for model, settings in models.items()}
 
 
 def verdict_entries(verdicts):

@@ -26,6 +26,8 @@ from functools import cached_property
 
 import numpy as np
 
+from lib.cifar import NO_LABEL
+
 LAYER_MEASURES = {}
 OUTPUT_MEASURES = {}
 
@@ -439,7 +441,7 @@ def picture_information(view):
 
 def _with_label(labels, values):
     """`values` where an image has a label, NaN where it has none."""
-    return np.where(np.asarray(labels) >= 0, values, np.nan)
+    return np.where(np.asarray(labels) != NO_LABEL, values, np.nan)
 
 
 @output_measure("accuracy")

@@ -172,6 +172,23 @@ def trained(models):
     return {name: model for name, model in models.items() if not imported(model)}
 
 
+def trained_sizes(models):
+    """{model: train_size} of the models trained here, smallest first."""
+    sizes = {name: m["train_size"] for name, m in trained(models).items()}
+    return dict(sorted(sizes.items(), key=lambda item: item[1]))
+
+
+def largest(models):
+    """The model trained on the most images (the first such in params order); None if none is trained here."""
+    sizes = trained_sizes(models)
+    return max(sizes, key=sizes.get) if sizes else None
+
+
+def smallest(models):
+    sizes = trained_sizes(models)
+    return min(sizes, key=sizes.get) if sizes else None
+
+
 def build(settings, channels, precision):
     """A new network of the architecture `settings` names."""
     return ARCHITECTURES[settings["architecture"]].build(channels, precision)

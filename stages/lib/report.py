@@ -1,9 +1,9 @@
 """plots/report.md: the claims, one table of the models, the figures; Markdown any git host renders."""
 
-from lib.analysis import over_seeds, trained_sizes
+from lib.analysis import over_seeds
 from lib.dynamics import DIFFERS, RESEMBLES
 from lib.keys import interval, spread
-from lib.model import MAPS, imported
+from lib.model import MAPS, imported, trained_sizes
 
 SUBJECT_FIGURES = (
     *((f"feature_maps_{role}.png", f"{role.replace('_', ' ')} layer's feature maps") for role in MAPS),

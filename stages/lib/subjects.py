@@ -12,24 +12,13 @@ file over MAX_PIXELS pixels (a decompression bomb) is refused before it is decod
 
 import warnings
 from pathlib import Path
-from typing import NamedTuple
-
 import numpy as np
 
-from lib.cifar import CHANNELS, CLASSES, SIDE
+from lib.cifar import CHANNELS, CLASSES, NO_LABEL, SIDE, Images
 from lib.params import ParamError, project_file
 
 MAX_PIXELS = 40_000_000
 MAX_FILE_BYTES = 50 << 20
-NO_LABEL = -1
-
-
-class Subjects(NamedTuple):
-    """Names (S,), uint8 images (S, 32, 32, 3) and labels (S,), NO_LABEL where none is given."""
-
-    names: list
-    images: np.ndarray
-    labels: np.ndarray
 
 
 def held_out(subjects):
@@ -109,4 +98,4 @@ def gather(subjects, cifar, root="."):
             images.append(picture(project_file(f"{key}.file", subject["file"], root), f"{key}.file"))
             labels.append(NO_LABEL if subject["label"] is None else CLASSES.index(subject["label"]))
     stacked = np.stack(images).reshape(len(images), SIDE, SIDE, CHANNELS)
-    return Subjects(list(subjects), stacked, np.array(labels, np.int16))
+    return Images(stacked, np.array(labels, np.int16), list(subjects))

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.cifar import CLASSES
+from lib.cifar import CLASSES, label_name
 from lib.model import trained
 from lib.params import ParamError
 from lib.subjects import held_out
@@ -90,8 +90,7 @@ def summary(carving, train_labels, test_labels, subjects):
     return {
         "pool_size": len(carving.pool),
         "held_out": [int(i) for i in carving.held_out],
-        "subjects": {name: CLASSES[label] if label >= 0 else None
-                     for name, label in zip(subjects.names, subjects.labels)},
+        "subjects": {name: label_name(label) for name, label in zip(subjects.names, subjects.labels)},
         "subsets": {name: {"size": len(indices), "per_class": per_class(train_labels[indices])}
                     for name, indices in carving.subsets.items()},
         "val_size": len(carving.val),
