@@ -5,8 +5,8 @@ from lib import measures, tables
 from lib.analysis import (INPUT_MEASURES, Run, input_measures, matched_layers, over_seeds, pairs, probe_metrics,
                           size_sweep, subjects_metrics)
 from lib.cifar import CLASSES
-from lib.measures import (LAYER_MEASURES, entropy_bits, layer_histogram, layer_view, per_image_entropy,
-                          per_image_histograms, shared_edges)
+from lib.measures import LAYER_MEASURES, layer_histogram, layer_view, per_image_entropy, per_image_histograms, shared_edges
+from reference import entropy_bits
 
 rng = np.random.default_rng(0)
 SHAPES = {"conv2d_1": (32, 32, 16), "conv2d_2": (32, 32, 16), "pool_1": (16, 16, 16), "conv2d_3": (16, 16, 16),

@@ -13,7 +13,8 @@ from lib.analysis import Run, probe_metrics, subjects_metrics
 from lib.cifar import NO_LABEL, Images
 from lib.explorer import (LEVELS, MAX_BARS, ImageSet, Scale, as_grid, grid, layer_scale, percentile, probe_names,
                          probe_sample, quantise, value_histogram)
-from lib.measures import entropy_bits, fixed_width_entropy
+from lib.measures import fixed_width_entropy
+from reference import entropy_bits
 from test_analysis import ROLES, SHAPES, fake_run
 
 rng = np.random.default_rng(3)

@@ -51,24 +51,18 @@ def layer_view(values, inputs, bins):
     return LayerView(values, inputs, bins, shared_edges([values], bins))
 
 
-def layer_measure(name):
-    """Register `f(view: LayerView) -> (N,) float array` (NaN where undefined) as layer measure `name`."""
-
-    def register(function):
-        LAYER_MEASURES[name] = function
-        return function
-
-    return register
+def layer_measure(function):
+    """Register `function(view: LayerView) -> (N,) float array` (NaN where undefined) as the layer
+    measure of its name (the key it has in every metrics file)."""
+    LAYER_MEASURES[function.__name__] = function
+    return function
 
 
-def output_measure(name):
-    """Register `f(probabilities (N, classes), labels (N,), -1 for none) -> (N,)` as output measure `name`."""
-
-    def register(function):
-        OUTPUT_MEASURES[name] = function
-        return function
-
-    return register
+def output_measure(function):
+    """Register `function(probabilities (N, classes), labels (N,), NO_LABEL for none) -> (N,)` as the
+    output measure of its name."""
+    OUTPUT_MEASURES[function.__name__] = function
+    return function
 
 
 def pixel_edges(bins):
@@ -96,18 +90,6 @@ def layer_histogram(values, edges):
     return np.concatenate([[values.size - nonzero.size], counts]).astype(np.int64)
 
 
-def entropy_bits(counts):
-    """Shannon entropy, in bits, of the distribution proportional to `counts` (0 log 0 = 0)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log2(p)).sum()) + 0.0
-
-
-def zero_fraction(values):
-    values = np.ravel(values)
-    return float(np.count_nonzero(values == 0) / values.size)
-
-
 def js_bits(p_counts, q_counts):
     """Jensen-Shannon divergence, in bits (0 for equal distributions, at most 1)."""
     p = np.asarray(p_counts, dtype=np.float64)
@@ -120,40 +102,6 @@ def js_bits(p_counts, q_counts):
         return float((a[mask] * np.log2(a[mask] / m[mask])).sum())
 
     return min(max((kl(p) + kl(q)) / 2, 0.0), 1.0)
-
-
-def channel_corr(activation):
-    """Mean absolute Pearson correlation between the channels of one image's (H, W, C) map,
-    over spatial positions; channels constant over the map (e.g. dead) are left out.
-    None where fewer than two channels vary or the layer has no spatial positions."""
-    if activation.ndim != 3:
-        return None
-    flat = activation.reshape(-1, activation.shape[-1]).astype(np.float64)
-    flat = flat[:, flat.std(axis=0) > 0]
-    if flat.shape[1] < 2 or flat.shape[0] < 2:
-        return None
-    corr = np.corrcoef(flat, rowvar=False)
-    off_diagonal = corr[~np.eye(len(corr), dtype=bool)]
-    return float(np.abs(off_diagonal).mean())
-
-
-def input_corr(activation, image):
-    """Mean absolute Pearson correlation between each channel of one image's (H, W, C) map and the
-    input image (H0, W0, C0), channels averaged, average-pooled to (H, W): how much of the picture
-    the layer still shows. Channels constant over the map are left out; None without spatial
-    positions or varying channels."""
-    if activation.ndim != 3 or image.shape[0] % activation.shape[0] or image.shape[1] % activation.shape[1]:
-        return None
-    h, w, channels = activation.shape
-    step = image.shape[0] // h
-    pooled = image.mean(axis=-1).reshape(h, step, w, step).mean(axis=(1, 3)).ravel().astype(np.float64)
-    maps = activation.reshape(-1, channels).astype(np.float64)
-    maps = maps[:, maps.std(axis=0) > 0]
-    if maps.shape[1] == 0 or pooled.std() == 0:
-        return None
-    maps = (maps - maps.mean(axis=0)) / maps.std(axis=0)
-    pooled = (pooled - pooled.mean()) / pooled.std()
-    return float(np.abs(pooled @ maps / len(pooled)).mean())
 
 
 DEGENERATE = 1e-12  # a centred Gram matrix this small next to the raw one is rounding residue (float64)
@@ -177,23 +125,15 @@ def centered_gram(x):
     return None if np.linalg.norm(gram) <= DEGENERATE * raw else gram
 
 
-def linear_cka(x, y):
-    """Linear CKA between two representations of the same n images, rows = images.
+def cka_of_grams(k, l):
+    """Linear CKA between two representations of the same images, from their matrices made by
+    centered_gram (compute each once, compare many); NaN where either is degenerate.
 
     Estimator: debiased CKA, built on the unbiased HSIC estimator (Song et al. 2012; as in
     Kornblith et al. 2019, appendix, and Nguyen et al. 2021). The plain (biased) estimator
     drifts toward 1 when features outnumber images (here up to 16,384 features against a
     1,000-image probe set), which would make unrelated layers look alike; the debiased one
-    does not, and keeps CKA(X, X) = 1 and invariance to isotropic scaling and rotation.
-    """
-    if len(x) != len(y):
-        raise ValueError("CKA compares representations of the same images")
-    return cka_of_grams(centered_gram(x), centered_gram(y))
-
-
-def cka_of_grams(k, l):
-    """Linear CKA from two matrices made by centered_gram (compute each once, compare many); NaN
-    where either representation is degenerate."""
+    does not, and keeps CKA(X, X) = 1 and invariance to isotropic scaling and rotation."""
     if k is None or l is None:
         return float("nan")
     hsic_xy, hsic_xx, hsic_yy = (float((a * b).sum()) for a, b in ((k, l), (k, k), (l, l)))
@@ -303,11 +243,6 @@ def per_image_entropy(counts):
     return terms.sum(axis=1)
 
 
-def per_image(measure, *arrays):
-    """measure(...) for each image, None as NaN."""
-    return np.array([np.nan if (v := measure(*images)) is None else v for images in zip(*arrays)], np.float64)
-
-
 def fixed_width_entropy(values, width, extent=None):
     """Entropy, in bits, of each image's values (N, ...) on bins [k * width, (k + 1) * width),
     exact zeros in a bin of their own; any range, no edges needed. `extent`: (lowest, highest)
@@ -337,25 +272,25 @@ def fixed_width_entropy(values, width, extent=None):
 COUNTED_BINS = 1 << 14  # fixed_width_entropy counts an image's bins up to this many, else sorts its values
 
 
-@layer_measure("entropy_bits")
-def binned_entropy(view):
+@layer_measure
+def entropy_bits(view):
     """Entropy of each image's values on fixed-width bins (1 / bins), the same for every model."""
     return fixed_width_entropy(view.values, 1 / view.bins, (view.edges[0], view.edges[-1]))
 
 
-@layer_measure("entropy_scaled_bits")
-def scaled_entropy(view):
+@layer_measure
+def entropy_scaled_bits(view):
     """Entropy of each image's values on `bins` bins spanning the run's own range (scale-free)."""
     return per_image_entropy(per_image_histograms_of(view.index, len(view.edges)))
 
 
-@layer_measure("zero_fraction")
-def zeros(view):
+@layer_measure
+def zero_fraction(view):
     return (view.values.reshape(len(view.values), -1) == 0).mean(axis=1)
 
 
-@layer_measure("mean")
-def mean_value(view):
+@layer_measure
+def mean(view):
     return view.values.reshape(len(view.values), -1).mean(axis=1, dtype=np.float64)
 
 
@@ -371,8 +306,8 @@ def standardised(maps):
     return (maps - maps.mean(axis=1, keepdims=True)) / np.where(varying, spread, 1)[:, None, :], varying
 
 
-@layer_measure("channel_corr")
-def channels_alike(view):
+@layer_measure
+def channel_corr(view):
     """channel_corr of each image, vectorised."""
     values = view.values
     if values.ndim != 4:
@@ -391,8 +326,8 @@ def channels_alike(view):
     return result
 
 
-@layer_measure("input_corr")
-def picture_kept(view):
+@layer_measure
+def input_corr(view):
     """input_corr of each image, vectorised."""
     values = view.values
     if values.ndim != 4 or (pooled := pooled_inputs(view.inputs, *values.shape[1:3])) is None:
@@ -419,8 +354,8 @@ def pooled_inputs(inputs, height, width):
     return gray.reshape(n, height, h0 // height, width, w0 // width).mean(axis=(2, 4))
 
 
-@layer_measure("input_mi_bits")
-def picture_information(view):
+@layer_measure
+def input_mi_bits(view):
     """Mutual information, in bits, between the input picture (channels averaged, pooled to the
     map's size) and the layer's value at the same position, over positions and channels: the
     plug-in estimate on binned values (the run's own bins of the layer, zeros apart; as many equal
@@ -444,18 +379,18 @@ def _with_label(labels, values):
     return np.where(np.asarray(labels) != NO_LABEL, values, np.nan)
 
 
-@output_measure("accuracy")
-def correct(probabilities, labels):
+@output_measure
+def accuracy(probabilities, labels):
     """1 where the most probable class is the label, else 0."""
     return _with_label(labels, (probabilities.argmax(axis=1) == labels).astype(float))
 
 
-@output_measure("softmax_entropy_bits")
-def uncertainty(probabilities, labels):
+@output_measure
+def softmax_entropy_bits(probabilities, labels):
     return per_image_entropy(np.asarray(probabilities, np.float64))
 
 
-@output_measure("p_label")
-def label_probability(probabilities, labels):
+@output_measure
+def p_label(probabilities, labels):
     """The probability given to the image's label."""
     return _with_label(labels, probabilities[np.arange(len(labels)), np.maximum(labels, 0)])
