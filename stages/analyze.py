@@ -4,6 +4,7 @@ from pathlib import Path
 
 from lib.analysis import first, probe_metrics, runs_of, size_sweep, subjects_metrics
 from lib.cifar import Images
+from lib.files import ANALYSIS_PLOTS, CKA_FIGURE, SUBJECT_FIGURES, SWEEP_FIGURE
 from lib.keys import OUTPUT
 from lib.model import MAPS
 from lib.params import load, stage_parser
@@ -43,30 +44,30 @@ def main():
     shown = {model: seeds[first_seed] for model, seeds in subject_runs.items()}
     layers = {model: first(seeds).layers for model, seeds in probe_runs.items()}
     plot_data = {
-        "subject_layers.csv": tables.subject_layers(subjects, layers),
-        "probe_layers.csv": tables.probe_layers(probe, layers),
-        "js_layers.csv": tables.js_layers(subjects),
-        "cka.csv": tables.cka(cka, layers),
-        "distribution_last_hidden.csv": tables.distributions(names, shown, "last_hidden", settings["bins"]),
-        "subject_pixels.csv": tables.pixels(names, subject_inputs, settings["bins"]),
-        "softmax.csv": tables.softmax(names, shown),
-        "training_curves.csv": tables.curves({m: s[first_seed] for m, s in histories.items()}),
-        "by_size.csv": sweep,
-        "cka_to_largest.csv": cka_sweep,
+        "subject_layers": tables.subject_layers(subjects, layers),
+        "probe_layers": tables.probe_layers(probe, layers),
+        "js_layers": tables.js_layers(subjects),
+        "cka": tables.cka(cka, layers),
+        "distribution_last_hidden": tables.distributions(names, shown, "last_hidden", settings["bins"]),
+        "subject_pixels": tables.pixels(names, subject_inputs, settings["bins"]),
+        "softmax": tables.softmax(names, shown),
+        "training": tables.curves({m: s[first_seed] for m, s in histories.items()}),
+        "by_size": sweep,
+        "cka_to_largest": cka_sweep,
     }
     with atomic_dir(args.plots) as folder:
         folder = Path(folder)
         for i, name in enumerate(names):
-            figures.subject_figures(folder / "subjects" / name, name, subjects[name]["label"], subject_inputs[i],
+            figures.subject_figures(folder / SUBJECT_FIGURES.format(name=name), name, subjects[name]["label"], subject_inputs[i],
                                     {model: run.rows(slice(i, i + 1)) for model, run in shown.items()},
                                     settings["bins"], first_seed, MAPS)
-        figures.cka_heatmaps(folder / "cka.png", cka, layers)
+        figures.cka_heatmaps(folder / CKA_FIGURE, cka, layers)
         if len(sweep) > 1:
-            figures.size_sweep(folder / "size_sweep.png", sweep, cka_sweep,
+            figures.size_sweep(folder / SWEEP_FIGURE, sweep, cka_sweep,
                                probe["models"][sweep[-1]["model"]]["roles"]["last_hidden"])
-        for file, rows in plot_data.items():
+        for name, rows in plot_data.items():
             if rows:
-                save_csv(folder / file, rows)
+                save_csv(folder / ANALYSIS_PLOTS[name], rows)
     save_json(args.subject_metrics, subjects)
     save_json(args.probe_metrics, probe)
     for model, summary in probe["models"].items():

@@ -6,7 +6,8 @@ sweep and the replayed checkpoints."""
 from lib.analysis import runs_of
 from lib.cifar import Images
 from lib.claims import judged
-from lib.explorer import ImageSet, at_seed, charts, folder_bytes, page, probe_names, write_explorer
+from lib.explorer import ImageSet, at_seed, charts, folder_bytes, page_data, probe_names, write_explorer
+from lib.files import REPLAY_CARD
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import existing, load_arrays, load_runs, read_json
@@ -32,13 +33,13 @@ def main():
                               ((args.subjects, "subjects"), (args.probe, "probe set")))
     subject_runs, probe_runs = (runs_of(args.activations, first_run, images) for images in ("subjects", "probe"))
     train_metrics = load_runs(args.train_metrics, first_run, read_json, "test metrics", ".json")
-    dynamics = load_runs(args.dynamics, first_run, read_json, "replayed checkpoints", "/epochs.json")
+    dynamics = load_runs(args.dynamics, first_run, read_json, "replayed checkpoints", f"/{REPLAY_CARD}")
     subjects = ImageSet(Images.of(subject_set).seen(grayscale), at_seed(subject_runs, seed))
     probe = ImageSet(Images.of(probe_set)._replace(names=probe_names(probe_set["indices"])).seen(grayscale),
                      at_seed(probe_runs, seed))
     subject_metrics, probe_metrics = (read_json(existing(path, "metrics"))
                                       for path in (args.subject_metrics, args.probe_metrics))
-    data, scripts = page(subjects, probe, params, probe_metrics, judged(params["models"], subject_metrics, probe_metrics),
+    data, scripts = page_data(subjects, probe, params, probe_metrics, judged(params["models"], subject_metrics, probe_metrics),
                          at_seed(train_metrics, seed), at_seed(dynamics, seed),
                          charts(args.analysis_plots, args.dynamics_plots))
     write_explorer(args.out, data, scripts)

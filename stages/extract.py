@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from lib.cifar import input_channels, model_inputs
+from lib.files import LAYER_CARD, images_file
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, load_arrays, save_arrays
@@ -29,8 +30,8 @@ def main():
     with atomic_dir(args.out) as folder:
         for name, path, batch in (("subjects", args.subjects, 1), ("probe", args.probe, BATCH)):
             x = model_inputs(load_arrays(path)["images"], grayscale)
-            save_arrays(Path(folder) / f"{name}.npz", **layer_outputs(model, x, batch))
-        (Path(folder) / "layers.json").write_text(layers_card(model, roles))
+            save_arrays(Path(folder) / images_file(name), **layer_outputs(model, x, batch))
+        (Path(folder) / LAYER_CARD).write_text(layers_card(model, roles))
     print(f"extract: {args.name} seed {args.seed}: activations of every layer for the subjects and "
           f"{len(x)} probe images -> {args.out}")
 

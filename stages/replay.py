@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from lib.cifar import Images, input_channels
+from lib.files import REPLAY_CARD, REPLAY_MEASURES
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, existing, load_arrays, read_csv, read_json, save_arrays
@@ -51,8 +52,8 @@ def main():
             "last_epoch": max(checkpoints.epochs) if epochs else None, "unreached": unreached, "roles": roles,
             "epochs": sorted(rows, key=lambda row: row["epoch"])}
     with atomic_dir(args.out) as folder:
-        save_arrays(Path(folder) / "probe.npz", **arrays)
-        (Path(folder) / "epochs.json").write_text(json.dumps(card, indent=2) + "\n")
+        save_arrays(Path(folder) / REPLAY_MEASURES, **arrays)
+        (Path(folder) / REPLAY_CARD).write_text(json.dumps(card, indent=2) + "\n")
     if not epochs:
         print(f"replay: {label}: trained elsewhere, no checkpoints to replay")
     elif unreached:

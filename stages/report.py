@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from lib.claims import judged
+from lib.files import DYNAMICS_FIGURE
 from lib.headline import headline
 from lib.model import largest, smallest
 from lib.params import load, stage_parser
@@ -35,7 +36,7 @@ def main():
     verdicts = judged(models, subjects, probe)
     figures, dynamics_plots = (os.path.relpath(folder, Path(args.out).parent)
                                for folder in (args.figures, args.dynamics_plots))
-    drawn = (Path(args.dynamics_plots) / "dynamics.png").is_file()
+    drawn = (Path(args.dynamics_plots) / DYNAMICS_FIGURE).is_file()
     text = markdown(data, params["subjects"], models, train_metrics, subjects, probe, verdicts, big, small, figures,
                     dynamics, dynamics_plots if drawn else None)
     with atomic_path(args.out) as tmp:

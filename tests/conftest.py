@@ -133,6 +133,7 @@ class Project:
         shutil.copytree(source.path, path, symlinks=True)
         project = cls.__new__(cls)
         project.path, project.params = path, copy.deepcopy(source.params)
+        project.first = getattr(source, "first", None)
         return project
 
     def write_params(self, params):
@@ -169,7 +170,7 @@ def run_folder(tmp_path_factory, worker_id):
 def baseline(tmp_path_factory, worker_id, archive_bytes):
     """The small pipeline after one whole `dvc repro`, committed with its dvc.lock: built once per pytest
     run for every worker (the first to ask builds it under a file lock), never changed afterwards. Its
-    first run's output is `baseline.first`; a test that changes anything works on `ran`, a copy."""
+    first run's output is `baseline.first`; a test that changes anything works on `reproduced`, a copy."""
     folder = run_folder(tmp_path_factory, worker_id)
     with open(folder / "baseline.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -206,6 +207,6 @@ def built_baseline(path, archive_bytes):
 
 
 @pytest.fixture
-def ran(baseline, tmp_path):
+def reproduced(baseline, tmp_path):
     """A project of its own after the whole small pipeline ran: a copy of the baseline."""
     return Project.copy_of(baseline, tmp_path / "project")

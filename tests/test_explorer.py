@@ -15,7 +15,7 @@ from lib.explorer import (LEVELS, MAX_BARS, ImageSet, Scale, as_grid, grid, laye
                          probe_sample, quantise, value_histogram)
 from lib.measures import fixed_width_entropy
 from reference import entropy_bits
-from test_analysis import ROLES, SHAPES, fake_run
+from test_analysis import fake_run
 
 rng = np.random.default_rng(3)
 

@@ -8,33 +8,22 @@ import re
 import numpy as np
 import pytest
 
-import synthetic
 from browser import browser_page, screenshot
-from conftest import ARCHIVE_NAME, Project, Server, small_params
-from lib.explorer import LEVELS, Scale, as_grid, colour_table, probe_sample, quantise
+from conftest import Project
+from lib.explorer import LEVELS, Scale, as_grid, colour_table, probe_names, probe_sample, quantise
 from lib.store import load_arrays
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("explored")]  # one worker builds the page once for all
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("explored")]  # one worker, one copy of the baseline
 MODELS = ("dummy", "benchmark")
 LUT = np.array([[int(hex_[k:k + 2], 16) for k in (0, 2, 4)] for hex_ in re.findall(".{6}", colour_table())])
 
 
 @pytest.fixture(scope="session")
-def explored(tmp_path_factory, archive_bytes):
-    """A project after `dvc repro` of the whole pipeline on the synthetic archive (built once: on two
-    xdist workers this file's tests share one, where another file's tests may run between them)."""
-    server = Server()
-    server.thread.start()
-    try:
-        server.files[f"/{ARCHIVE_NAME}"] = archive_bytes
-        project = Project(tmp_path_factory.mktemp("explored"))
-        project.params = small_params(server.url(f"/{ARCHIVE_NAME}"), synthetic.md5(archive_bytes))
-        project.write_params(project.params)
-        project.commit("pipeline")
-        project.dvc("repro")
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
+def explored(tmp_path_factory, baseline):
+    """A copy of the project after `dvc repro` of the whole pipeline on the synthetic archive (one per
+    worker that runs this file's tests: on two xdist workers they share it, where another file's
+    tests may run between them)."""
+    project = Project.copy_of(baseline, tmp_path_factory.mktemp("explored") / "project")
     project.page = project.path / "plots/explorer/index.html"
     text = project.page.read_text()
     project.data = json.loads(text[text.index('id="explorer-data">') + len('id="explorer-data">'):text.index("</script>")])
@@ -48,7 +37,7 @@ def activation(project, image, model, layer):
     if names[image] in subjects:
         return load_arrays(project.path / f"data/activations/{model}/0/subjects.npz")[layer][subjects.index(names[image])]
     probe = load_arrays(project.path / "data/probe.npz")
-    row = [f"test {i}" for i in probe["indices"]].index(names[image])
+    row = probe_names(probe["indices"]).index(names[image])
     return load_arrays(project.path / f"data/activations/{model}/0/probe.npz")[layer][row]
 
 

@@ -108,35 +108,35 @@ def test_a_wrong_checksum_fails_the_download_naming_both_and_keeping_nothing(pip
     assert [p.name for p in data.rglob("*") if p.is_file() and p.name != ".gitignore"] == []
 
 
-def test_repro_trains_every_model_and_a_new_model_trains_alone(ran):
-    first = ran.first
+def test_repro_trains_every_model_and_a_new_model_trains_alone(reproduced):
+    first = reproduced.first
     assert "Running stage 'train@dummy-0'" in first.stdout and "Running stage 'train@benchmark-0'" in first.stdout
     assert "dummy seed 0: epoch  2" in first.stdout
     assert "absl::InitializeLog" not in first.stderr and "] oneDNN custom operations" not in first.stderr
-    metrics = json.loads((ran.path / "metrics/train/dummy/0.json").read_text())
+    metrics = json.loads((reproduced.path / "metrics/train/dummy/0.json").read_text())
     assert metrics["train_size"] == 50 and metrics["epochs_run"] == 2 and 1 <= metrics["best_epoch"] <= 2
     assert set(metrics) == {"train_size", "precision", "epochs_run", "best_epoch", "val_accuracy", "test_accuracy",
                             "test_loss"}
     assert metrics["precision"] == "float32"
-    history = (ran.path / "plots/train/benchmark/0.csv").read_text().splitlines()
+    history = (reproduced.path / "plots/train/benchmark/0.csv").read_text().splitlines()
     assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(history) == 3
-    timing = json.loads((ran.path / "logs/train/dummy/0.json").read_text())
+    timing = json.loads((reproduced.path / "logs/train/dummy/0.json").read_text())
     assert timing["epochs_run"] == 2 and timing["seconds_per_epoch"] > 0
-    model = (ran.path / "data/models/dummy/0.keras").read_bytes()
+    model = (reproduced.path / "data/models/dummy/0.keras").read_bytes()
 
-    ran.params["models"]["tiny"] = {"train_size": 20}
-    ran.write_params(ran.params)
-    second = ran.dvc("repro")
+    reproduced.params["models"]["tiny"] = {"train_size": 20}
+    reproduced.write_params(reproduced.params)
+    second = reproduced.dvc("repro")
     trained = re.findall(r"Running stage '(train@[^']+)'", second.stdout)
     assert trained == ["train@tiny-0"]
-    assert (ran.path / "data/models/dummy/0.keras").read_bytes() == model
-    assert "train_size" not in ran.dvc("metrics", "show").stdout  # the headline only
-    assert "test_accuracy" in ran.dvc("metrics", "show", "metrics/train/dummy/0.json").stdout
-    headline = json.loads((ran.path / "metrics/headline.json").read_text())
+    assert (reproduced.path / "data/models/dummy/0.keras").read_bytes() == model
+    assert "train_size" not in reproduced.dvc("metrics", "show").stdout  # the headline only
+    assert "test_accuracy" in reproduced.dvc("metrics", "show", "metrics/train/dummy/0.json").stdout
+    headline = json.loads((reproduced.path / "metrics/headline.json").read_text())
     assert list(headline["acc"]) == ["dummy", "benchmark", "tiny"]
-    assert headline["acc"]["dummy"] == json.loads((ran.path / "metrics/train/dummy/0.json").read_text())[
+    assert headline["acc"]["dummy"] == json.loads((reproduced.path / "metrics/train/dummy/0.json").read_text())[
         "test_accuracy"]
-    assert "Running stage" not in ran.dvc("repro").stdout
+    assert "Running stage" not in reproduced.dvc("repro").stdout
 
 
 def test_a_diverging_training_fails_and_leaves_no_model(pipeline):
@@ -202,9 +202,9 @@ PLOT_DATA = ["subject_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv
              "subject_pixels.csv", "softmax.csv", "training_curves.csv", "by_size.csv", "cka_to_largest.csv"]
 
 
-def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_only_analyze(ran):
-    subjects = json.loads((ran.path / "metrics/subjects.json").read_text())
-    probe = json.loads((ran.path / "metrics/probe.json").read_text())
+def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_only_analyze(reproduced):
+    subjects = json.loads((reproduced.path / "metrics/subjects.json").read_text())
+    probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
     frog = subjects["frog"]
     assert list(subjects) == ["frog"] and set(frog) == {"label", "input", "models", "pairs"}
     measures = {"entropy_bits", "entropy_scaled_bits", "zero_fraction", "mean", "channel_corr", "input_corr",
@@ -216,13 +216,13 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     assert set(LAYERS) <= set(probe["pairs"]["dummy_vs_benchmark"]["cka"])
     assert probe["models"]["dummy"]["roles"] == {"first_conv": "conv2d_1", "last_hidden": "dense_1",
                                                  "output": "dense_2"}
-    plots = ran.path / "plots/analysis"
+    plots = reproduced.path / "plots/analysis"
     assert all((plots / name).read_bytes().startswith(b"\x89PNG") for name in FIGURES)
     assert all((plots / name).is_file() for name in PLOT_DATA)
-    activations = load_arrays(ran.path / "data/activations/dummy/0/probe.npz")
+    activations = load_arrays(reproduced.path / "data/activations/dummy/0/probe.npz")
     assert activations["conv2d_1"].shape == (20, 32, 32, 16)
-    assert ran.dvc("status").stdout.strip() == "Data and pipelines are up to date."
-    report = (ran.path / "plots/report.md").read_text()
+    assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."
+    report = (reproduced.path / "plots/report.md").read_text()
     assert "## Claims" in report and len(re.findall(r"\*\*(HELD|NOT HELD|INCONCLUSIVE)\*\*", report)) == 6
     assert "**Provisional:** one training seed" in report and probe["seeds"] == 1
     gap = probe["pairs"]["dummy_vs_benchmark"]["difference"]
@@ -231,43 +231,43 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     assert "entropy_drop_bits_low" in probe["models"]["dummy"]["narrowing"]
     assert all(f"(analysis/{name})" in report for name in FIGURES)
 
-    shown = ran.dvc("plots", "show", "--json")
+    shown = reproduced.dvc("plots", "show", "--json")
     rendered = json.loads(shown.stdout)
     assert not rendered.get("errors"), rendered.get("errors")
-    ran.dvc("plots", "show", "-o", "html")
-    page = (ran.path / "html/index.html").read_text()
+    reproduced.dvc("plots", "show", "-o", "html")
+    page = (reproduced.path / "html/index.html").read_text()
     assert all(name in page for name in SUBJECT_FIGURES) and "Subjects, entropy by layer" in page
     assert "cdn.jsdelivr" not in page
     vega = [item for items in rendered["data"].values() for item in items if item["type"] == "vega"]
     with browser_page() as (tab, visit):
-        tab.goto((ran.path / "html/index.html").as_uri())
+        tab.goto((reproduced.path / "html/index.html").as_uri())
         inked, images = plots_drawn(tab, len(vega))
         screenshot(tab, "dvc_plots_pipeline")
     assert len(inked) == len(vega) >= 20 and all(count > 500 for count in inked), inked
     assert len(images) >= len(SUBJECT_FIGURES) and all(width > 0 for width in images), images
     assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
 
-    ran.params["analysis"]["bins"] = 7
-    ran.write_params(ran.params)
-    rerun = ran.dvc("repro")
+    reproduced.params["analysis"]["bins"] = 7
+    reproduced.write_params(reproduced.params)
+    rerun = reproduced.dvc("repro")
     assert sorted(re.findall(r"Running stage '([^']+)'", rerun.stdout)) == [
         "analyze", "explore", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
-    diff = json.loads(ran.dvc("metrics", "diff", "--json").stdout)
+    diff = json.loads(reproduced.dvc("metrics", "diff", "--json").stdout)
     assert list(diff) == ["metrics/headline.json"] and {"H.dummy", "H.benchmark"} <= set(diff["metrics/headline.json"])
     assert not {key for key in diff["metrics/headline.json"] if key.startswith("acc.")}
-    full = json.loads(ran.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
+    full = json.loads(reproduced.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
     assert "frog.models.dummy.layers.dense_1.entropy_bits" in full["metrics/subjects.json"]
 
 
-def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(ran):
-    rerun = ran.dvc("exp", "run", "-S", "train.seeds=[0,1]")
+def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(reproduced):
+    rerun = reproduced.dvc("exp", "run", "-S", "train.seeds=[0,1]")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
     assert sorted(ran) == ["analyze", "explore", "extract@benchmark-1", "extract@dummy-1", "replay@benchmark-1",
                            "replay@dummy-1", "report", "trace", "train@benchmark-1", "train@dummy-1"]
-    probe = json.loads((ran.path / "metrics/probe.json").read_text())
+    probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
     assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
-    assert probe["seeds"] == 2 and "Provisional" not in (ran.path / "plots/report.md").read_text()
-    early = json.loads((ran.path / "metrics/dynamics.json").read_text())["early_checkpoint"]["dummy"]
+    assert probe["seeds"] == 2 and "Provisional" not in (reproduced.path / "plots/report.md").read_text()
+    early = json.loads((reproduced.path / "metrics/dynamics.json").read_text())["early_checkpoint"]["dummy"]
     assert set(early["epochs"]) == {"0", "1"}  # a matched checkpoint per seed
     assert early["measures"]["dense_1.mean"]["minus_checkpoint_low"] < early["measures"]["dense_1.mean"][
         "minus_checkpoint_high"]
@@ -284,54 +284,55 @@ def queue_done(pipeline, timeout=300):
     raise AssertionError(f"queue still busy after {timeout} s:\n{status}")
 
 
-def test_review_across_commits_experiments_queue_and_remote_round_trip(ran, tmp_path):
+def test_review_across_commits_experiments_queue_and_remote_round_trip(reproduced, tmp_path):
     remote = tmp_path / "remote"
-    ran.dvc("remote", "add", "-d", "store", str(remote))
-    ran.commit("a remote")
+    reproduced.dvc("remote", "add", "-d", "store", str(remote))
+    reproduced.commit("a remote")
 
-    ran.params["analysis"]["bins"] = 9
-    ran.write_params(ran.params)
-    diff = json.loads(ran.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
+    reproduced.params["analysis"]["bins"] = 9
+    reproduced.write_params(reproduced.params)
+    reproduced.dvc("repro")
+    diff = json.loads(reproduced.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
     change = diff["metrics/subjects.json"]["frog.models.dummy.layers.conv2d_1.entropy_bits"]
     assert change["old"] != change["new"]
-    plots = json.loads(ran.dvc("plots", "diff", "HEAD", "--json").stdout)
+    plots = json.loads(reproduced.dvc("plots", "diff", "HEAD", "--json").stdout)
     assert not plots.get("errors")
     revisions = [set(d.get("revisions", [])) for items in plots["data"].values() for d in items
                  if d.get("type") == "vega"]
     assert {"HEAD", "workspace"} in revisions, revisions
-    ran.commit("bins 9")
+    reproduced.commit("bins 9")
 
-    single = ran.dvc("exp", "run", "-S", "models.dummy.train_size=40")
+    single = reproduced.dvc("exp", "run", "-S", "models.dummy.train_size=40")
     assert "Running stage 'train@dummy-0'" in single.stdout
-    ran.run("git", "checkout", "--", ".")  # the experiment is kept as a ref; back to the commit
-    ran.dvc("checkout")
+    reproduced.run("git", "checkout", "--", ".")  # the experiment is kept as a ref; back to the commit
+    reproduced.dvc("checkout")
 
     for bins in (11, 13):
-        ran.dvc("exp", "run", "--queue", "-S", f"analysis.bins={bins}")
-    ran.dvc("queue", "start", "-j", "2")
-    status = queue_done(ran)
+        reproduced.dvc("exp", "run", "--queue", "-S", f"analysis.bins={bins}")
+    reproduced.dvc("queue", "start", "-j", "2")
+    status = queue_done(reproduced)
     assert status.count("Success") == 2, status
-    rows = list(csv.DictReader(io.StringIO(ran.dvc("exp", "show", "--csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(reproduced.dvc("exp", "show", "--csv").stdout)))
     column = next(name for name in rows[0] if name.endswith("analysis.bins"))
     assert {"11", "13"} <= {row[column] for row in rows}
     headline = [f"{measure}.{model}" if isinstance(models, dict) else measure
-                for measure, models in json.loads((ran.path / "metrics/headline.json").read_text()).items()
+                for measure, models in json.loads((reproduced.path / "metrics/headline.json").read_text()).items()
                 for model in (models if isinstance(models, dict) else [None])]
     assert len(headline) == 12 and set(headline) <= set(rows[0])
     assert not {name for name in rows[0] if ".layers." in name or name.startswith(("frog.", "pairs.", "input."))}
     review = ("exp", "show", "--no-pager", "--only-changed", "--drop", SHOW_DROP)
-    changed = ran.dvc(*review, columns=200).stdout  # every changed param and headline metric, whole
+    changed = reproduced.dvc(*review, columns=200).stdout  # every changed param and headline metric, whole
     header = changed.splitlines()[1].split()
     assert "…" not in changed and max(len(line) for line in changed.splitlines()) <= 200, changed
     assert header[0] == "Experiment" and header[-2:] == ["models.dummy.train_size", "analysis.bins"], changed
     moved = {name for name in headline if len({row[name] for row in rows}) > 1}  # which depends on the numerics
     assert moved and set(header) & set(headline) == moved and "acc.benchmark" not in moved, changed
-    kept = ran.dvc(*review, "--keep", SHOW_KEEP, columns=200).stdout  # and the unchanged ones too
+    kept = reproduced.dvc(*review, "--keep", SHOW_KEEP, columns=200).stdout  # and the unchanged ones too
     assert kept.splitlines()[1].split()[1:1 + len(headline)] == headline, kept
 
-    ran.dvc("push")
+    reproduced.dvc("push")
     clone = tmp_path / "clone"
-    ran.run("git", "clone", "-q", str(ran.path), str(clone))
+    reproduced.run("git", "clone", "-q", str(reproduced.path), str(clone))
     fresh = Project.__new__(Project)
     fresh.path = clone
     fresh.dvc("pull")
@@ -340,11 +341,11 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(ran, tmp_
     assert "Running stage" not in again.stdout
     assert "Data and pipelines are up to date" in again.stdout
 
-    ran.run("gto", "register", "benchmark")  # a version of the artifact: a git tag, benchmark@v0.0.1
-    assert "benchmark" in ran.run("gto", "show").stdout
+    reproduced.run("gto", "register", "benchmark")  # a version of the artifact: a git tag, benchmark@v0.0.1
+    assert "benchmark" in reproduced.run("gto", "show").stdout
     got = tmp_path / "got"
-    fresh.dvc("artifacts", "get", str(ran.path), "benchmark", "-o", str(got))
-    assert (got / "0.keras").read_bytes() == (ran.path / "data/models/benchmark/0.keras").read_bytes()
+    fresh.dvc("artifacts", "get", str(reproduced.path), "benchmark", "-o", str(got))
+    assert (got / "0.keras").read_bytes() == (reproduced.path / "data/models/benchmark/0.keras").read_bytes()
 
 
 def test_a_single_model_runs_end_to_end_and_the_report_says_what_the_claims_need(pipeline):
@@ -358,13 +359,13 @@ def test_a_single_model_runs_end_to_end_and_the_report_says_what_the_claims_need
     assert subjects["frog"]["pairs"] == {}
 
 
-def test_forced_repro_twice_gives_identical_hashes_for_every_output(ran):
+def test_forced_repro_twice_gives_identical_hashes_for_every_output(reproduced):
     def outputs():
-        lock = yaml.safe_load((ran.path / "dvc.lock").read_text())
+        lock = yaml.safe_load((reproduced.path / "dvc.lock").read_text())
         return {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
 
     first = outputs()
-    ran.dvc("repro", "--force")
+    reproduced.dvc("repro", "--force")
     assert outputs() == first
     assert len(first) >= 12
     assert {"data/checkpoints/dummy/0.npz", "data/dynamics/benchmark/0"} <= set(first)
@@ -374,24 +375,24 @@ def numbers_of(section):
     return {key: value for key, value in section.items() if not key.endswith(("_low", "_high", "_seed_sd"))}
 
 
-def test_checkpoints_replayed_match_the_analysis_and_dynamics_epochs_rerun_only_the_replays(ran):
+def test_checkpoints_replayed_match_the_analysis_and_dynamics_epochs_rerun_only_the_replays(reproduced):
     import keras
 
     from lib.checkpoints import Checkpoints, weights_by_path
 
-    metrics = json.loads((ran.path / "metrics/train/dummy/0.json").read_text())
-    with Checkpoints(ran.path / "data/checkpoints/dummy/0.npz") as checkpoints:
+    metrics = json.loads((reproduced.path / "metrics/train/dummy/0.json").read_text())
+    with Checkpoints(reproduced.path / "data/checkpoints/dummy/0.npz") as checkpoints:
         assert checkpoints.epochs == [0, 1, 2]
         best = checkpoints.weights(metrics["best_epoch"])
         initial = checkpoints.weights(0)
-    kept = weights_by_path(keras.models.load_model(ran.path / "data/models/dummy/0.keras", compile=False))
+    kept = weights_by_path(keras.models.load_model(reproduced.path / "data/models/dummy/0.keras", compile=False))
     assert set(kept) == set(best) and all(np.array_equal(kept[path], best[path]) for path in kept)
     assert not all(np.array_equal(kept[path], initial[path]) for path in kept)
 
-    probe = json.loads((ran.path / "metrics/probe.json").read_text())
-    subjects = json.loads((ran.path / "metrics/subjects.json").read_text())
+    probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
+    subjects = json.loads((reproduced.path / "metrics/subjects.json").read_text())
     for model in ("dummy", "benchmark"):
-        card = json.loads((ran.path / f"data/dynamics/{model}/0/epochs.json").read_text())
+        card = json.loads((reproduced.path / f"data/dynamics/{model}/0/epochs.json").read_text())
         assert [row["epoch"] for row in card["epochs"]] == [0, 1, 2]  # 4, 8, ... never reached
         at_best = next(row for row in card["epochs"] if row["epoch"] == card["best_epoch"])
         assert at_best["layers"]["dense_1"]["cka_to_best"] == 1.0
@@ -400,21 +401,21 @@ def test_checkpoints_replayed_match_the_analysis_and_dynamics_epochs_rerun_only_
         assert numbers_of(at_best["output"]) == numbers_of(probe["models"][model]["output"])
         frog = subjects["frog"]["models"][model]
         assert at_best["subjects"]["frog"]["layers"]["dense_1"] == numbers_of(frog["layers"]["dense_1"])
-    early = json.loads((ran.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
+    early = json.loads((reproduced.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
     assert list(early) == ["dummy"] and early["dummy"]["epochs"]["0"] in (1, 2)
     assert early["dummy"]["verdict"] in ("resembles", "differs", "mixed")
-    report = (ran.path / "plots/report.md").read_text()
+    report = (reproduced.path / "plots/report.md").read_text()
     assert "## Early checkpoint as dummy" in report and "### dummy beside benchmark's early checkpoint" in report
-    assert "(dynamics/dynamics.png)" in report and (ran.path / "plots/dynamics/dynamics.png").is_file()
-    rendered = json.loads(ran.dvc("plots", "show", "--json").stdout)
+    assert "(dynamics/dynamics.png)" in report and (reproduced.path / "plots/dynamics/dynamics.png").is_file()
+    rendered = json.loads(reproduced.dvc("plots", "show", "--json").stdout)
     assert not rendered.get("errors"), rendered.get("errors")
     assert sum(name.startswith("Over training") for name in rendered["data"]) == 3
 
-    ran.params["dynamics"]["epochs"] = [0, "best"]
-    ran.write_params(ran.params)
-    ran = re.findall(r"Running stage '([^']+)'", ran.dvc("repro").stdout)
+    reproduced.params["dynamics"]["epochs"] = [0, "best"]
+    reproduced.write_params(reproduced.params)
+    ran = re.findall(r"Running stage '([^']+)'", reproduced.dvc("repro").stdout)
     assert sorted(ran) == ["explore", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
-    card = json.loads((ran.path / "data/dynamics/dummy/0/epochs.json").read_text())
+    card = json.loads((reproduced.path / "data/dynamics/dummy/0/epochs.json").read_text())
     assert [row["epoch"] for row in card["epochs"]] == sorted({0, card["best_epoch"]})
 
 
@@ -430,49 +431,49 @@ def save_foreign_model(path):
     keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="probs")(x)).save(path)
 
 
-def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_what_they_touch(ran):
+def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_what_they_touch(reproduced):
     from PIL import Image
 
-    trained = {name: (ran.path / f"data/models/{name}/0.keras").read_bytes() for name in ("dummy", "benchmark")}
-    before = json.loads((ran.path / "metrics/subjects.json").read_text())
+    trained = {name: (reproduced.path / f"data/models/{name}/0.keras").read_bytes() for name in ("dummy", "benchmark")}
+    before = json.loads((reproduced.path / "metrics/subjects.json").read_text())
 
     photo = np.random.default_rng(5).integers(0, 256, (90, 120, 3), dtype=np.uint8)
-    Image.fromarray(photo).save(ran.path / "images/photo.jpg", quality=90)
-    ran.params["subjects"].update(photo={"file": "images/photo.jpg", "label": "cat"},
+    Image.fromarray(photo).save(reproduced.path / "images/photo.jpg", quality=90)
+    reproduced.params["subjects"].update(photo={"file": "images/photo.jpg", "label": "cat"},
                                        car={"split": "test", "index": 7})
-    ran.write_params(ran.params)
-    with_subjects = ran.dvc("repro")
+    reproduced.write_params(reproduced.params)
+    with_subjects = reproduced.dvc("repro")
     ran = re.findall(r"Running stage '([^']+)'", with_subjects.stdout)
     assert not [name for name in ran if name.startswith("train")], ran
     assert sorted(ran) == ["analyze", "carve", "explore", "extract@benchmark-0", "extract@dummy-0", "replay@benchmark-0",
                            "replay@dummy-0", "report", "trace"]
-    subjects = json.loads((ran.path / "metrics/subjects.json").read_text())
+    subjects = json.loads((reproduced.path / "metrics/subjects.json").read_text())
     assert list(subjects) == ["frog", "photo", "car"] and subjects["frog"] == before["frog"]
     assert subjects["photo"]["label"] == "cat" and subjects["car"]["label"] in CLASSES
     assert 0 <= subjects["photo"]["models"]["dummy"]["output"]["p_label"] <= 1
-    report = (ran.path / "plots/report.md").read_text()
+    report = (reproduced.path / "plots/report.md").read_text()
     assert "4. On the photo" in report and "4. On the car" in report
-    assert all((ran.path / f"plots/analysis/subjects/{name}/{figure}").is_file()
+    assert all((reproduced.path / f"plots/analysis/subjects/{name}/{figure}").is_file()
                for name in ("photo", "car") for figure in SUBJECT_FIGURES)
-    ran.commit("subjects")
-    probe_before = json.loads((ran.path / "metrics/probe.json").read_text())
+    reproduced.commit("subjects")
+    probe_before = json.loads((reproduced.path / "metrics/probe.json").read_text())
 
-    save_foreign_model(ran.path / "imported/theirs.keras")
-    ran.params["models"].update(input={"keras": "imported/theirs.keras"},
+    save_foreign_model(reproduced.path / "imported/theirs.keras")
+    reproduced.params["models"].update(input={"keras": "imported/theirs.keras"},
                                       ablation={"train_size": 50, "architecture": "no_dropout"})
-    ran.write_params(ran.params)
-    more_models = ran.dvc("repro")
+    reproduced.write_params(reproduced.params)
+    more_models = reproduced.dvc("repro")
     ran = re.findall(r"Running stage '([^']+)'", more_models.stdout)
     assert sorted(name for name in ran if name.startswith("train")) == ["train@ablation-0", "train@input-0"]
-    assert {name: (ran.path / f"data/models/{name}/0.keras").read_bytes() for name in trained} == trained
-    assert (ran.path / "data/models/input/0.keras").read_bytes() == (ran.path / "imported/theirs.keras").read_bytes()
-    imported = json.loads((ran.path / "metrics/train/input/0.json").read_text())
+    assert {name: (reproduced.path / f"data/models/{name}/0.keras").read_bytes() for name in trained} == trained
+    assert (reproduced.path / "data/models/input/0.keras").read_bytes() == (reproduced.path / "imported/theirs.keras").read_bytes()
+    imported = json.loads((reproduced.path / "metrics/train/input/0.json").read_text())
     assert imported["train_size"] is None and 0 <= imported["test_accuracy"] <= 1
-    probe = json.loads((ran.path / "metrics/probe.json").read_text())
+    probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
     assert list(probe["models"]) == ["dummy", "benchmark", "input", "ablation"]
     assert {m: probe["models"][m] for m in trained} == {m: probe_before["models"][m] for m in trained}
     assert probe["pairs"]["dummy_vs_benchmark"] == probe_before["pairs"]["dummy_vs_benchmark"]
-    diff = json.loads(ran.dvc("metrics", "diff", "--json", "--targets", "metrics/headline.json",
+    diff = json.loads(reproduced.dvc("metrics", "diff", "--json", "--targets", "metrics/headline.json",
                                    "metrics/probe.json", "metrics/subjects.json").stdout)
     moved = [key for keys in diff.values() for key in keys]
     assert moved and not [key for key in moved if key.startswith(("models.dummy.", "models.benchmark."))
@@ -484,19 +485,19 @@ def test_subjects_architectures_and_imported_models_are_params_and_rerun_only_wh
     assert set(probe["pairs"]["benchmark_vs_input"]["cka"]) >= {"first_conv", "last_hidden", "output"}
     assert "dropout_1" not in probe["pairs"]["dummy_vs_ablation"]["cka"]
     assert probe["input"]["entropy_bits"] > 0  # the images' own entry, beside a model named "input"
-    report = (ran.path / "plots/report.md").read_text()
+    report = (reproduced.path / "plots/report.md").read_text()
     assert "| input | imported `imported/theirs.keras` | — |" in report
     assert "| ablation | no_dropout | 50 |" in report
-    sweep = (ran.path / "plots/analysis/by_size.csv").read_text()
+    sweep = (reproduced.path / "plots/analysis/by_size.csv").read_text()
     assert "ablation" in sweep and "input" not in sweep
-    assert json.loads((ran.path / "data/dynamics/input/0/epochs.json").read_text())["epochs"] == []
-    early = json.loads((ran.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
+    assert json.loads((reproduced.path / "data/dynamics/input/0/epochs.json").read_text())["epochs"] == []
+    early = json.loads((reproduced.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
     assert list(early) == ["dummy", "ablation"] and early["ablation"]["largest"] == "benchmark"
-    assert "input" not in (ran.path / "plots/dynamics/plane.csv").read_text()
-    assert ran.dvc("status").stdout.strip() == "Data and pipelines are up to date."
+    assert "input" not in (reproduced.path / "plots/dynamics/plane.csv").read_text()
+    assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."
 
-    del ran.params["subjects"]["car"], ran.params["models"]["input"]
-    ran.write_params(ran.params)
-    fewer = re.findall(r"Running stage '([^']+)'", ran.dvc("repro").stdout)
+    del reproduced.params["subjects"]["car"], reproduced.params["models"]["input"]
+    reproduced.write_params(reproduced.params)
+    fewer = re.findall(r"Running stage '([^']+)'", reproduced.dvc("repro").stdout)
     assert not [name for name in fewer if name.startswith("train")], fewer
-    assert list(json.loads((ran.path / "metrics/subjects.json").read_text())) == ["frog", "photo"]
+    assert list(json.loads((reproduced.path / "metrics/subjects.json").read_text())) == ["frog", "photo"]

@@ -30,6 +30,7 @@ from lib.cifar import CLASSES, label_name
 from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams,
                           defined_mean, defined_means, js_bits, layer_histogram, layer_view, paired_bootstrap_ci,
                           shared_edges)
+from lib.files import LAYER_CARD, images_file
 from lib.keys import OUTPUT, find_pair, numbers, pair_key, role_key, role_section, spread, with_interval
 from lib.model import largest, trained_sizes
 from lib.store import load_arrays, load_runs, read_json
@@ -50,8 +51,8 @@ class Run(NamedTuple):
 def runs_of(folder, params, images):
     """{model: {seed: Run}} of every training run's activations for `images` ("subjects" or "probe"),
     from <folder>/<model>/<seed>/{layers.json, <images>.npz}."""
-    cards = load_runs(folder, params, read_json, "layer card", "/layers.json")
-    acts = load_runs(folder, params, load_arrays, "activations", f"/{images}.npz")
+    cards = load_runs(folder, params, read_json, "layer card", f"/{LAYER_CARD}")
+    acts = load_runs(folder, params, load_arrays, "activations", f"/{images_file(images)}")
     return {model: {seed: Run(card["layers"], card["roles"], acts[model][seed]) for seed, card in runs.items()}
             for model, runs in cards.items()}
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from lib.analysis import copies, layer_measures, round_floats
 from lib.cifar import CLASSES, Images, label_name
+from lib.files import ANALYSIS_PLOTS, DYNAMICS_PLOTS
 from lib.keys import FOR_PAGE, OUTPUT
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
 from lib.store import atomic_dir, read_csv
@@ -287,7 +288,7 @@ def explorer(subjects, probe, sample, bins, models):
     return data, scripts
 
 
-def page(subjects, probe, params, probe_metrics, verdicts, train_metrics, dynamics, charts_found):
+def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, dynamics, charts_found):
     """(the page's data, [(block, facts)] per image): explorer()'s for every subject and a sample of
     the probe set, with the run's summary, each model's params and test accuracy, the probe set's
     measures, the claims, the charts and the replayed epochs of the first seed's runs
@@ -329,20 +330,14 @@ def numeric_rows(rows):
     return [{key: parsed(text) for key, text in row.items()} for row in rows]
 
 
-CHARTS = {"training": "analysis/training_curves.csv", "by_size": "analysis/by_size.csv",
-          "cka_to_largest": "analysis/cka_to_largest.csv", "cka": "analysis/cka.csv",
-          "measures": "dynamics/measures.csv", "plane": "dynamics/plane.csv", "cka_to_best": "dynamics/cka_to_best.csv"}
+CHARTS = {"analysis": ("training", "by_size", "cka_to_largest", "cka"), "dynamics": tuple(DYNAMICS_PLOTS)}
 
 
 def charts(analysis, dynamics):
     """The plot data the analysis and trace stages wrote, by chart; a file they did not write is left out."""
-    folders = {"analysis": Path(analysis), "dynamics": Path(dynamics)}
-    found = {}
-    for name, place in CHARTS.items():
-        folder, file = place.split("/")
-        if (folders[folder] / file).is_file():
-            found[name] = numeric_rows(read_csv(folders[folder] / file))
-    return found
+    files = {**{name: Path(analysis) / ANALYSIS_PLOTS[name] for name in CHARTS["analysis"]},
+             **{name: Path(dynamics) / DYNAMICS_PLOTS[name] for name in CHARTS["dynamics"]}}
+    return {name: numeric_rows(read_csv(path)) for name, path in files.items() if path.is_file()}
 
 
 def plural(count, noun):

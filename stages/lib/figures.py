@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lib.cifar import CLASSES  # noqa: E402
+from lib.files import DISTRIBUTION, FEATURE_MAPS, PIXELS, SOFTMAX  # noqa: E402
 from lib.keys import OUTPUT, pair_models, spread  # noqa: E402
 from lib.measures import pixel_edges, shared_edges  # noqa: E402
 from lib.store import atomic_path  # noqa: E402
@@ -81,14 +82,14 @@ def subject_figures(folder, name, label, image, runs, bins, seed, maps):
     """Figures 2-8 for one subject: `runs` {model: Run on that image}; `maps` the roles drawn as maps."""
     described = name if label in (None, name) else f"{name} ({label})"
     for role in maps:
-        feature_maps(folder / f"feature_maps_{role}.png", f"{described}: {role.replace('_', ' ')} layer",
+        feature_maps(folder / FEATURE_MAPS.format(role=role), f"{described}: {role.replace('_', ' ')} layer",
                      {f"{model}: {run.roles[role]}": run.acts[run.roles[role]][0] for model, run in runs.items()}, seed)
     last = {f"{model}: {run.roles['last_hidden']}": run.acts[run.roles["last_hidden"]] for model, run in runs.items()}
-    layer_distribution(folder / "distribution_last_hidden.png",
+    layer_distribution(folder / DISTRIBUTION,
                        f"{described}: last hidden layer's values (non-zero; seed {seed})", last,
                        shared_edges(list(last.values()), bins))
-    pixel_distribution(folder / "pixels.png", f"{described}: pixel values (model input)", image, pixel_edges(bins))
-    softmax_bars(folder / "softmax.png", f"Softmax output for {described} (seed {seed})",
+    pixel_distribution(folder / PIXELS, f"{described}: pixel values (model input)", image, pixel_edges(bins))
+    softmax_bars(folder / SOFTMAX, f"Softmax output for {described} (seed {seed})",
                  {model: run.acts[run.roles[OUTPUT]][0] for model, run in runs.items()}, label)
 
 

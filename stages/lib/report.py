@@ -3,14 +3,9 @@
 from lib.analysis import over_seeds
 from lib.dynamics import DIFFERS, RESEMBLES
 from lib.keys import interval, spread
-from lib.model import MAPS, imported, trained_sizes
+from lib.files import CKA_FIGURE, DYNAMICS_FIGURE, SUBJECT_FIGURE_FILES, SUBJECT_FIGURES, SWEEP_FIGURE
+from lib.model import imported, trained_sizes
 
-SUBJECT_FIGURES = (
-    *((f"feature_maps_{role}.png", f"{role.replace('_', ' ')} layer's feature maps") for role in MAPS),
-    ("distribution_last_hidden.png", "last hidden layer's values"),
-    ("pixels.png", "pixel values"),
-    ("softmax.png", "softmax output"),
-)
 ARTICLE = "the article's figs. 2-8 show these for its frog"
 
 
@@ -153,14 +148,14 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
     lines += ["", "## Figures", "", f"Per subject ({ARTICLE}):", ""]
     for name in subjects:
         lines += [f"### {name}", ""]
-        for file, caption in SUBJECT_FIGURES:
-            lines += [f"![{name}: {caption}]({figures_dir}/subjects/{name}/{file})", ""]
+        for file, caption in SUBJECT_FIGURE_FILES.items():
+            lines += [f"![{name}: {caption}]({figures_dir}/{SUBJECT_FIGURES.format(name=name)}/{file})", ""]
     lines += ["### Linear CKA between the layers of two models, probe set", "",
-              f"![Linear CKA between the layers of two models, probe set]({figures_dir}/cka.png)", ""]
+              f"![Linear CKA between the layers of two models, probe set]({figures_dir}/{CKA_FIGURE})", ""]
     if len(trained_sizes(models)) > 1:
         lines += ["### By training-set size", "",
-                  f"![Measures by training-set size, probe set]({figures_dir}/size_sweep.png)", ""]
+                  f"![Measures by training-set size, probe set]({figures_dir}/{SWEEP_FIGURE})", ""]
     if dynamics_dir:
         lines += ["### Over training", "",
-                  f"![The probe set through each replayed checkpoint]({dynamics_dir}/dynamics.png)", ""]
+                  f"![The probe set through each replayed checkpoint]({dynamics_dir}/{DYNAMICS_FIGURE})", ""]
     return "\n".join(lines).rstrip() + "\n"

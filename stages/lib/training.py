@@ -39,8 +39,11 @@ def deterministic(seed, threads=0):
                          f"pipeline's results are computed with them: unset {ONEDNN} or set it to 1")
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    threading = tf.config.threading
+    if threading.get_intra_op_parallelism_threads() != threads:  # unset is 0; once TensorFlow runs it is fixed
+        threading.set_intra_op_parallelism_threads(threads)
+    if threading.get_inter_op_parallelism_threads() != threads:
+        threading.set_inter_op_parallelism_threads(threads)
 
 
 HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")  # the columns of a training history

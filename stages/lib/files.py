@@ -1,0 +1,30 @@
+"""The names of the files inside the stages' output folders, in one place: the stage that writes a
+file and the stages that read it take its name from here (the folders themselves are named in
+dvc.yaml, which hands them to the stages)."""
+
+from lib.model import MAPS
+
+LAYER_CARD = "layers.json"  # extract: the layers in order, their shapes and roles
+REPLAY_CARD = "epochs.json"  # replay: per replayed epoch, the probe means, CKA and the subjects
+REPLAY_MEASURES = "probe.npz"  # replay: per probe image, every measure of every replayed epoch
+
+ANALYSIS_PLOTS = {  # analyze: plot data, by what it holds
+    "subject_layers": "subject_layers.csv", "probe_layers": "probe_layers.csv", "js_layers": "js_layers.csv",
+    "cka": "cka.csv", "distribution_last_hidden": "distribution_last_hidden.csv", "subject_pixels": "subject_pixels.csv",
+    "softmax": "softmax.csv", "training": "training_curves.csv", "by_size": "by_size.csv",
+    "cka_to_largest": "cka_to_largest.csv"}
+CKA_FIGURE, SWEEP_FIGURE = "cka.png", "size_sweep.png"  # analyze
+SUBJECT_FIGURES = "subjects/{name}"  # analyze: the folder of one subject's figures
+DYNAMICS_PLOTS = {"measures": "measures.csv", "plane": "plane.csv", "cka_to_best": "cka_to_best.csv"}  # trace
+DYNAMICS_FIGURE = "dynamics.png"  # trace
+
+FEATURE_MAPS = "feature_maps_{role}.png"  # analyze, per subject: the article's figs. 2-8
+DISTRIBUTION, PIXELS, SOFTMAX = "distribution_last_hidden.png", "pixels.png", "softmax.png"
+SUBJECT_FIGURE_FILES = {  # each subject's figures and what each shows, in the report's order
+    **{FEATURE_MAPS.format(role=role): f"{role.replace('_', ' ')} layer's feature maps" for role in MAPS},
+    DISTRIBUTION: "last hidden layer's values", PIXELS: "pixel values", SOFTMAX: "softmax output"}
+
+
+def images_file(images):
+    """extract: one run's activations of every layer for `images` ("subjects" or "probe")."""
+    return f"{images}.npz"
