@@ -92,10 +92,10 @@ def over_seeds(results):
         if isinstance(head, dict):
             summary[key] = over_seeds(column)
             continue
-        numbers = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool) and not np.isnan(v)]
-        if numbers or all(v is None or isinstance(v, float) for v in column):
-            summary[key] = defined_mean(numbers) if numbers else None
-            summary[spread(key)] = float(np.std(numbers, ddof=1)) if len(numbers) > 1 else 0.0
+        defined = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool) and not np.isnan(v)]
+        if defined or all(v is None or isinstance(v, float) for v in column):
+            summary[key] = defined_mean(defined) if defined else None
+            summary[spread(key)] = float(np.std(defined, ddof=1)) if len(defined) > 1 else 0.0
         else:
             summary[key] = Counter(column).most_common(1)[0][0]
     return summary

@@ -35,9 +35,9 @@ class ArchiveError(StageError):
 
 
 class Images(NamedTuple):
-    """A set of labelled images: pixels (N, 32, 32, 3) uint8, height-width-channel, RGB; labels (N,),
-    NO_LABEL where an image has none; names where the images have them (subjects); and `inputs`,
-    the model's view of them (N, 32, 32, C) float32 in [0, 1], once `seen` has made it."""
+    """A set of labelled images: `images`, the pixels (N, 32, 32, 3) uint8, height-width-channel, RGB;
+    `labels` (N,), NO_LABEL where an image has none; `names` where the images have them (subjects);
+    and `inputs`, the model's view of them (N, 32, 32, C) float32 in [0, 1], once `seen` made it."""
 
     images: np.ndarray
     labels: np.ndarray
