@@ -2,6 +2,7 @@
 
 import copy
 import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -160,22 +161,49 @@ def project(tmp_path):
     return Project(tmp_path / "project")
 
 
-def run_folder(tmp_path_factory, worker_id):
-    """A folder that every xdist worker of this pytest run shares (and no other run)."""
-    base = tmp_path_factory.getbasetemp()
-    return base if worker_id == "master" else base.parent
+class BaselineBuild(threading.Thread):
+    """Builds the baseline (see `baseline`) beside the tests that run meanwhile; the first of the
+    pytest run's processes to take the file lock builds it, the others find it built."""
+
+    def __init__(self, folder):
+        super().__init__(name="baseline")
+        self.folder, self.project, self.error = folder, None, None
+
+    def run(self):
+        try:
+            with open(self.folder / "baseline.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self.project = built_baseline(self.folder / "baseline", synthetic.archive())
+        except BaseException as error:  # noqa: BLE001 - handed to the tests that need the baseline
+            self.error = error
+
+
+def pytest_collection_modifyitems(config, items):
+    """Where any test needs the baseline, start building it as soon as the tests are known, and run
+    the tests that need it last: the others run meanwhile instead of waiting for it."""
+    items.sort(key=lambda item: "baseline" in item.fixturenames)
+    if any("baseline" in item.fixturenames for item in items):
+        base = config._tmp_path_factory.getbasetemp()
+        config.baseline_build = BaselineBuild(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
+        config.baseline_build.start()
+
+
+def pytest_sessionfinish(session):
+    build = getattr(session.config, "baseline_build", None)
+    if build is not None:
+        build.join()
 
 
 @pytest.fixture(scope="session")
-def baseline(tmp_path_factory, worker_id, archive_bytes):
+def baseline(pytestconfig):
     """The small pipeline after one whole `dvc repro`, committed with its dvc.lock: built once per pytest
-    run for every worker (the first to ask builds it under a file lock), never changed afterwards. Its
-    first run's output is `baseline.first`; a test that changes anything works on `reproduced`, a copy."""
-    folder = run_folder(tmp_path_factory, worker_id)
-    with open(folder / "baseline.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        project = built_baseline(folder / "baseline", archive_bytes)
-    return project
+    run for every worker (one folder for all of them), never changed afterwards. Its first run's
+    output is `baseline.first`; a test that changes anything works on `reproduced`, a copy."""
+    build = pytestconfig.baseline_build
+    build.join()
+    if build.error is not None:
+        raise build.error
+    return build.project
 
 
 def built_baseline(path, archive_bytes):

@@ -13,16 +13,15 @@ from conftest import Project
 from lib.explorer import LEVELS, Scale, as_grid, colour_table, probe_names, probe_sample, quantise
 from lib.store import load_arrays
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("explored")]  # one worker, one copy of the baseline
+pytestmark = pytest.mark.e2e
 MODELS = ("dummy", "benchmark")
 LUT = np.array([[int(hex_[k:k + 2], 16) for k in (0, 2, 4)] for hex_ in re.findall(".{6}", colour_table())])
 
 
 @pytest.fixture(scope="session")
 def explored(tmp_path_factory, baseline):
-    """A copy of the project after `dvc repro` of the whole pipeline on the synthetic archive (one per
-    worker that runs this file's tests: on two xdist workers they share it, where another file's
-    tests may run between them)."""
+    """A copy of the project after `dvc repro` of the whole pipeline on the synthetic archive, read by
+    this file's tests (one per xdist worker)."""
     project = Project.copy_of(baseline, tmp_path_factory.mktemp("explored") / "project")
     project.page = project.path / "plots/explorer/index.html"
     text = project.page.read_text()
@@ -220,21 +219,21 @@ def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_an
     assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
 
 
-def test_the_sample_size_is_a_param_that_reruns_the_explorer_alone(explored):
-    explored.params["explore"]["probe_images"] = 20
-    explored.write_params(explored.params)
-    ran = re.findall(r"Running stage '([^']+)'", explored.dvc("repro").stdout)
+def test_the_sample_size_is_a_param_that_reruns_the_explorer_alone(reproduced):
+    reproduced.params["explore"]["probe_images"] = 20
+    reproduced.write_params(reproduced.params)
+    ran = re.findall(r"Running stage '([^']+)'", reproduced.dvc("repro").stdout)
     assert ran == ["explore"]
-    assert len(list((explored.path / "plots/explorer/images").glob("*.js"))) == 21
-    explored.params["explore"]["probe_images"] = 21
-    explored.write_params(explored.params)
-    refused = explored.dvc("repro", check=False)
+    assert len(list((reproduced.path / "plots/explorer/images").glob("*.js"))) == 21
+    reproduced.params["explore"]["probe_images"] = 21
+    reproduced.write_params(reproduced.params)
+    refused = reproduced.dvc("repro", check=False)
     assert refused.returncode and "explore.probe_images = 21: must be at most analysis.probe_size (20)" in refused.stderr
-    assert [path.name for path in (explored.path / "plots").iterdir() if path.name.startswith(".explorer")] == []
-    explored.params["explore"]["probe_images"] = 12
-    explored.write_params(explored.params)
-    explored.dvc("repro")
-    assert len(list((explored.path / "plots/explorer/images").glob("*.js"))) == 13
+    assert [path.name for path in (reproduced.path / "plots").iterdir() if path.name.startswith(".explorer")] == []
+    reproduced.params["explore"]["probe_images"] = 12
+    reproduced.write_params(reproduced.params)
+    reproduced.dvc("repro")
+    assert len(list((reproduced.path / "plots/explorer/images").glob("*.js"))) == 13
 
 
 def test_a_missing_or_damaged_image_file_is_named_on_the_page_and_the_others_still_draw(explored, tmp_path):

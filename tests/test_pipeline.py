@@ -109,7 +109,7 @@ def test_a_wrong_checksum_fails_the_download_naming_both_and_keeping_nothing(pip
     assert [p.name for p in data.rglob("*") if p.is_file() and p.name != ".gitignore"] == []
 
 
-def test_repro_trains_every_model_and_a_new_model_trains_alone(reproduced):
+def test_repro_trains_every_model_one_line_per_epoch_and_records_each_run(reproduced):
     first = reproduced.first
     assert "Running stage 'train@dummy-0'" in first.stdout and "Running stage 'train@benchmark-0'" in first.stdout
     assert "dummy seed 0: epoch  2" in first.stdout
@@ -123,20 +123,11 @@ def test_repro_trains_every_model_and_a_new_model_trains_alone(reproduced):
     assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(history) == 3
     timing = json.loads((reproduced.path / "logs/train/dummy/0.json").read_text())
     assert timing["epochs_run"] == 2 and timing["seconds_per_epoch"] > 0
-    model = (reproduced.path / "data/models/dummy/0.keras").read_bytes()
-
-    reproduced.params["models"]["tiny"] = {"train_size": 20}
-    reproduced.write_params(reproduced.params)
-    second = reproduced.dvc("repro")
-    trained = re.findall(r"Running stage '(train@[^']+)'", second.stdout)
-    assert trained == ["train@tiny-0"]
-    assert (reproduced.path / "data/models/dummy/0.keras").read_bytes() == model
     assert "train_size" not in reproduced.dvc("metrics", "show").stdout  # the headline only
     assert "test_accuracy" in reproduced.dvc("metrics", "show", "metrics/train/dummy/0.json").stdout
     headline = json.loads((reproduced.path / "metrics/headline.json").read_text())
-    assert list(headline["acc"]) == ["dummy", "benchmark", "tiny"]
-    assert headline["acc"]["dummy"] == json.loads((reproduced.path / "metrics/train/dummy/0.json").read_text())[
-        "test_accuracy"]
+    assert list(headline["acc"]) == ["dummy", "benchmark"]  # a model added trains alone: see the architectures' test
+    assert headline["acc"]["dummy"] == metrics["test_accuracy"]
     assert "Running stage" not in reproduced.dvc("repro").stdout
 
 
@@ -203,7 +194,7 @@ PLOT_DATA = ["subject_layers.csv", "probe_layers.csv", "js_layers.csv", "cka.csv
              "subject_pixels.csv", "softmax.csv", "training_curves.csv", "by_size.csv", "cka_to_largest.csv"]
 
 
-def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_only_analyze(reproduced):
+def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(reproduced):
     subjects = json.loads((reproduced.path / "metrics/subjects.json").read_text())
     probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
     frog = subjects["frog"]
@@ -248,16 +239,6 @@ def test_repro_extracts_and_analyzes_every_model_and_an_analysis_param_reruns_on
     assert len(images) >= len(SUBJECT_FIGURES) and all(width > 0 for width in images), images
     assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)
 
-    reproduced.params["analysis"]["bins"] = 7
-    reproduced.write_params(reproduced.params)
-    rerun = reproduced.dvc("repro")
-    assert sorted(re.findall(r"Running stage '([^']+)'", rerun.stdout)) == [
-        "analyze", "explore", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
-    diff = json.loads(reproduced.dvc("metrics", "diff", "--json").stdout)
-    assert list(diff) == ["metrics/headline.json"] and {"H.dummy", "H.benchmark"} <= set(diff["metrics/headline.json"])
-    assert not {key for key in diff["metrics/headline.json"] if key.startswith("acc.")}
-    full = json.loads(reproduced.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
-    assert "frog.models.dummy.layers.dense_1.entropy_bits" in full["metrics/subjects.json"]
 
 
 def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(reproduced):
@@ -285,14 +266,15 @@ def queue_done(pipeline, timeout=300):
     raise AssertionError(f"queue still busy after {timeout} s:\n{status}")
 
 
-def test_review_across_commits_experiments_queue_and_remote_round_trip(reproduced, tmp_path):
-    remote = tmp_path / "remote"
-    reproduced.dvc("remote", "add", "-d", "store", str(remote))
-    reproduced.commit("a remote")
-
+def test_review_across_commits_and_queued_experiments(reproduced):
     reproduced.params["analysis"]["bins"] = 9
     reproduced.write_params(reproduced.params)
-    reproduced.dvc("repro")
+    rerun = reproduced.dvc("repro")  # an analysis param: no training, no extraction
+    assert sorted(re.findall(r"Running stage '([^']+)'", rerun.stdout)) == [
+        "analyze", "explore", "replay@benchmark-0", "replay@dummy-0", "report", "trace"]
+    diff = json.loads(reproduced.dvc("metrics", "diff", "--json").stdout)
+    assert list(diff) == ["metrics/headline.json"] and {"H.dummy", "H.benchmark"} <= set(diff["metrics/headline.json"])
+    assert not {key for key in diff["metrics/headline.json"] if key.startswith("acc.")}
     diff = json.loads(reproduced.dvc("metrics", "diff", "--json", "--targets", "metrics/subjects.json").stdout)
     change = diff["metrics/subjects.json"]["frog.models.dummy.layers.conv2d_1.entropy_bits"]
     assert change["old"] != change["new"]
@@ -303,19 +285,14 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(reproduce
     assert {"HEAD", "workspace"} in revisions, revisions
     reproduced.commit("bins 9")
 
-    single = reproduced.dvc("exp", "run", "-S", "models.dummy.train_size=40")
-    assert "Running stage 'train@dummy-0'" in single.stdout
-    reproduced.run("git", "checkout", "--", ".")  # the experiment is kept as a ref; back to the commit
-    reproduced.dvc("checkout")
-
-    for resamples in (200, 300):  # reruns trace, analyze, report and explore in each experiment's workspace
-        reproduced.dvc("exp", "run", "--queue", "-S", f"analysis.resamples={resamples}")
-    reproduced.dvc("queue", "start", "-j", "2")
+    for change in ("models.dummy.train_size=40", "analysis.resamples=200"):  # one retrains, one reruns the analysis
+        reproduced.dvc("exp", "run", "--queue", "-S", change)
+    reproduced.dvc("queue", "start", "-j", "2")  # in temporary copies of the commit, side by side
     status = queue_done(reproduced)
     assert status.count("Success") == 2, status
     rows = list(csv.DictReader(io.StringIO(reproduced.dvc("exp", "show", "--csv").stdout)))
-    column = next(name for name in rows[0] if name.endswith("analysis.resamples"))
-    assert {"200", "300"} <= {row[column] for row in rows}
+    for param, value in (("models.dummy.train_size", "40"), ("analysis.resamples", "200")):
+        assert value in {row[next(name for name in rows[0] if name.endswith(param))] for row in rows}
     headline = [f"{measure}.{model}" if isinstance(models, dict) else measure
                 for measure, models in json.loads((reproduced.path / "metrics/headline.json").read_text()).items()
                 for model in (models if isinstance(models, dict) else [None])]
@@ -331,6 +308,10 @@ def test_review_across_commits_experiments_queue_and_remote_round_trip(reproduce
     kept = reproduced.dvc(*review, "--keep", SHOW_KEEP, columns=200).stdout  # and the unchanged ones too
     assert kept.splitlines()[1].split()[1:1 + len(headline)] == headline, kept
 
+
+def test_a_clone_pulls_every_output_from_a_remote_reruns_nothing_and_gets_a_model_as_an_artifact(reproduced, tmp_path):
+    reproduced.dvc("remote", "add", "-d", "store", str(tmp_path / "remote"))
+    reproduced.commit("a remote")
     reproduced.dvc("push")
     clone = tmp_path / "clone"
     reproduced.run("git", "clone", "-q", str(reproduced.path), str(clone))
@@ -451,13 +432,6 @@ def test_subjects_are_params_and_rerun_everything_but_training(reproduced):
     assert "4. On the photo" in report and "4. On the car" in report
     assert all((reproduced.path / f"plots/analysis/subjects/{name}/{figure}").is_file()
                for name in ("photo", "car") for figure in SUBJECT_FIGURES)
-
-    del reproduced.params["subjects"]["car"]
-    reproduced.write_params(reproduced.params)
-    fewer = re.findall(r"Running stage '([^']+)'", reproduced.dvc("repro").stdout)
-    assert not [name for name in fewer if name.startswith("train")], fewer
-    after = json.loads((reproduced.path / "metrics/subjects.json").read_text())
-    assert list(after) == ["frog", "photo"] and after["frog"] == before["frog"]
 
 
 def test_architectures_and_imported_models_are_params_and_retrain_nothing_else(reproduced):
