@@ -101,7 +101,7 @@ def small_params(url, md5):
     params["data"].update(url=url, md5=md5)
     params["split"]["val_size"] = 40
     params["models"] = {"dummy": {"train_size": 50}, "benchmark": {"train_size": 299}}
-    params["analysis"]["probe_size"] = 20
+    params["analysis"].update(probe_size=20, resamples=100)
     params["explore"]["probe_images"] = 12
     params["train"].update(max_epochs=2, batch_size=50, precision="float32")  # the same numerics on every CPU
     return params

@@ -292,7 +292,7 @@ def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, d
     """(the page's data, [(block, facts)] per image): explorer()'s for every subject and a sample of
     the probe set, with the run's summary, each model's params and test accuracy, the probe set's
     measures, the claims, the charts and the replayed epochs of the first seed's runs
-    (`train_metrics` and `dynamics`: {model: that run's}). """
+    (`train_metrics` and `dynamics`: {model: that run's})."""
     models, bins, seed = params["models"], params["analysis"]["bins"], params["train"]["seeds"][0]
     sample = probe_sample(probe.images.labels, params["explore"]["probe_images"])
     data, scripts = explorer(subjects, probe, sample, bins, list(models))
