@@ -178,11 +178,13 @@ class BaselineBuild(threading.Thread):
             self.error = error
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected what they leave out
 def pytest_collection_modifyitems(config, items):
     """Where any test needs the baseline, start building it as soon as the tests are known, and run
-    the tests that need it last: the others run meanwhile instead of waiting for it."""
-    items.sort(key=lambda item: "baseline" in item.fixturenames)
-    if any("baseline" in item.fixturenames for item in items):
+    the tests that need it last, the longest of them first: the others run meanwhile instead of
+    waiting for it, and the run does not end on one worker alone with a long test."""
+    items.sort(key=lambda item: ("baseline" in item.fixturenames, item.get_closest_marker("long") is None))
+    if any("baseline" in item.fixturenames for item in items) and not config.option.collectonly:
         base = config._tmp_path_factory.getbasetemp()
         config.baseline_build = BaselineBuild(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
         config.baseline_build.start()

@@ -241,6 +241,7 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
 
 
 
+@pytest.mark.long
 def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(reproduced):
     rerun = reproduced.dvc("exp", "run", "-S", "train.seeds=[0,1]")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
@@ -266,6 +267,7 @@ def queue_done(pipeline, timeout=300):
     raise AssertionError(f"queue still busy after {timeout} s:\n{status}")
 
 
+@pytest.mark.long
 def test_review_across_commits_and_queued_experiments(reproduced):
     reproduced.params["analysis"]["bins"] = 9
     reproduced.write_params(reproduced.params)
@@ -341,6 +343,7 @@ def test_a_single_model_runs_end_to_end_and_the_report_says_what_the_claims_need
     assert subjects["frog"]["pairs"] == {}
 
 
+@pytest.mark.long
 def test_forced_repro_twice_gives_identical_hashes_for_every_output(reproduced):
     def outputs():
         lock = yaml.safe_load((reproduced.path / "dvc.lock").read_text())
@@ -409,6 +412,7 @@ def save_foreign_model(path):
     keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="probs")(x)).save(path)
 
 
+@pytest.mark.long
 def test_subjects_are_params_and_rerun_everything_but_training(reproduced):
     from PIL import Image
 
@@ -434,6 +438,7 @@ def test_subjects_are_params_and_rerun_everything_but_training(reproduced):
                for name in ("photo", "car") for figure in SUBJECT_FIGURES)
 
 
+@pytest.mark.long
 def test_architectures_and_imported_models_are_params_and_retrain_nothing_else(reproduced):
     trained = {name: (reproduced.path / f"data/models/{name}/0.keras").read_bytes() for name in ("dummy", "benchmark")}
     probe_before = json.loads((reproduced.path / "metrics/probe.json").read_text())

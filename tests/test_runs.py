@@ -95,6 +95,7 @@ def test_deleted_outputs_come_back_from_the_cache_without_recomputing(pipeline):
     assert (pipeline.path / MODEL).read_bytes() == model
 
 
+@pytest.mark.long
 def test_training_runs_side_by_side_record_and_equal_the_runs_one_after_the_other(pipeline):
     pipeline.params["train"]["threads"] = 1
     pipeline.write_params(pipeline.params)
