@@ -268,7 +268,7 @@ def queue_done(pipeline, timeout=300):
 
 
 @pytest.mark.long
-def test_review_across_commits_and_queued_experiments(reproduced):
+def test_an_analysis_param_reruns_only_the_analysis_and_git_shows_what_moved(reproduced):
     reproduced.params["analysis"]["bins"] = 9
     reproduced.write_params(reproduced.params)
     rerun = reproduced.dvc("repro")  # an analysis param: no training, no extraction
@@ -285,8 +285,10 @@ def test_review_across_commits_and_queued_experiments(reproduced):
     revisions = [set(d.get("revisions", [])) for items in plots["data"].values() for d in items
                  if d.get("type") == "vega"]
     assert {"HEAD", "workspace"} in revisions, revisions
-    reproduced.commit("bins 9")
 
+
+@pytest.mark.long
+def test_queued_experiments_run_side_by_side_and_exp_show_sets_out_what_changed(reproduced):
     for change in ("models.dummy.train_size=40", "analysis.resamples=200"):  # one retrains, one reruns the analysis
         reproduced.dvc("exp", "run", "--queue", "-S", change)
     reproduced.dvc("queue", "start", "-j", "2")  # in temporary copies of the commit, side by side
