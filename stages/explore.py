@@ -39,9 +39,9 @@ def main():
                      at_seed(probe_runs, seed))
     subject_metrics, probe_metrics = (read_json(existing(path, "metrics"))
                                       for path in (args.subject_metrics, args.probe_metrics))
-    data, scripts = page_data(subjects, probe, params, probe_metrics, judged(params["models"], subject_metrics, probe_metrics),
-                         at_seed(train_metrics, seed), at_seed(dynamics, seed),
-                         charts(args.analysis_plots, args.dynamics_plots))
+    verdicts = judged(params["models"], subject_metrics, probe_metrics)
+    data, scripts = page_data(subjects, probe, params, probe_metrics, verdicts, at_seed(train_metrics, seed),
+                              at_seed(dynamics, seed), charts(args.analysis_plots, args.dynamics_plots))
     write_explorer(args.out, data, scripts)
     print(f"explore: {len(scripts)} images x {len(params['models'])} models x {len(data['scales'])} layers stored; "
           f"{folder_bytes(args.out) / 1e6:.1f} MB in {args.out}/ (open {args.out}/index.html)")
