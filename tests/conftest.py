@@ -103,7 +103,8 @@ def small_params(url, md5):
     params["models"] = {"dummy": {"train_size": 50}, "benchmark": {"train_size": 299}}
     params["analysis"].update(probe_size=20, resamples=100)
     params["explore"]["probe_images"] = 12
-    params["train"].update(max_epochs=2, batch_size=50, precision="float32")  # the same numerics on every CPU
+    params["train"].update(max_epochs=2, batch_size=50, precision="float32",  # the same numerics on every CPU
+                           threads=1)  # two trainings side by side run as one after the other
     return params
 
 

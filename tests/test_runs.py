@@ -1,5 +1,6 @@
 """Runs interrupted, run twice at once, or missing their outputs: DVC and the stages lose nothing."""
 
+import copy
 import os
 import signal
 import subprocess
@@ -7,104 +8,100 @@ import sys
 import time
 
 import pytest
-
-import synthetic
-from conftest import ARCHIVE_NAME, small_params
+import yaml
 
 pytestmark = pytest.mark.e2e
 
-PATH = f"/{ARCHIVE_NAME}"
 MODEL = "data/models/dummy/0.keras"
 
 
-@pytest.fixture
-def pipeline(project, server, archive_bytes):
-    server.files[PATH] = archive_bytes
-    project.params = small_params(server.url(PATH), synthetic.md5(archive_bytes))
-    project.write_params(project.params)
-    project.commit("pipeline")
-    return project
-
-
-def background_repro(pipeline, *targets):
+def background_repro(project, *targets):
     """`dvc repro` in its own process group, its output in a file."""
-    log = open(pipeline.path / "background.log", "w")
-    env = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "HOME": str(pipeline.path)}
-    return subprocess.Popen([sys.executable, "-m", "dvc", "repro", *targets], cwd=pipeline.path, env=env,
+    log = open(project.path / "background.log", "w")
+    env = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "HOME": str(project.path)}
+    return subprocess.Popen([sys.executable, "-m", "dvc", "repro", *targets], cwd=project.path, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def wait_for(pipeline, text, process, timeout=300):
+def wait_for(project, text, process, timeout=300):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in (pipeline.path / "background.log").read_text():
+        if text in (project.path / "background.log").read_text():
             return
         if process.poll() is not None:
-            raise AssertionError(f"dvc repro ended before {text!r}:\n{(pipeline.path / 'background.log').read_text()}")
+            raise AssertionError(f"dvc repro ended before {text!r}:\n{(project.path / 'background.log').read_text()}")
         time.sleep(0.2)
     raise AssertionError(f"no {text!r} after {timeout} s")
 
 
-def slow_training(pipeline):
-    pipeline.params["train"].update(max_epochs=200, patience=200)
-    pipeline.write_params(pipeline.params)
+def slow_training(project):
+    project.params["train"].update(max_epochs=200, patience=200)
+    project.write_params(project.params)
 
 
-def test_a_stage_killed_mid_run_leaves_no_output_and_the_next_repro_redoes_it(pipeline):
-    pipeline.dvc("repro", "carve")
-    slow_training(pipeline)
-    process = background_repro(pipeline, "train@dummy-0")
-    wait_for(pipeline, "dummy seed 0: epoch  2", process)
+def test_a_stage_killed_mid_run_leaves_no_output_and_the_next_repro_restores_it(reproduced):
+    model = (reproduced.path / MODEL).read_bytes()
+    params = copy.deepcopy(reproduced.params)
+    slow_training(reproduced)
+    process = background_repro(reproduced, "train@dummy-0")
+    wait_for(reproduced, "dummy seed 0: epoch  2", process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    assert not (pipeline.path / MODEL).exists()
-    assert not (pipeline.path / "metrics/train/dummy/0.json").exists()
+    assert not (reproduced.path / MODEL).exists()  # neither the killed run's nor the earlier params' model
+    assert not (reproduced.path / "metrics/train/dummy/0.json").exists()
 
-    pipeline.params["train"].update(max_epochs=2, patience=5)
-    pipeline.write_params(pipeline.params)
-    again = pipeline.dvc("repro", "train@dummy-0")
-    assert "Running stage 'train@dummy-0'" in again.stdout
-    assert (pipeline.path / MODEL).is_file()
+    reproduced.write_params(params)
+    again = reproduced.dvc("repro", "train@dummy-0")
+    assert "Stage 'train@dummy-0' is cached" in again.stdout
+    assert (reproduced.path / MODEL).read_bytes() == model
 
 
-def test_a_second_repro_while_one_runs_is_refused_and_nothing_is_corrupted(pipeline):
-    pipeline.dvc("repro", "carve")
-    slow_training(pipeline)
-    pipeline.params["train"].update(max_epochs=6, patience=6)
-    pipeline.write_params(pipeline.params)
-    process = background_repro(pipeline, "train@dummy-0")
-    wait_for(pipeline, "dummy seed 0: epoch  1", process)
-    second = pipeline.dvc("repro", "train@dummy-0", check=False)
+def test_a_second_repro_while_one_runs_is_refused_and_nothing_is_corrupted(reproduced):
+    slow_training(reproduced)
+    reproduced.params["train"].update(max_epochs=6, patience=6)
+    reproduced.write_params(reproduced.params)
+    process = background_repro(reproduced, "train@dummy-0")
+    wait_for(reproduced, "dummy seed 0: epoch  1", process)
+    second = reproduced.dvc("repro", "train@dummy-0", check=False)
     assert second.returncode != 0
     assert "is busy, it is being blocked by" in second.stderr or "Unable to acquire lock" in second.stderr
     assert process.wait(timeout=300) == 0
-    assert "Running stage" not in pipeline.dvc("repro", "train@dummy-0").stdout
+    assert "Running stage" not in reproduced.dvc("repro", "train@dummy-0").stdout
 
 
-def test_deleted_outputs_come_back_from_the_cache_without_recomputing(pipeline):
-    pipeline.dvc("repro", "train@dummy-0")
-    model = (pipeline.path / MODEL).read_bytes()
-    (pipeline.path / MODEL).unlink()
-    (pipeline.path / "data/subjects.npz").unlink()
-    assert "deleted" in pipeline.dvc("status", "train@dummy-0").stdout
-    pipeline.dvc("checkout", "carve", "train@dummy-0")
-    assert (pipeline.path / MODEL).read_bytes() == model
-    (pipeline.path / MODEL).unlink()
-    again = pipeline.dvc("repro", "train@dummy-0")
+def test_deleted_outputs_come_back_from_the_cache_without_recomputing(reproduced):
+    model = (reproduced.path / MODEL).read_bytes()
+    (reproduced.path / MODEL).unlink()
+    (reproduced.path / "data/subjects.npz").unlink()
+    assert "deleted" in reproduced.dvc("status", "train@dummy-0").stdout
+    reproduced.dvc("checkout", "carve", "train@dummy-0")
+    assert (reproduced.path / MODEL).read_bytes() == model
+    (reproduced.path / MODEL).unlink()
+    again = reproduced.dvc("repro", "train@dummy-0")
     assert "Running stage" not in again.stdout
-    assert (pipeline.path / MODEL).read_bytes() == model
+    assert (reproduced.path / MODEL).read_bytes() == model
+
+
+def outputs(project):
+    """Every stage output's md5 as dvc.lock records it."""
+    lock = yaml.safe_load((project.path / "dvc.lock").read_text())
+    return {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
 
 
 @pytest.mark.long
-def test_training_runs_side_by_side_record_and_equal_the_runs_one_after_the_other(pipeline):
-    pipeline.params["train"]["threads"] = 1
-    pipeline.write_params(pipeline.params)
-    pipeline.dvc("repro", "carve")
-    pipeline.run("bash", "-c", "dvc stage list --name-only | grep '^train@' | tac | xargs -P 2 -n 1 dvc repro -s")
-    models = {name: (pipeline.path / f"data/models/{name}/0.keras").read_bytes() for name in ("dummy", "benchmark")}
-    for name in models:
-        assert "Running stage" not in pipeline.dvc("repro", "-s", f"train@{name}-0").stdout  # recorded in dvc.lock
-        pipeline.dvc("repro", "-f", "-s", f"train@{name}-0")
-        assert (pipeline.path / f"data/models/{name}/0.keras").read_bytes() == models[name]
-    rest = pipeline.dvc("status").stdout  # what is left to run: every stage downstream, no training
-    assert "extract@dummy-0:" in rest and "train@" not in rest, rest
+def test_every_stage_forced_again_with_the_trainings_side_by_side_gives_identical_outputs(reproduced):
+    """The baseline ran its stages one after the other; forced again here, the trainings two at once
+    (`xargs -P 2`, as a 2-core machine would), every output's hash is the same and dvc.lock records each."""
+    first = outputs(reproduced)
+    stages = reproduced.dvc("stage", "list", "--name-only").stdout.split()
+    trainings = [name for name in stages if name.startswith("train@")]
+    upstream = stages[:stages.index(trainings[0])]
+    assert upstream == ["download", "carve"] and len(trainings) == 2
+    reproduced.dvc("repro", "-f", "-s", *upstream)
+    reproduced.run("bash", "-c", f"printf '%s\\n' {' '.join(trainings)} | xargs -P 2 -n 1 dvc repro -f -s")
+    for name in trainings:
+        assert "Running stage" not in reproduced.dvc("repro", "-s", name).stdout  # recorded in dvc.lock
+    reproduced.dvc("repro", "-f", "-s", *[name for name in stages if name not in upstream + trainings])
+    assert outputs(reproduced) == first
+    assert len(first) >= 12 and {"data/checkpoints/dummy/0.npz", "data/dynamics/benchmark/0"} <= set(first)
+    assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."
