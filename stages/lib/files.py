@@ -7,6 +7,8 @@ from lib.model import MAPS
 LAYER_CARD = "layers.json"  # extract: the layers in order, their shapes and roles
 REPLAY_CARD = "epochs.json"  # replay: per replayed epoch, the probe means, CKA and the subjects
 REPLAY_MEASURES = "probe.npz"  # replay: per probe image, every measure of every replayed epoch
+ABLATION_CARD = "ablation.json"  # ablate: the layers ablated, their channels, the counts zeroed
+ABLATION_OUTCOMES = "outcomes.npz"  # ablate: per layer ("<layer>/<what>"), the probe images' outcomes
 
 ANALYSIS_PLOTS = {  # analyze: plot data, by what it holds
     "subject_layers": "subject_layers.csv", "probe_layers": "probe_layers.csv", "js_layers": "js_layers.csv",
@@ -17,6 +19,7 @@ CKA_FIGURE, SWEEP_FIGURE = "cka.png", "size_sweep.png"  # analyze
 SUBJECT_FIGURES = "subjects/{name}"  # analyze: the folder of one subject's figures
 DYNAMICS_PLOTS = {"measures": "measures.csv", "plane": "plane.csv", "cka_to_best": "cka_to_best.csv"}  # trace
 DYNAMICS_FIGURE = "dynamics.png"  # trace
+RELIANCE_PLOTS = {"curves": "curves.csv", "channels": "channels.csv"}  # score
 
 FEATURE_MAPS = "feature_maps_{role}.png"  # analyze, per subject: the article's figs. 2-8
 DISTRIBUTION, PIXELS, SOFTMAX = "distribution_last_hidden.png", "pixels.png", "softmax.png"

@@ -148,6 +148,17 @@ def infer_roles(model):
             OUTPUT: layers[-1].name}
 
 
+CONVOLUTIONS = ("Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D",
+                "DepthwiseConv2D")
+
+
+def channel_layers(model, roles):
+    """The layers whose channels are studied one by one (lib.reliance): every convolution, and the
+    last hidden layer, in the network's order; the last axis of a layer's output is its channels."""
+    return [layer.name for layer in _layers(model)
+            if type(layer).__name__ in CONVOLUTIONS or layer.name == roles["last_hidden"]]
+
+
 def resolve_roles(model, given, key):
     """{role: layer} from `given` (an architecture's or params' roles) and inference for the rest;
     a role naming no layer of the model, or one that cannot be inferred, is refused naming `key`."""

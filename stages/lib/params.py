@@ -217,6 +217,7 @@ SCHEMA = {
     "analysis": {"probe_size": whole(MIN_TRAIN_SIZE), "bins": whole(2), "resamples": whole(100),
                  "seed": whole(0)},
     "dynamics": {"epochs": epochs},
+    "ablation": {"orders": whole(1), "seed": whole(0)},
     "explore": {"probe_images": whole(0)},
 }
 

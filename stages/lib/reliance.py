@@ -1,0 +1,343 @@
+"""Does a model lean on single channels? Cumulative ablation and class selectivity, after Morcos et
+al. 2018, "On the importance of single directions for generalization" (ICLR).
+
+Per training run and layer with channels (lib.model.channel_layers), on the probe set:
+
+- **Ablation curve.** An increasing number of the layer's channels is zeroed (`ablation_counts`:
+  0, 1, 2, 4, … every channel) in `ablation.orders` random orders, seeded, and the rest of the
+  network is run on the stored activations of that layer, masked (not the layers below again).
+  Per image and count: the share of orders in which the image is still classified right
+  (`correct`) and the mean probability of its label (`p_label`).
+- **Single-channel importance.** The accuracy lost when one channel alone is zeroed.
+- **Class selectivity** of a channel (Morcos' index): (μmax − μ−max) / (μmax + μ−max) over the
+  class-conditional means of its activity (its activation averaged over positions) on the probe
+  images, μmax the largest class mean and μ−max the mean of the others. It is defined for
+  non-negative activity (after a ReLU): a dead channel, or one with a negative class mean, is
+  undefined (NaN in arrays, null in metrics), never 0.
+
+Summaries, over seeds, with intervals from a bootstrap over seeds and then the same probe images:
+the curve (accuracy by share of channels ablated); its **retained area**, the area under
+(accuracy − chance) / (intact accuracy − chance) over the share ablated from 0 to 1 (1: nothing
+lost until every channel is gone; a model that leans on few channels has a small area); the
+**half-drop share**, the share ablated at which accuracy has fallen half way from the intact
+accuracy to chance; and per layer the Spearman correlation of the channels' selectivity with
+their importance.
+"""
+
+import zlib
+
+import numpy as np
+
+from lib.analysis import pairs, round_floats
+from lib.cifar import CLASSES
+from lib.keys import role_key, spread, with_interval
+from lib.measures import percentile_interval
+
+CHANCE = 1 / len(CLASSES)
+COMPARED = ("first_conv", "last_hidden")  # the roles at which models are compared (and the claims judged)
+CURVE_SUMMARIES = ("retained_area", "half_drop_share")
+PREDICTIVE = 0.3  # a rank correlation this large would make selectivity a (moderate) predictor of importance
+
+
+def ablation_counts(channels):
+    """Channels zeroed at each point of a curve: 0, then the powers of two below `channels`, then all."""
+    counts, count = [0], 1
+    while count < channels:
+        counts.append(count)
+        count *= 2
+    return counts + [channels]
+
+
+def order_stream(seed, run_seed, layer):
+    """The random orders of one run's layer: their own stream of ablation.seed, so that adding a
+    layer or a run moves no other's."""
+    return np.random.default_rng([seed, run_seed, zlib.crc32(layer.encode())])
+
+
+def ablation_orders(channels, orders, rng):
+    """(orders, channels): each row an order in which the channels are zeroed."""
+    return np.stack([rng.permutation(channels) for _ in range(orders)])
+
+
+def curve_masks(orders, counts):
+    """(counts, orders, channels) float32 masks: 0 for the first `count` channels of each order."""
+    masks = np.ones((len(counts), *orders.shape), np.float32)
+    for k, count in enumerate(counts):
+        for o, order in enumerate(orders):
+            masks[k, o, order[:count]] = 0
+    return masks
+
+
+def single_masks(channels):
+    """(channels, channels) float32 masks, row c zeroing channel c alone."""
+    return 1 - np.eye(channels, dtype=np.float32)
+
+
+def outcomes(evaluate, acts, labels, masks):
+    """Per mask and image, whether the network still predicts the label and the label's probability.
+
+    `evaluate(x)` runs the rest of the network on a layer's values `x` and returns (N, classes)
+    probabilities; `acts` (N, ..., channels) are the layer's stored values, `masks` (M, channels).
+    Each distinct mask is evaluated once. Returns (M, N) bool and (M, N) float32."""
+    unique, inverse = np.unique(masks, axis=0, return_inverse=True)
+    rows = np.arange(len(labels))
+    correct = np.empty((len(unique), len(labels)), bool)
+    p_label = np.empty((len(unique), len(labels)), np.float32)
+    for i, mask in enumerate(unique):
+        probabilities = np.asarray(evaluate(acts * mask))
+        correct[i] = probabilities.argmax(axis=1) == labels
+        p_label[i] = probabilities[rows, labels]
+    inverse = inverse.reshape(-1)
+    return correct[inverse], p_label[inverse]
+
+
+def channel_activity(acts):
+    """(N, channels) float64: each image's activation of each channel, averaged over positions."""
+    acts = np.asarray(acts, np.float64)
+    return acts.reshape(len(acts), -1, acts.shape[-1]).mean(axis=1)
+
+
+def ablate_layer(evaluate, acts, labels, orders):
+    """One run's layer ablated: {"counts", "correct", "p_label" (counts, N) averaged over the orders,
+    "single_correct" (channels, N) bool, "activity" (N, channels)}."""
+    channels = acts.shape[-1]
+    counts = ablation_counts(channels)
+    masks = curve_masks(orders, counts)
+    correct, p_label = outcomes(evaluate, acts, labels, np.concatenate([masks.reshape(-1, channels),
+                                                                         single_masks(channels)]))
+    curve = len(counts) * len(orders)
+    return {"counts": np.array(counts), "correct": correct[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
+            "p_label": p_label[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
+            "single_correct": correct[curve:], "activity": channel_activity(acts)}
+
+
+def class_means(activity, labels, weights):
+    """(R, classes present, channels): each channel's mean activity per class, the images weighted
+    by `weights` (R, N) (ones: every image once)."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a class no image of which is drawn: NaN
+        return np.stack([(weights[:, labels == c] @ activity[labels == c]) / weights[:, labels == c].sum(axis=1)[:, None]
+                         for c in np.unique(labels)], axis=1)
+
+
+def selectivity_of(means):
+    """Morcos' index from class means (..., classes, channels); NaN where undefined."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top = means.max(axis=-2)
+        rest = (means.sum(axis=-2) - top) / (means.shape[-2] - 1)
+        index = (top - rest) / (top + rest)
+    return np.where((means.min(axis=-2) >= 0) & (top > 0), index, np.nan)
+
+
+def selectivity(activity, labels):
+    """Each channel's class selectivity index, (channels,): `activity` (N, channels), `labels` (N,)."""
+    return selectivity_of(class_means(activity, labels, np.ones((1, len(labels)))))[0]
+
+
+def importance(correct, single_correct, weights=None):
+    """Accuracy lost when each channel alone is zeroed: `correct` (N,) intact, `single_correct`
+    (channels, N); `weights` (R, N) image counts give one row per resample."""
+    lost = correct[None, :].astype(np.float64) - single_correct
+    if weights is None:
+        return lost.mean(axis=1)
+    return (np.asarray(weights, np.float64) @ lost.T) / len(correct)
+
+
+def ranks(values):
+    """Ranks from 1, ties given their average rank."""
+    order = np.argsort(values, kind="stable")
+    ranked = np.empty(len(values))
+    ranked[order] = np.arange(1, len(values) + 1)
+    for value in np.unique(values[np.isfinite(values)]):
+        tied = values == value
+        if tied.sum() > 1:
+            ranked[tied] = ranked[tied].mean()
+    return ranked
+
+
+def spearman(x, y):
+    """Spearman's rank correlation over the entries where both are defined; NaN with fewer than
+    three such entries or where either side is constant."""
+    keep = np.isfinite(x) & np.isfinite(y)
+    if keep.sum() < 3:
+        return float("nan")
+    rx, ry = ranks(x[keep]), ranks(y[keep])
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def image_draws(images, rng, resamples):
+    """(resamples, images) counts: how often each image is drawn in each bootstrap resample."""
+    return np.stack([np.bincount(rng.integers(0, images, images), minlength=images) for _ in range(resamples)])
+
+
+def seed_draws(seeds, rng, resamples):
+    """(resamples, seeds) weights summing to 1: the seeds drawn with replacement in each resample."""
+    return np.stack([np.bincount(rng.integers(0, seeds, seeds), minlength=seeds) for _ in range(resamples)]) / seeds
+
+
+def shares(counts):
+    return np.asarray(counts, np.float64) / counts[-1]
+
+
+def retained(curve):
+    """(…, counts) accuracy curves -> the share of the intact accuracy above chance kept at each point."""
+    curve = np.asarray(curve, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = (curve - CHANCE) / (curve[..., :1] - CHANCE)
+    return np.where(curve[..., :1] > CHANCE, kept, np.nan)
+
+
+def retained_area(counts, curve):
+    """The area under `retained(curve)` over the share of channels ablated, 0 to 1."""
+    kept, x = retained(curve), shares(counts)
+    return ((kept[..., 1:] + kept[..., :-1]) / 2 * np.diff(x)).sum(axis=-1)
+
+
+def half_drop_share(counts, curve):
+    """The share ablated at which accuracy first falls half way from the intact accuracy to chance
+    (linear between points); NaN where the intact accuracy is not above chance."""
+    kept, x = retained(curve), shares(counts)
+    kept = np.atleast_2d(kept)
+    found = np.full(len(kept), np.nan)
+    for row, values in enumerate(kept):
+        below = np.flatnonzero(values <= 0.5)
+        if np.isnan(values[0]) or not below.size:
+            continue
+        k = below[0]
+        found[row] = x[k] - (0.5 - values[k]) * (x[k] - x[k - 1]) / (values[k - 1] - values[k])
+    return found if np.ndim(curve) > 1 else found[0]
+
+
+def resampled_curves(per_seed, images, seeds):
+    """(R, counts) mean curves of a model: `per_seed` (seeds, counts, N) per-image values, `images`
+    (R, N) image draws, `seeds` (R, seeds) seed weights."""
+    per_seed_means = np.einsum("rn,skn->rsk", images, per_seed) / per_seed.shape[-1]
+    return np.einsum("rs,rsk->rk", seeds, per_seed_means)
+
+
+def curve_statistics(counts, curve):
+    """The curve's summaries, for one curve or a stack of them."""
+    return {"retained_area": retained_area(counts, curve), "half_drop_share": half_drop_share(counts, curve)}
+
+
+def with_bounds(mean, resampled, level=0.95):
+    """(mean, low, high): a number with the percentile interval of its resampled values."""
+    if np.isnan(mean) or np.isnan(resampled).all():
+        return float("nan"), float("nan"), float("nan")
+    return (float(mean), *percentile_interval(resampled, level))
+
+
+def by_layer(arrays):
+    """{layer: {key: array}} from a run's outcomes file ("<layer>/<key>" arrays)."""
+    layers = {}
+    for name, value in arrays.items():
+        layer, key = name.rsplit("/", 1)
+        layers.setdefault(layer, {})[key] = value
+    return layers
+
+
+def spearman_rows(x, y):
+    """spearman of each row pair of two (R, channels) arrays."""
+    return np.array([spearman(a, b) for a, b in zip(x, y)])
+
+
+def seed_sd(values):
+    values = [v for v in values if not np.isnan(v)]
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+class Resampling:
+    """The bootstrap shared by every model: the same image draws for all (so that differences
+    between models are paired), each model's seeds drawn on a stream of its own."""
+
+    def __init__(self, images, resamples, seed):
+        self.resamples, self.seed = resamples, seed
+        self.images = image_draws(images, np.random.default_rng([seed, zlib.crc32(b"ablation images")]), resamples)
+
+    def seeds(self, model, count):
+        """(R, count) weights of a model's seeds in each resample."""
+        return seed_draws(count, np.random.default_rng([self.seed, zlib.crc32(f"ablation seeds {model}".encode())]),
+                          self.resamples)
+
+
+def intact(run):
+    """(N,) bool: the images the run classifies right with nothing ablated."""
+    return run["correct"][0] == 1
+
+
+def layer_reliance(runs, labels, images, weights):
+    """One model's layer over its seeds (`runs`: per seed, ablate_layer's arrays), resampled with
+    `images` (R, N) image draws and `weights` (R, seeds) seed weights -> (summary, resampled curves
+    (R, counts), curve rows, per seed the channel rows)."""
+    counts = runs[0]["counts"]
+    correct = np.stack([run["correct"] for run in runs]).astype(np.float64)  # (seeds, counts, N)
+    p_label = np.stack([run["p_label"] for run in runs]).astype(np.float64)
+    curve = correct.mean(axis=(0, 2))
+    resampled = resampled_curves(correct, images, weights)
+    per_seed = [curve_statistics(counts, c) for c in correct.mean(axis=2)]
+    summary = {"channels": int(counts[-1])}
+    for name, value in curve_statistics(counts, curve).items():
+        summary.update(with_interval(name, with_bounds(value, curve_statistics(counts, resampled)[name])))
+        summary[spread(name)] = seed_sd([s[name] for s in per_seed])
+    summary.update(with_interval("intact_accuracy", with_bounds(curve[0], resampled[:, 0])))
+    selective = [selectivity(run["activity"], labels) for run in runs]
+    important = [importance(intact(run), run["single_correct"]) for run in runs]
+    rho = [spearman(s, i) for s, i in zip(selective, important)]
+    rho_resampled = np.stack([spearman_rows(selectivity_of(class_means(run["activity"], labels, images)),
+                                            importance(intact(run), run["single_correct"], images))
+                              for run in runs], axis=1)  # (R, seeds)
+    with np.errstate(invalid="ignore"):
+        rho_mean = (np.nan_to_num(rho_resampled) * weights).sum(axis=1) / \
+            ((~np.isnan(rho_resampled)) * weights).sum(axis=1)
+    defined_rho = [r for r in rho if not np.isnan(r)]
+    summary.update(with_interval("selectivity_importance_spearman",
+                                 with_bounds(float(np.mean(defined_rho)) if defined_rho else float("nan"), rho_mean)))
+    summary[spread("selectivity_importance_spearman")] = seed_sd(rho)
+    summary["mean_selectivity"] = float(np.mean([np.nanmean(s) if np.isfinite(s).any() else np.nan for s in selective]))
+    summary["undefined_selectivity"] = float(np.mean([np.isnan(s).sum() for s in selective]))
+    summary["top_importance"] = float(np.mean([i.max() for i in important]))
+    low, high = (np.percentile(resampled, q, axis=0) for q in (2.5, 97.5))
+    rows = [{"share": float(share), "channels_zeroed": int(count), "accuracy": float(curve[k]),
+             "accuracy_low": float(low[k]), "accuracy_high": float(high[k]),
+             "retained": float(retained(curve)[k]), "p_label": float(p_label[:, k].mean())}
+            for k, (share, count) in enumerate(zip(shares(counts), counts))]
+    channels = [[{"channel": c, "selectivity": float(s[c]), "importance": float(i[c])} for c in range(len(s))]
+                for s, i in zip(selective, important)]
+    return summary, resampled, rows, channels
+
+
+def reliance_metrics(outcomes, roles, labels, orders, resamples, seed):
+    """Every model's reliance on its channels, from `outcomes` {model: {seed: {layer: arrays}}} and
+    `roles` {model: {role: layer}}: (metrics, curve rows, channel rows). The metrics hold per model
+    and layer the summaries (intervals over seeds and images), and per pair of models the
+    difference a − b of the curve summaries at the first convolution and the last hidden layer,
+    from the paired bootstrap."""
+    resampling = Resampling(len(labels), resamples, seed)
+    models, resampled, counts, curve_rows, channel_rows = {}, {}, {}, [], []
+    for model, runs in outcomes.items():
+        seeds = list(runs)
+        weights = resampling.seeds(model, len(seeds))
+        layers = {}
+        for layer in runs[seeds[0]]:
+            per_seed = [runs[s][layer] for s in seeds]
+            layers[layer], resampled[model, layer], rows, channels = layer_reliance(per_seed, labels, resampling.images,
+                                                                                    weights)
+            counts[model, layer] = per_seed[0]["counts"]
+            curve_rows += [{"model": model, "layer": layer, **row} for row in rows]
+            channel_rows += [{"model": model, "seed": s, "layer": layer, **row}
+                             for s, per_channel in zip(seeds, channels) for row in per_channel]
+        models[model] = {"roles": roles[model], "layers": layers}
+    differences = {}
+    for pair, (a, b) in pairs(models).items():
+        found = {}
+        for role in COMPARED:
+            la, lb = roles[a][role], roles[b][role]
+            found[role_key(role, la, lb)] = {
+                key: value for name in CURVE_SUMMARIES for key, value in with_interval(name, with_bounds(
+                    models[a]["layers"][la][name] - models[b]["layers"][lb][name],
+                    curve_statistics(counts[a, la], resampled[a, la])[name]
+                    - curve_statistics(counts[b, lb], resampled[b, lb])[name])).items()}
+        differences[pair] = {"difference": {"layers": found}}
+    metrics = {"orders": orders, "seeds": len(seeds), "models": models, "pairs": differences}
+    return round_floats(metrics), [round_floats(row) for row in curve_rows], [round_floats(row) for row in channel_rows]

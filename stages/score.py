@@ -1,0 +1,45 @@
+"""Score every model's reliance on single channels from its runs' ablation outcomes: the curves and
+their summaries, class selectivity against importance, the differences between models (lib.reliance)."""
+
+from pathlib import Path
+
+from lib.analysis import first
+from lib.claims import shown
+from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, RELIANCE_PLOTS
+from lib.keys import interval
+from lib.params import load, stage_parser
+from lib.reliance import by_layer, reliance_metrics
+from lib.stage import run
+from lib.store import atomic_dir, existing, load_arrays, load_runs, read_json, save_csv, save_json
+
+
+def main():
+    parser = stage_parser(__doc__)
+    parser.add_argument("--ablation", required=True,
+                        help=f"input folder: <model>/<seed>/{{{ABLATION_OUTCOMES},{ABLATION_CARD}}} of every run")
+    parser.add_argument("--probe", required=True, help="input .npz: the probe set (its labels)")
+    parser.add_argument("--metrics", required=True, help="output .json: per model and layer the summaries, per pair the differences")
+    parser.add_argument("--plots", required=True, help="output folder: the curves and each channel's numbers (.csv)")
+    args = parser.parse_args()
+    params = load(args.params)
+    settings = params["analysis"]
+
+    labels = load_arrays(existing(args.probe, "probe set"))["labels"].astype(int)
+    cards = load_runs(args.ablation, params, read_json, "ablation card", f"/{ABLATION_CARD}")
+    outcomes = load_runs(args.ablation, params, lambda path: by_layer(load_arrays(path)), "ablation outcomes",
+                         f"/{ABLATION_OUTCOMES}")
+    roles = {model: first(runs)["roles"] for model, runs in cards.items()}
+    metrics, curves, channels = reliance_metrics(outcomes, roles, labels, params["ablation"]["orders"],
+                                                 settings["resamples"], settings["seed"])
+    save_json(args.metrics, metrics)
+    with atomic_dir(args.plots) as folder:
+        save_csv(Path(folder) / RELIANCE_PLOTS["curves"], curves)
+        save_csv(Path(folder) / RELIANCE_PLOTS["channels"], channels)
+    for model, summary in metrics["models"].items():
+        last = summary["roles"]["last_hidden"]
+        numbers = summary["layers"][last]
+        print(f"score: {model}: {last}: {shown('retained area', interval(numbers, 'retained_area'))}; "
+              f"{shown('Spearman of selectivity with importance', interval(numbers, 'selectivity_importance_spearman'))}")
+
+if __name__ == "__main__":
+    run(main, tensorflow=False)

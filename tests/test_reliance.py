@@ -1,0 +1,154 @@
+"""Ablation curves, class selectivity and single-channel importance (lib.reliance), on known answers."""
+
+import numpy as np
+import pytest
+
+from lib.cifar import CLASSES
+from lib.reliance import (CHANCE, ablate_layer, ablation_counts, ablation_orders, by_layer, half_drop_share,
+                          order_stream, ranks, reliance_metrics, retained_area, selectivity, spearman)
+
+N_CLASSES = len(CLASSES)
+
+
+def one_hot(classes):
+    probabilities = np.zeros((len(classes), N_CLASSES), np.float32)
+    probabilities[np.arange(len(classes)), classes] = 1
+    return probabilities
+
+
+def carried_by_channel_0(values):
+    """The rest of a network in which channel 0 alone carries the class: its mean over positions is
+    the label + 1; with it zeroed, every image is called class 0."""
+    signal = values[..., 0].reshape(len(values), -1).mean(axis=1)
+    return one_hot(np.where(signal > 0.5, np.rint(signal) - 1, 0).astype(int))
+
+
+def layer_values(labels, channels=4, seed=0):
+    rng = np.random.default_rng(seed)
+    values = rng.random((len(labels), 2, 2, channels)).astype(np.float32)
+    values[..., 0] = (labels + 1)[:, None, None]
+    return values
+
+
+LABELS = np.repeat(np.arange(N_CLASSES), 3)  # balanced: 10 % of the images are class 0
+
+
+def test_counts_are_zero_then_powers_of_two_then_every_channel():
+    assert ablation_counts(16) == [0, 1, 2, 4, 8, 16]
+    assert ablation_counts(64) == [0, 1, 2, 4, 8, 16, 32, 64]
+    assert ablation_counts(3) == [0, 1, 2, 3]
+    assert ablation_counts(1) == [0, 1]
+
+
+def test_a_channel_carrying_all_the_signal_drops_accuracy_to_chance_and_no_other_matters():
+    orders = ablation_orders(4, 6, order_stream(0, 0, "conv"))
+    found = ablate_layer(carried_by_channel_0, layer_values(LABELS), LABELS, orders)
+    assert found["counts"].tolist() == [0, 1, 2, 4]
+    assert found["single_correct"][0].mean() == pytest.approx(CHANCE)  # only the class-0 images stay right
+    assert found["single_correct"][1:].all()
+    expected = [np.mean([CHANCE if 0 in order[:count] else 1.0 for order in orders]) for count in (0, 1, 2, 4)]
+    assert found["correct"].mean(axis=1) == pytest.approx(expected)
+    assert found["p_label"][0] == pytest.approx(1) and found["p_label"][-1].mean() == pytest.approx(CHANCE)
+    curve = np.array(expected)
+    kept = (curve - CHANCE) / (1 - CHANCE)  # the intact accuracy is 1
+    shares = np.array([0, 0.25, 0.5, 1])
+    assert retained_area(found["counts"], curve) == pytest.approx(np.trapezoid(kept, shares))
+    k = np.flatnonzero(kept <= 0.5)[0]
+    by_hand = shares[k - 1] + (kept[k - 1] - 0.5) / (kept[k - 1] - kept[k]) * (shares[k] - shares[k - 1])
+    assert half_drop_share(found["counts"], curve) == pytest.approx(by_hand)
+
+
+def test_curve_summaries_of_a_hand_computed_curve():
+    counts = [0, 1, 2, 4]
+    curve = np.array([0.7, 0.7, 0.4, 0.1])  # retained: 1, 1, 0.5, 0
+    assert retained_area(counts, curve) == pytest.approx(0.25 + 0.1875 + 0.125)
+    assert half_drop_share(counts, curve) == pytest.approx(0.5)
+    assert np.isnan(retained_area(counts, np.array([0.1, 0.1, 0.1, 0.1])))  # nothing above chance to lose
+    assert np.isnan(half_drop_share(counts, np.array([0.05, 0.1, 0.1, 0.1])))
+
+
+def test_selectivity_is_one_for_a_single_class_zero_for_all_alike_and_undefined_when_dead():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    activity = np.array([[1, 1, 0, 2, -1], [1, 1, 0, 2, -1], [0, 1, 0, 2, 1], [0, 1, 0, 2, 1], [0, 1, 0, 4, 1],
+                         [0, 1, 0, 4, 1]], float)
+    index = selectivity(activity, labels)
+    assert index[0] == 1 and index[1] == 0
+    assert np.isnan(index[2])  # dead: no activity at all
+    assert index[3] == pytest.approx((4 - 2) / (4 + 2))  # μmax 4, μ−max mean(2, 2)
+    assert np.isnan(index[4])  # a negative class mean: the index is defined for non-negative activity
+
+
+def test_masked_values_through_the_rest_equal_the_network_with_the_channels_weights_zeroed():
+    keras = pytest.importorskip("keras")
+    from lib.activations import layer_outputs, rest_of
+    from lib.model import reference
+
+    keras.utils.set_random_seed(3)
+    model = reference(channels=1)
+    images = np.random.default_rng(1).random((40, 32, 32, 1), dtype=np.float32)
+    stored = layer_outputs(model, images)
+    for layer, channel in (("conv2d_3", 5), ("dense_1", 17)):
+        mask = np.ones(stored[layer].shape[-1], np.float32)
+        mask[channel] = 0
+        from_values = rest_of(model, layer)(stored[layer] * mask)
+        zeroed = keras.models.clone_model(model)
+        zeroed.set_weights(model.get_weights())
+        kernel, bias = zeroed.get_layer(layer).get_weights()
+        kernel[..., channel], bias[channel] = 0, 0
+        zeroed.get_layer(layer).set_weights([kernel, bias])
+        rerun = zeroed.predict(images, verbose=0)
+        assert np.allclose(from_values, rerun, atol=1e-5), layer
+        assert not np.allclose(from_values, model.predict(images, verbose=0), atol=1e-5), layer
+
+
+def test_the_orders_are_seeded():
+    def curve(seed):
+        orders = ablation_orders(8, 3, order_stream(seed, 0, "conv2d_1"))
+        return orders, ablate_layer(carried_by_channel_0, layer_values(LABELS, 8), LABELS, orders)["correct"]
+
+    (orders, first), (again, second) = curve(0), curve(0)
+    assert np.array_equal(orders, again) and first.tobytes() == second.tobytes()
+    assert not np.array_equal(curve(1)[0], orders)
+    assert not np.array_equal(ablation_orders(8, 3, order_stream(0, 1, "conv2d_1")), orders)  # another run
+    assert not np.array_equal(ablation_orders(8, 3, order_stream(0, 0, "conv2d_2")), orders)  # another layer
+
+
+def test_spearman_with_ties_and_undefined_entries():
+    assert ranks(np.array([3.0, 1, 3, 2])).tolist() == [3.5, 1, 3.5, 2]
+    assert spearman(np.array([1.0, 2, 3, 4]), np.array([1.0, 4, 9, 16])) == pytest.approx(1)
+    assert spearman(np.array([1.0, 2, 3, 4]), np.array([4.0, 3, 2, 1])) == pytest.approx(-1)
+    assert spearman(np.array([1.0, np.nan, 3, 4, 5]), np.array([1.0, 0, 2, 3, 4])) == pytest.approx(1)
+    assert np.isnan(spearman(np.array([1.0, 2, 3]), np.array([5.0, 5, 5])))  # a constant side
+
+
+def run_outcomes(labels, carrier_channels, seed):
+    """A run's ablation outcomes for a layer whose first `carrier_channels` channels each carry the class alone."""
+    channels = 8
+    values = layer_values(labels, channels, seed)
+    values[..., :carrier_channels] = (labels + 1)[:, None, None, None]
+
+    def evaluate(x):
+        signal = x[..., :carrier_channels].reshape(len(x), -1).max(axis=1)
+        return one_hot(np.where(signal > 0.5, np.rint(signal) - 1, 0).astype(int))
+
+    orders = ablation_orders(channels, 4, order_stream(0, seed, "layer"))
+    return {f"layer/{key}": value for key, value in ablate_layer(evaluate, values, labels, orders).items()}
+
+
+def test_a_model_leaning_on_one_channel_has_the_smaller_area_and_the_pair_says_so():
+    labels = np.repeat(np.arange(N_CLASSES), 10)
+    outcomes = {"fragile": {s: by_layer(run_outcomes(labels, 1, s)) for s in (0, 1)},
+                "robust": {s: by_layer(run_outcomes(labels, 4, s)) for s in (0, 1)}}
+    roles = {model: {"first_conv": "layer", "last_hidden": "layer", "output": "out"} for model in outcomes}
+    metrics, curves, channels = reliance_metrics(outcomes, roles, labels, 4, 200, 0)
+    fragile, robust = (metrics["models"][m]["layers"]["layer"] for m in ("fragile", "robust"))
+    assert fragile["retained_area"] < robust["retained_area"]
+    assert fragile["intact_accuracy"] == 1 and fragile["top_importance"] == pytest.approx(1 - CHANCE)
+    assert robust["top_importance"] == 0  # any one carrier is enough
+    for summary in (fragile, robust):
+        assert summary["retained_area_low"] <= summary["retained_area"] <= summary["retained_area_high"]
+    difference = metrics["pairs"]["fragile_vs_robust"]["difference"]["layers"]["layer"]
+    assert difference["retained_area"] == pytest.approx(fragile["retained_area"] - robust["retained_area"], abs=1e-6)
+    assert difference["retained_area_high"] < 0
+    assert {row["model"] for row in curves} == {"fragile", "robust"} and len(channels) == 2 * 2 * 8
+    assert metrics["seeds"] == 2 and metrics["orders"] == 4
