@@ -1,16 +1,18 @@
 """Build the feature explorer, plots/explorer/: one page, opened from the file system, to browse every
 subject and a class-balanced sample of the probe set through every model, layer and channel (first
 seed), with each image's measures beside the probe set's, the claims, CKA, training curves, the size
-sweep and the replayed checkpoints."""
+sweep, the replayed checkpoints and each channel's selectivity and importance."""
+
+from pathlib import Path
 
 from lib.analysis import runs_of
 from lib.cifar import Images
 from lib.claims import judged
-from lib.explorer import ImageSet, at_seed, charts, folder_bytes, page_data, probe_names, write_explorer
-from lib.files import REPLAY_CARD
+from lib.explorer import ImageSet, at_seed, channel_numbers, charts, folder_bytes, page_data, probe_names, write_explorer
+from lib.files import RELIANCE_PLOTS, REPLAY_CARD
 from lib.params import load, stage_parser
 from lib.stage import run
-from lib.store import existing, load_arrays, load_runs, read_json
+from lib.store import existing, load_arrays, load_runs, read_csv, read_json
 
 
 def main():
@@ -24,6 +26,8 @@ def main():
     parser.add_argument("--analysis-plots", required=True, help="input folder: the analysis' plot data")
     parser.add_argument("--dynamics", required=True, help="input folder: <model>/<seed>/epochs.json, the replayed checkpoints")
     parser.add_argument("--dynamics-plots", required=True, help="input folder: the trace stage's plot data")
+    parser.add_argument("--reliance-metrics", required=True, help="input .json: reliance on single channels (score)")
+    parser.add_argument("--reliance-plots", required=True, help="input folder: the score stage's plot data")
     parser.add_argument("--out", required=True, help="output folder: index.html, images/, vendor/")
     args = parser.parse_args()
     params = load(args.params)
@@ -37,11 +41,13 @@ def main():
     subjects = ImageSet(Images.of(subject_set).seen(grayscale), at_seed(subject_runs, seed))
     probe = ImageSet(Images.of(probe_set)._replace(names=probe_names(probe_set["indices"])).seen(grayscale),
                      at_seed(probe_runs, seed))
-    subject_metrics, probe_metrics = (read_json(existing(path, "metrics"))
-                                      for path in (args.subject_metrics, args.probe_metrics))
-    verdicts = judged(params["models"], subject_metrics, probe_metrics)
+    subject_metrics, probe_metrics, reliance = (read_json(existing(path, "metrics")) for path in (
+        args.subject_metrics, args.probe_metrics, args.reliance_metrics))
+    verdicts = judged(params["models"], subject_metrics, probe_metrics, reliance)
+    channel_rows = read_csv(existing(Path(args.reliance_plots) / RELIANCE_PLOTS["channels"], "channel numbers"))
     data, scripts = page_data(subjects, probe, params, probe_metrics, verdicts, at_seed(train_metrics, seed),
-                              at_seed(dynamics, seed), charts(args.analysis_plots, args.dynamics_plots))
+                              at_seed(dynamics, seed), charts(args.analysis_plots, args.dynamics_plots),
+                              channel_numbers(channel_rows, seed))
     write_explorer(args.out, data, scripts)
     print(f"explore: {len(scripts)} images x {len(params['models'])} models x {len(data['scales'])} layers stored; "
           f"{folder_bytes(args.out) / 1e6:.1f} MB in {args.out}/ (open {args.out}/index.html)")

@@ -229,6 +229,18 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
     assert "entropy_drop_bits_low" in probe["models"]["dummy"]["narrowing"]
     assert all(f"(analysis/{name})" in report for name in FIGURES)
 
+    reliance = json.loads((reproduced.path / "metrics/reliance.json").read_text())
+    channel_layers = [name for name in LAYERS if name.startswith("conv")] + ["dense_1"]
+    assert list(reliance["models"]["dummy"]["layers"]) == channel_layers and reliance["orders"] == 5
+    dense = reliance["models"]["benchmark"]["layers"]["dense_1"]
+    assert dense["channels"] == 64 and {"retained_area_low", "half_drop_share_seed_sd", "top_importance"} <= set(dense)
+    assert dense["intact_accuracy"] == pytest.approx(probe["models"]["benchmark"]["output"]["accuracy"], abs=0.05)
+    assert set(reliance["pairs"]["dummy_vs_benchmark"]["difference"]["layers"]) == {"conv2d_1", "dense_1"}
+    outcomes = load_arrays(reproduced.path / "data/ablation/dummy/0/outcomes.npz")
+    assert outcomes["conv2d_1/correct"].shape == (6, 20) and outcomes["dense_1/single_correct"].shape == (64, 20)
+    assert "## Reliance on single channels" in report and "R1. The dummy model leans more" in report
+    assert "| benchmark | dense_1 | 64 |" in report
+
     shown = reproduced.dvc("plots", "show", "--json")
     rendered = json.loads(shown.stdout)
     assert not rendered.get("errors"), rendered.get("errors")
@@ -251,8 +263,9 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
 def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(reproduced):
     rerun = reproduced.dvc("exp", "run", "-S", "train.seeds=[0,1]")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
-    assert sorted(ran) == ["analyze", "explore", "extract@benchmark-1", "extract@dummy-1", "replay@benchmark-1",
-                           "replay@dummy-1", "report", "trace", "train@benchmark-1", "train@dummy-1"]
+    assert sorted(ran) == ["ablate@benchmark-1", "ablate@dummy-1", "analyze", "explore", "extract@benchmark-1",
+                           "extract@dummy-1", "replay@benchmark-1", "replay@dummy-1", "report", "score", "trace",
+                           "train@benchmark-1", "train@dummy-1"]
     probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
     assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
     assert probe["seeds"] == 2 and "Provisional" not in (reproduced.path / "plots/report.md").read_text()

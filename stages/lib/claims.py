@@ -1,4 +1,5 @@
-"""The reference article's claims, and its two suggested measures, judged from the metrics.
+"""The reference article's claims, its two suggested measures, and two claims of Morcos et al. 2018
+about single channels (R1, R2: lib.reliance), judged from the metrics.
 
 The article compares a "benchmark" (more training data) with a "dummy" (less); here they are the
 models trained here with the largest and the smallest `train_size`. Layers are found by their
@@ -8,13 +9,16 @@ analysis' hierarchical, paired bootstrap, which resamples training seeds and the
 images on both sides: *held* when the interval lies wholly on the claimed side of zero, *not held*
 when wholly on the other, *inconclusive* when it contains zero. With one seed the intervals
 cannot cover seed-to-seed variation, and the report calls the verdicts provisional. The claim
-about a single image is judged on each subject that has a label, noted as such.
+about a single image is judged on each subject that has a label, noted as such. R2 says that a
+correlation is small, so it is judged against a bound (lib.reliance.PREDICTIVE) instead of zero:
+held when the interval lies wholly below it, not held when wholly above.
 """
 
 from typing import NamedTuple
 
 from lib.keys import OUTPUT, find_pair, interval, measured_key, role_section
 from lib.model import largest, smallest
+from lib.reliance import COMPARED, PREDICTIVE
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
 
@@ -149,8 +153,43 @@ def evaluate(subjects, probe, big, small):
     return verdicts
 
 
-def judged(models, subjects, probe):
+def below(values, bound):
+    """Held if an interval lies wholly below `bound`, not held if wholly above, else inconclusive;
+    not judged where it is undefined."""
+    _, low, high = values
+    if low is None or high is None:
+        return NOT_JUDGED
+    return HELD if high < bound else NOT_HELD if low > bound else INCONCLUSIVE
+
+
+def reliance_verdicts(reliance, big, small):
+    """The claims of Morcos et al. 2018 about reliance on single channels, judged from
+    metrics/reliance.json (lib.reliance) at the first convolution and the last hidden layer."""
+    parts, lines = zip(*(compare(reliance, big, small, role, "retained_area", bigger=big) for role in COMPARED))
+    verdicts = [Verdict(
+        f"R1. The {small} model leans more on single channels than the {big}: zeroing a growing share of a "
+        f"layer's channels costs it more of its accuracy above chance (a smaller retained area under the "
+        "ablation curve), at the first convolution and at the last hidden layer (probe set; Morcos et al. 2018).",
+        combine(list(parts)), list(lines))]
+    parts, lines = [], []
+    for model in (big, small):
+        for role in COMPARED:
+            layer = reliance["models"][model]["roles"][role]
+            rho = interval(role_section(reliance["models"][model], role), "selectivity_importance_spearman")
+            parts.append(below(rho, PREDICTIVE))
+            lines.append(f"{model} {layer}: {shown('Spearman of selectivity with importance', rho)} → {parts[-1]}")
+    verdicts.append(Verdict(
+        "R2. A channel's class selectivity does not predict its importance: across a layer's channels the rank "
+        f"correlation of the two stays below {PREDICTIVE} (95 % interval), at the first convolution and the last "
+        "hidden layer of both models (probe set; Morcos et al. 2018).", combine(parts), lines))
+    return verdicts
+
+
+def judged(models, subjects, probe, reliance=None):
     """Every claim's verdict for the models of params: the one trained here on the most images against
-    the one on the fewest; none where that is one model."""
+    the one on the fewest (and, given `reliance`, the claims about single channels); none where
+    that is one model."""
     big, small = largest(models), smallest(models)
-    return evaluate(subjects, probe, big, small) if big != small else []
+    if big == small:
+        return []
+    return evaluate(subjects, probe, big, small) + (reliance_verdicts(reliance, big, small) if reliance else [])

@@ -288,11 +288,26 @@ def explorer(subjects, probe, sample, bins, models):
     return data, scripts
 
 
-def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, dynamics, charts_found):
+def channel_numbers(rows, seed):
+    """{model: {layer: {"selectivity": [...], "importance": [...]}}} of one seed's runs, by channel,
+    from the score stage's channel rows (None where the selectivity is undefined)."""
+    found = {}
+    for row in numeric_rows(rows):
+        if int(row["seed"]) == seed:
+            numbers = found.setdefault(str(row["model"]), {}).setdefault(str(row["layer"]),
+                                                                         {"selectivity": [], "importance": []})
+            numbers["selectivity"].append(row["selectivity"])
+            numbers["importance"].append(row["importance"])
+    return found
+
+
+def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, dynamics, charts_found,
+              reliance_channels=None):
     """(the page's data, [(block, facts)] per image): explorer()'s for every subject and a sample of
     the probe set, with the run's summary, each model's params and test accuracy, the probe set's
-    measures, the claims, the charts and the replayed epochs of the first seed's runs
-    (`train_metrics` and `dynamics`: {model: that run's})."""
+    measures, the claims, the charts, the replayed epochs of the first seed's runs
+    (`train_metrics` and `dynamics`: {model: that run's}) and its channels' selectivity and
+    importance (channel_numbers)."""
     models, bins, seed = params["models"], params["analysis"]["bins"], params["train"]["seeds"][0]
     sample = probe_sample(probe.images.labels, params["explore"]["probe_images"])
     data, scripts = explorer(subjects, probe, sample, bins, list(models))
@@ -307,7 +322,8 @@ def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, d
         layer_measures=list(LAYER_MEASURES), output_measures=list(OUTPUT_MEASURES),
         probe={model: {"layers": summary["layers"], OUTPUT: summary[OUTPUT]}
                for model, summary in probe_metrics["models"].items()},
-        verdicts=verdict_entries(verdicts), charts=charts_found, epochs=epochs, best=best, last=last)
+        verdicts=verdict_entries(verdicts), charts=charts_found, epochs=epochs, best=best, last=last,
+        channels=reliance_channels or {})
     return data, scripts
 
 

@@ -91,8 +91,28 @@ def where(small, top, measures):
             else "")
 
 
+def reliance_lines(reliance):
+    """Per model and layer with channels, the ablation summaries and selectivity against importance."""
+    lines = ["Each layer's channels zeroed in a growing share (" + f"{reliance['orders']} random orders) and the rest of "
+             "the network run on the probe set (lib/reliance.py). *Retained area*: the area under the accuracy kept "
+             "above chance against the share zeroed (1: nothing lost until every channel is gone). *Half-drop share*: "
+             "the share zeroed when accuracy is half way to chance. *Top importance*: the most accuracy one channel "
+             "alone costs. *Spearman*: selectivity against importance across the layer's channels. Intervals: 95 %, "
+             "over seeds and probe images.", "",
+             "| model | layer | channels | intact accuracy | retained area | half-drop share | top importance | "
+             "mean selectivity | Spearman, selectivity vs importance |", "|" + " --- |" * 9]
+    for model, summary in reliance["models"].items():
+        for layer, m in summary["layers"].items():
+            shown = [f"{number(mean)} [{number(low)}, {number(high)}]" for mean, low, high in (
+                interval(m, name) for name in ("intact_accuracy", "retained_area", "half_drop_share"))]
+            rho = interval(m, "selectivity_importance_spearman")
+            lines.append(f"| {model} | {layer} | {m['channels']} | {' | '.join(shown)} | {number(m['top_importance'])} "
+                         f"| {number(m['mean_selectivity'])} | {number(rho[0])} [{number(rho[1])}, {number(rho[2])}] |")
+    return lines
+
+
 def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir,
-             dynamics, dynamics_dir):
+             dynamics, dynamics_dir, reliance=None):
     """The whole report as Markdown text; `figures_dir` and `dynamics_dir` are relative to the report."""
 
     seeds = len(next(iter(train_metrics.values())))
@@ -144,6 +164,8 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
             lines += ["**Provisional:** one training seed (see above).", ""]
         for name, found in early.items():
             lines += early_lines(name, found)
+    if reliance:
+        lines += ["", "## Reliance on single channels", ""] + reliance_lines(reliance)
     lines += ["", "## Models", ""] + model_rows(models, train_metrics, subjects, probe)
     lines += ["", "## Figures", "", f"Per subject ({ARTICLE}):", ""]
     for name in subjects:

@@ -282,10 +282,12 @@ function drawModel(model, layer) {
   big.dataset.channel = String(channel);
   const copy = card.same[layer] ? `; the same values as ${card.same[layer]}` : "";
   const shape = channels > 1 ? `${channels} maps of ${rows}×${columns}` : `${card.counts[layer]} values drawn ${rows}×${columns}`;
-  note.textContent = `${layer} channel ${channel}: ${shape}${copy}; test accuracy ${fmt(D.info[model].test_accuracy)}`;
+  const reliance = (D.channels[model] || {})[layer];
+  const weight = (c) => reliance ? `; selectivity ${fmt(reliance.selectivity[c])}, importance ${fmt(reliance.importance[c])}` : "";
+  note.textContent = `${layer} channel ${channel}: ${shape}${copy}${weight(channel)}; test accuracy ${fmt(D.info[model].test_accuracy)}`;
   if (channels === 1) return;
   for (let c = 0; c < channels; c++) {
-    const thumb = el("canvas", { title: `channel ${c}` });
+    const thumb = el("canvas", { title: `channel ${c}${weight(c)}` });
     paint(thumb, model, layer, c);
     thumb.classList.toggle("selected", c === channel);
     thumb.addEventListener("click", () => show({ channel: c }));
