@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from lib.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_JUDGED, combine, evaluate, sign_of
+from lib.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_JUDGED, below, combine, evaluate, reliance_verdicts, sign_of
 from lib.report import markdown
 
 ROLES = {"first_conv": "conv2d_1", "last_hidden": "dense_1", "output": "dense_2"}
@@ -162,3 +162,32 @@ def test_with_one_seed_the_report_calls_its_verdicts_provisional():
                     models, runs, SUBJECTS, judged(PROBE), found, "benchmark", "dummy", "analysis",
                     {"early_checkpoint": {}}, None)
     assert "**Provisional:** one training seed" in text
+
+
+def reliance_metrics(area_big, area_small, rho_big=(-0.1, -0.3, 0.1), rho_small=(0.0, -0.2, 0.2)):
+    """metrics/reliance.json as lib.reliance writes it, for "benchmark" (big) and "dummy" (small)."""
+    def model(area, rho):
+        layer = {**measures(retained_area=area),
+                 "selectivity_importance_spearman": rho[0], "selectivity_importance_spearman_low": rho[1],
+                 "selectivity_importance_spearman_high": rho[2]}
+        return {"roles": dict(ROLES), "layers": {"conv2d_1": dict(layer), "dense_1": dict(layer)}}
+
+    models = {"benchmark": model(area_big, rho_big), "dummy": model(area_small, rho_small)}
+    gap = minus(models["benchmark"]["layers"]["dense_1"], models["dummy"]["layers"]["dense_1"])
+    return {"models": models, "pairs": {"benchmark_vs_dummy": {"difference": {"layers": {
+        "conv2d_1": gap, "dense_1": gap}}}}}
+
+
+@pytest.mark.parametrize("areas, verdict", [((0.70, 0.60), HELD), ((0.60, 0.70), NOT_HELD), ((0.65, 0.645), INCONCLUSIVE)])
+def test_r1_holds_when_the_larger_model_keeps_more_of_its_accuracy_as_channels_go(areas, verdict):
+    r1, _ = reliance_verdicts(reliance_metrics(*areas), "benchmark", "dummy")
+    assert r1.claim.startswith("R1. The dummy model leans more") and r1.verdict == verdict
+    assert len(r1.evidence) == 2 and "retained_area" in r1.evidence[0]
+
+
+@pytest.mark.parametrize("rho, verdict", [((0.1, -0.1, 0.29), HELD), ((0.5, 0.31, 0.7), NOT_HELD),
+                                          ((0.3, 0.1, 0.5), INCONCLUSIVE), ((None, None, None), NOT_JUDGED)])
+def test_r2_holds_when_every_correlation_stays_below_the_bound(rho, verdict):
+    _, r2 = reliance_verdicts(reliance_metrics(0.7, 0.6, rho_small=rho), "benchmark", "dummy")
+    assert r2.verdict == verdict and len(r2.evidence) == 4
+    assert below((0.0, -0.1, 0.2), 0.3) == HELD and below((0.5, 0.4, 0.6), 0.3) == NOT_HELD

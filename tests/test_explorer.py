@@ -11,8 +11,8 @@ import pytest
 from lib import explorer
 from lib.analysis import Run, probe_metrics, subjects_metrics
 from lib.cifar import NO_LABEL, Images
-from lib.explorer import (LEVELS, MAX_BARS, ImageSet, Scale, as_grid, grid, layer_scale, percentile, probe_names,
-                         probe_sample, quantise, value_histogram)
+from lib.explorer import (LEVELS, MAX_BARS, ImageSet, Scale, as_grid, channel_numbers, grid, layer_scale, percentile,
+                          probe_names, probe_sample, quantise, value_histogram)
 from lib.measures import fixed_width_entropy
 from reference import entropy_bits
 from test_analysis import fake_run
@@ -210,3 +210,12 @@ def test_plot_rows_read_numbers_as_numbers_and_names_as_names():
                                   {"model": "inf", "epoch": "", "value": "nan"}])
     assert rows == [{"model": "nan", "epoch": 3.0, "value": -0.0015}, {"model": "inf", "epoch": None, "value": "nan"}]
     json.dumps(rows, allow_nan=False)
+
+
+def test_the_channels_selectivity_and_importance_are_the_first_seeds_by_model_layer_and_channel():
+    fields = ("model", "seed", "layer", "channel", "selectivity", "importance")
+    rows = [dict(zip(fields, row)) for row in (("dummy", "0", "conv2d_1", "0", "0.25", "0.01"),
+                                               ("dummy", "0", "conv2d_1", "1", "", "0"),
+                                               ("dummy", "1", "conv2d_1", "0", "0.5", "0.2"))]
+    assert channel_numbers(rows, 0) == {"dummy": {"conv2d_1": {"selectivity": [0.25, None], "importance": [0.01, 0.0]}}}
+    assert channel_numbers(rows, 1)["dummy"]["conv2d_1"]["importance"] == [0.2]
