@@ -46,7 +46,7 @@ def main():
     verdicts = judged(params["models"], subject_metrics, probe_metrics, reliance)
     channel_rows = read_csv(existing(Path(args.reliance_plots) / RELIANCE_PLOTS["channels"], "channel numbers"))
     data, scripts = page_data(subjects, probe, params, probe_metrics, verdicts, at_seed(train_metrics, seed),
-                              at_seed(dynamics, seed), charts(args.analysis_plots, args.dynamics_plots),
+                              at_seed(dynamics, seed), charts(args.analysis_plots, args.dynamics_plots), reliance,
                               channel_numbers(channel_rows, seed))
     write_explorer(args.out, data, scripts)
     print(f"explore: {len(scripts)} images x {len(params['models'])} models x {len(data['scales'])} layers stored; "

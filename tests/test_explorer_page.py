@@ -195,7 +195,7 @@ def test_a_view_opens_from_its_address_and_fits_a_phone(explored):
 
 def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_and_charts(explored):
     verdicts = explored.data["verdicts"]
-    assert len(verdicts) == 6 and all(v["refs"] for v in verdicts)
+    assert len(verdicts) == 8 and all(v["refs"] for v in verdicts)
     with browser_page() as (tab, visit):
         open_page(tab, explored)
         tab.wait_for_function("() => document.documentElement.dataset.charts", timeout=60_000)
@@ -203,6 +203,9 @@ def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_an
         tab.locator("#verdict-list > li").nth(1).locator(".refs a").first.click()
         tab.wait_for_function("() => document.documentElement.dataset.view === '0/dense_1/0'")
         flashed = tab.locator("#measures tr.flash").get_attribute("data-measure")
+        tab.locator("#verdict-list > li").nth(6).locator(".refs a").nth(1).click()  # R1, the last hidden layer
+        tab.wait_for_function("() => document.querySelector('#measures tr.flash[data-part=reliance]')")
+        reliance = tab.locator("#measures tr.flash").get_attribute("data-measure")
         tab.locator("#verdict-list > li").nth(3).locator(".refs a").first.click()  # claim 4, on the frog
         tab.wait_for_function("() => document.documentElement.dataset.view.startsWith('0/')")
         shared = set.intersection(*({e["epoch"] for e in runs} for runs in explored.data["epochs"].values()))
@@ -212,7 +215,7 @@ def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_an
         marked = tab.evaluate("""() => window.explorer.views.filter(([name]) => name.startsWith('dynamics'))
             .map(([, view]) => view.signal('epoch'))""")
     assert badges == [v["verdict"] for v in verdicts]
-    assert flashed == "zero_fraction"
+    assert flashed == "zero_fraction" and reliance == "retained_area"
     assert f"at epoch {max(shared)}" in before and "at epoch 0" in after and before != after
     assert "not replayed" not in before
     assert len(marked) >= 3 and set(marked) == {0}, marked

@@ -27,7 +27,8 @@ class Verdict(NamedTuple):
     claim: str
     verdict: str
     evidence: list
-    refs: tuple = ()  # the numbers judged: (role, measure) pairs ("output" for the softmax), ("subject", name)
+    refs: tuple = ()  # the numbers judged: (role, measure) pairs ("output" for the softmax; a measure of
+    # lib.reliance.SHOWN is in metrics/reliance.json), ("subject", name)
 
 
 def shown(name, values):
@@ -170,7 +171,7 @@ def reliance_verdicts(reliance, big, small):
         f"R1. The {small} model leans more on single channels than the {big}: zeroing a growing share of a "
         f"layer's channels costs it more of its accuracy above chance (a smaller retained area under the "
         "ablation curve), at the first convolution and at the last hidden layer (probe set; Morcos et al. 2018).",
-        combine(list(parts)), list(lines))]
+        combine(list(parts)), list(lines), tuple((role, "retained_area") for role in COMPARED))]
     parts, lines = [], []
     for model in (big, small):
         for role in COMPARED:
@@ -181,7 +182,8 @@ def reliance_verdicts(reliance, big, small):
     verdicts.append(Verdict(
         "R2. A channel's class selectivity does not predict its importance: across a layer's channels the rank "
         f"correlation of the two stays below {PREDICTIVE} (95 % interval), at the first convolution and the last "
-        "hidden layer of both models (probe set; Morcos et al. 2018).", combine(parts), lines))
+        "hidden layer of both models (probe set; Morcos et al. 2018).", combine(parts), lines,
+        tuple((role, "selectivity_importance_spearman") for role in COMPARED)))
     return verdicts
 
 

@@ -25,6 +25,7 @@ from lib.cifar import CLASSES, Images, label_name
 from lib.files import ANALYSIS_PLOTS, DYNAMICS_PLOTS
 from lib.keys import FOR_PAGE, OUTPUT
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
+from lib.reliance import SHOWN
 from lib.store import atomic_dir, read_csv
 from web.vendor import LICENSES, PACKAGES, VENDOR
 
@@ -302,12 +303,12 @@ def channel_numbers(rows, seed):
 
 
 def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, dynamics, charts_found,
-              reliance_channels=None):
+              reliance=None, reliance_channels=None):
     """(the page's data, [(block, facts)] per image): explorer()'s for every subject and a sample of
     the probe set, with the run's summary, each model's params and test accuracy, the probe set's
     measures, the claims, the charts, the replayed epochs of the first seed's runs
-    (`train_metrics` and `dynamics`: {model: that run's}) and its channels' selectivity and
-    importance (channel_numbers)."""
+    (`train_metrics` and `dynamics`: {model: that run's}), each layer's reliance on its channels
+    (metrics/reliance.json) and its channels' selectivity and importance (channel_numbers)."""
     models, bins, seed = params["models"], params["analysis"]["bins"], params["train"]["seeds"][0]
     sample = probe_sample(probe.images.labels, params["explore"]["probe_images"])
     data, scripts = explorer(subjects, probe, sample, bins, list(models))
@@ -323,7 +324,10 @@ def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, d
         probe={model: {"layers": summary["layers"], OUTPUT: summary[OUTPUT]}
                for model, summary in probe_metrics["models"].items()},
         verdicts=verdict_entries(verdicts), charts=charts_found, epochs=epochs, best=best, last=last,
-        channels=reliance_channels or {})
+        reliance={model: {layer: {key: value for key, value in numbers.items() if key.startswith(SHOWN)}
+                          for layer, numbers in summary["layers"].items()}
+                  for model, summary in (reliance or {"models": {}})["models"].items()},
+        reliance_measures=list(SHOWN), channels=reliance_channels or {})
     return data, scripts
 
 

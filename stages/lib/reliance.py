@@ -36,6 +36,7 @@ from lib.measures import percentile_interval
 CHANCE = 1 / len(CLASSES)
 COMPARED = ("first_conv", "last_hidden")  # the roles at which models are compared (and the claims judged)
 CURVE_SUMMARIES = ("retained_area", "half_drop_share")
+SHOWN = (*CURVE_SUMMARIES, "top_importance", "selectivity_importance_spearman")  # a layer's numbers the explorer shows
 PREDICTIVE = 0.3  # a rank correlation this large would make selectivity a (moderate) predictor of importance
 
 

@@ -392,6 +392,16 @@ function drawMeasures(layer) {
     }
     rows.push(row);
   }
+  for (const measure of D.reliance_measures) {
+    const numbers = shown().map((model) => (D.reliance[model] || {})[layer]);
+    if (!numbers.some(Boolean)) continue;
+    const row = el("tr", { "data-measure": measure, "data-part": "reliance" }, el("td", { title: "metrics/reliance.json: the layer's channels zeroed", class: "name" }, `reliance: ${measure}`));
+    for (const summary of numbers) {
+      const band = summary && summary[measure + D.keys.low] !== undefined ? interval(summary, measure) : null;
+      row.append(el("td", {}, "—"), el("td", {}, band ? `${fmt(band[0])} [${fmt(band[1])}, ${fmt(band[2])}]` : summary ? fmt(summary[measure]) : "—"));
+    }
+    rows.push(row);
+  }
   table.replaceChildren(...rows);
 }
 
@@ -414,10 +424,10 @@ function refLink(ref) {
     const index = D.images.findIndex((entry) => !entry.probe && entry.name === what);
     return el("a", { href: "#view", onclick: (event) => { event.preventDefault(); show({ image: index }); $("view").scrollIntoView(); } }, `→ the ${what}`);
   }
-  const OUT = D.keys.output, output = kind === OUT;
+  const OUT = D.keys.output, output = kind === OUT, reliance = D.reliance_measures.includes(what);
   const model = D.models.find((m) => output || D.cards[m].roles[kind]);
   const layer = D.cards[model].roles[kind];
-  const part = output ? OUT : "layers";
+  const part = output ? OUT : reliance ? "reliance" : "layers";
   const key = output ? `models.<model>.${OUT}.${what}` : `models.<model>.layers.${layer}.${what}`;
   const link = el("a", { href: "#view", onclick: (event) => {
     event.preventDefault();
@@ -428,7 +438,7 @@ function refLink(ref) {
       row.scrollIntoView({ block: "center" });
     });
   } }, `→ ${output ? OUT : layer} ${what}`);
-  return el("span", {}, link, el("code", {}, `metrics/probe.json ${key}`), " ");
+  return el("span", {}, link, el("code", {}, `metrics/${reliance ? "reliance" : "probe"}.json ${key}`), " ");
 }
 
 // Charts, drawn with the Vega beside the page once the first view is up.
