@@ -78,10 +78,11 @@ def test_selectivity_is_one_for_a_single_class_zero_for_all_alike_and_undefined_
     assert np.isnan(index[4])  # a negative class mean: the index is defined for non-negative activity
 
 
-def test_masked_values_through_the_rest_equal_the_network_with_the_channels_weights_zeroed():
+def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped_over_is_refused():
     keras = pytest.importorskip("keras")
     from lib.activations import layer_outputs, rest_of
     from lib.model import reference
+    from lib.stage import StageError
 
     keras.utils.set_random_seed(3)
     model = reference(channels=1)
@@ -99,6 +100,17 @@ def test_masked_values_through_the_rest_equal_the_network_with_the_channels_weig
         rerun = zeroed.predict(images, verbose=0)
         assert np.allclose(from_values, rerun, atol=1e-5), layer
         assert not np.allclose(from_values, model.predict(images, verbose=0), atol=1e-5), layer
+
+    inputs = keras.Input((8, 8, 1))  # a layer skipped over: the rest needs more than its values
+    first = keras.layers.Conv2D(4, 3, padding="same", name="first")(inputs)
+    second = keras.layers.Conv2D(4, 3, padding="same", name="second")(first)
+    joined = keras.layers.Add(name="skip")([first, second])
+    outputs = keras.layers.Dense(N_CLASSES, activation="softmax", name="out")(keras.layers.Flatten()(joined))
+    model = keras.Model(inputs, outputs)
+    with pytest.raises(StageError, match="second: the layers after it need more than its output"):
+        rest_of(model, "second")
+    values = np.random.default_rng(0).random((3, 8, 8, 4), dtype=np.float32)
+    assert rest_of(model, "skip")(values).shape == (3, N_CLASSES)
 
 
 def test_the_orders_are_seeded():
