@@ -28,7 +28,7 @@ import zlib
 
 import numpy as np
 
-from lib.analysis import pairs, round_floats
+from lib.analysis import over_seeds, pairs, round_floats
 from lib.cifar import CLASSES
 from lib.keys import role_key, spread, with_interval
 from lib.measures import percentile_interval
@@ -224,7 +224,7 @@ def curve_statistics(counts, curve):
 
 def with_bounds(mean, resampled, level=0.95):
     """(mean, low, high): a number with the percentile interval of its resampled values."""
-    if np.isnan(mean) or np.isnan(resampled).all():
+    if mean is None or np.isnan(mean) or np.isnan(resampled).all():
         return float("nan"), float("nan"), float("nan")
     return (float(mean), *percentile_interval(resampled, level))
 
@@ -241,11 +241,6 @@ def by_layer(arrays):
 def spearman_rows(x, y):
     """spearman of each row pair of two (R, channels) arrays."""
     return np.array([spearman(a, b) for a, b in zip(x, y)])
-
-
-def seed_sd(values):
-    values = [v for v in values if not np.isnan(v)]
-    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 class Resampling:
@@ -280,7 +275,7 @@ def layer_reliance(runs, labels, images, weights):
     summary = {"channels": int(counts[-1])}
     for name, value in curve_statistics(counts, curve).items():
         summary.update(with_interval(name, with_bounds(value, curve_statistics(counts, resampled)[name])))
-        summary[spread(name)] = seed_sd([s[name] for s in per_seed])
+        summary[spread(name)] = over_seeds([{name: s[name]} for s in per_seed])[spread(name)]
     summary.update(with_interval("intact_accuracy", with_bounds(curve[0], resampled[:, 0])))
     selective = [selectivity(run["activity"], labels) for run in runs]
     important = [importance(intact(run), run["single_correct"]) for run in runs]
@@ -291,10 +286,9 @@ def layer_reliance(runs, labels, images, weights):
     with np.errstate(invalid="ignore"):
         rho_mean = (np.nan_to_num(rho_resampled) * weights).sum(axis=1) / \
             ((~np.isnan(rho_resampled)) * weights).sum(axis=1)
-    defined_rho = [r for r in rho if not np.isnan(r)]
-    summary.update(with_interval("selectivity_importance_spearman",
-                                 with_bounds(float(np.mean(defined_rho)) if defined_rho else float("nan"), rho_mean)))
-    summary[spread("selectivity_importance_spearman")] = seed_sd(rho)
+    name = "selectivity_importance_spearman"
+    over = over_seeds([{name: r} for r in rho])
+    summary.update({**with_interval(name, with_bounds(over[name], rho_mean)), spread(name): over[spread(name)]})
     summary["mean_selectivity"] = float(np.mean([np.nanmean(s) if np.isfinite(s).any() else np.nan for s in selective]))
     summary["undefined_selectivity"] = float(np.mean([np.isnan(s).sum() for s in selective]))
     summary["top_importance"] = float(np.mean([i.max() for i in important]))
