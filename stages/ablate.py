@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from lib.cifar import input_channels
-from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, LAYER_CARD, images_file
+from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, images_file
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
-from lib.store import atomic_dir, existing, load_arrays, read_json, save_arrays
+from lib.store import atomic_dir, existing, load_arrays, save_arrays
 
 
 def main():
@@ -24,7 +24,6 @@ def main():
     check_run(params, args.name, args.seed)
     settings = params["ablation"]
     labels = load_arrays(existing(args.probe, "probe set"))["labels"].astype(int)
-    card = read_json(existing(Path(args.activations) / LAYER_CARD, "layer card"))
     stored = Path(args.activations) / images_file("probe")
 
     from lib.activations import network, rest_of
@@ -38,7 +37,7 @@ def main():
     acts = load_arrays(existing(stored, "activations"))
     arrays, layers = {}, {}
     for layer in channel_layers(model, roles):
-        channels = card["shapes"][layer][-1]
+        channels = acts[layer].shape[-1]
         orders = ablation_orders(channels, settings["orders"], order_stream(settings["seed"], args.seed, layer))
         found = ablate_layer(rest_of(model, layer), acts[layer], labels, orders)
         arrays.update({f"{layer}/{key}": value for key, value in found.items()})
