@@ -21,13 +21,14 @@ def network(path, settings, channels, key):
     return model, resolve_roles(model, ARCHITECTURES[settings["architecture"]].roles, key)
 
 
-def layer_reader(model):
+def layer_reader(model, names=None):
     """A function (images, batch) -> {layer name: (N, ...) float32 outputs} for every layer of
-    `model` but the input, in order, with the weights the model holds when it is called.
+    `model` but the input (or the layers `names`), in order, with the weights the model holds when
+    it is called.
 
     The last digits of a float32 result can depend on the batch an image is computed in (oneDNN
     blocks differently), so images whose numbers must not depend on each other get `batch` 1."""
-    names = layer_names(model)
+    names = layer_names(model) if names is None else list(names)
     every_layer = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
 
     def read(x, batch=BATCH):
@@ -65,3 +66,22 @@ def rest_of(model, layer, batch=2 * BATCH):
                                for start in range(0, len(values), batch)]).astype(np.float32)
 
     return run
+
+
+def linear_twin(layer):
+    """A copy of `layer` (weights and all) without its activation: its pre-activation values; the
+    layer itself where it has no activation of its own."""
+    config = layer.get_config()
+    if config.get("activation", "linear") == "linear":
+        return layer
+    twin = layer.__class__.from_config({**config, "activation": "linear", "name": f"{layer.name}_pre_activation"})
+    twin.build(layer.input.shape)
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
+def pre_activations(model, layer):
+    """A keras.Model from the input to `layer`'s values before its activation (a ReLU's input, the
+    softmax's logits), where they are the layer's own; its values as they are elsewhere."""
+    source = model.get_layer(layer)
+    return keras.Model(model.inputs[0], linear_twin(source)(source.input), name=f"{layer}_pre_activation")

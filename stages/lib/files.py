@@ -9,6 +9,11 @@ REPLAY_CARD = "epochs.json"  # replay: per replayed epoch, the probe means, CKA 
 REPLAY_MEASURES = "probe.npz"  # replay: per probe image, every measure of every replayed epoch
 ABLATION_CARD = "ablation.json"  # ablate: the layers ablated, their channels, the counts zeroed
 ABLATION_OUTCOMES = "outcomes.npz"  # ablate: per layer ("<layer>/<what>"), the probe images' outcomes
+EXAMPLES_CARD = "channels.json"  # visualize: the layers, their receptive fields, constant channels
+EXAMPLES = "examples.npz"  # visualize: per layer ("<layer>/<what>"), each channel's top test images
+FEATURES = "features.npz"  # visualize: per layer ("<layer>/<what>"), each channel's optimised input
+ATTRIBUTION_CARD = "attributions.json"  # attribute: per subject, the class explained and each map's checks
+ATTRIBUTION_MAPS = "maps.npz"  # attribute: "<subject>/<method>" and "<subject>/<method>/initial" maps
 
 ANALYSIS_PLOTS = {  # analyze: plot data, by what it holds
     "subject_layers": "subject_layers.csv", "probe_layers": "probe_layers.csv", "js_layers": "js_layers.csv",
@@ -20,6 +25,7 @@ SUBJECT_FIGURES = "subjects/{name}"  # analyze: the folder of one subject's figu
 DYNAMICS_PLOTS = {"measures": "measures.csv", "plane": "plane.csv", "cka_to_best": "cka_to_best.csv"}  # trace
 DYNAMICS_FIGURE = "dynamics.png"  # trace
 RELIANCE_PLOTS = {"curves": "curves.csv", "channels": "channels.csv"}  # score
+CHANNEL_PLOTS = {"specificity": "specificity.csv"}  # tally
 
 FEATURE_MAPS = "feature_maps_{role}.png"  # analyze, per subject: the article's figs. 2-8
 DISTRIBUTION, PIXELS, SOFTMAX = "distribution_last_hidden.png", "pixels.png", "softmax.png"

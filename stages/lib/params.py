@@ -23,6 +23,8 @@ MD5 = re.compile(r"^[0-9a-f]{32}$")
 MIN_TRAIN_SIZE = 10
 PRECISIONS = ("auto", "float32", "bfloat16")
 EPOCH_NAMES = ("best", "last")
+OBJECTIVES = ("centre", "mean")  # features.objective: where a channel is excited (lib/features.py)
+MAX_JITTER = 8  # features.jitter, pixels: the image is mirrored into a padding that must stay below its side
 
 
 class ParamError(StageError):
@@ -43,6 +45,24 @@ def whole(minimum):
         return value
 
     return check
+
+
+def bounded(minimum, maximum):
+    """A checker for whole numbers from minimum to maximum."""
+
+    def check(key, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise ParamError(key, value, f"must be a whole number from {minimum} to {maximum}")
+        return value
+
+    return check
+
+
+def fraction(key, value):
+    """A number from 0 up to (not including) 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ParamError(key, value, "must be a number from 0 up to 1 (1 excluded)")
+    return value
 
 
 def boolean(key, value):
@@ -218,6 +238,10 @@ SCHEMA = {
                  "seed": whole(0)},
     "dynamics": {"epochs": epochs},
     "ablation": {"orders": whole(1), "seed": whole(0)},
+    "channels": {"top": whole(1), "tally": whole(1)},
+    "features": {"objective": choice(*OBJECTIVES), "steps": whole(1), "learning_rate": positive_number,
+                 "decay": fraction, "jitter": bounded(0, MAX_JITTER), "seed": whole(0)},
+    "attribution": {"steps": whole(2)},
     "explore": {"probe_images": whole(0)},
 }
 
@@ -265,6 +289,9 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 def validate(raw):
     """Return the params checked against SCHEMA, or raise ParamError."""
     params = section("", raw, SCHEMA)
+    top, tally = params["channels"]["top"], params["channels"]["tally"]
+    if top > tally:
+        raise ParamError("channels.top", top, f"must be at most channels.tally ({tally})")
     shown, drawn = params["explore"]["probe_images"], params["analysis"]["probe_size"]
     if shown > drawn:
         raise ParamError("explore.probe_images", shown, f"must be at most analysis.probe_size ({drawn})")

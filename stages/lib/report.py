@@ -2,7 +2,8 @@
 
 from lib.analysis import over_seeds
 from lib.dynamics import DIFFERS, RESEMBLES
-from lib.keys import interval, spread
+from lib.attribution import SANITY
+from lib.keys import interval, pair_models, spread
 from lib.files import CKA_FIGURE, DYNAMICS_FIGURE, SUBJECT_FIGURE_FILES, SUBJECT_FIGURES, SWEEP_FIGURE
 from lib.model import imported, trained_sizes
 
@@ -111,8 +112,38 @@ def reliance_lines(reliance):
     return lines
 
 
+def channel_lines(channels):
+    """What the channels respond to: class specificity per model and layer, the pairs' differences,
+    and the sanity check of the subjects' maps."""
+    models = channels["models"]
+    lines = [f"*Class specificity*: the share of a channel's top {channels['top']} images of the official test "
+             "split (by its peak over positions) in their most frequent class, averaged over the layer's channels "
+             "that are not constant (lib/channels.py); 0.1 is no preference among the ten classes. Intervals: 95 %, "
+             "over seeds and test images, bias-corrected.", "",
+             "| layer | " + " | ".join(models) + " |", "|" + " --- |" * (len(models) + 1)]
+    layers = list(dict.fromkeys(layer for summary in models.values() for layer in summary["layers"]))
+    for layer in layers:
+        cells = [f"{number(m['class_specificity'])} [{number(m['class_specificity_low'])}, "
+                 f"{number(m['class_specificity_high'])}]" if (m := summary["layers"].get(layer)) else "—"
+                 for summary in models.values()]
+        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
+    for pair, found in channels["pairs"].items():
+        a, b = pair_models(pair)
+        said = "; ".join(f"{layer} {number(d['class_specificity'])} [{number(d['class_specificity_low'])}, "
+                         f"{number(d['class_specificity_high'])}]" for layer, d in found["difference"]["layers"].items())
+        lines += ["", f"{a} − {b}: {said}."]
+    checked = {model: summary.get("attribution", {}) for model, summary in models.items()}
+    lines += ["", "Sanity check of the subjects' maps (Adebayo et al. 2018): the Spearman correlation of each map's "
+              "magnitudes with the same map from the network's initial weights must stay below "
+              f"{SANITY}; "
+              + "; ".join(f"{model}: " + ", ".join(f"{method.replace('_', ' ')} {s['flagged']} of {s['checked']} flagged"
+                                                   for method, s in methods.items()) for model, methods in checked.items())
+              + "."]
+    return lines
+
+
 def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir,
-             dynamics, dynamics_dir, reliance=None):
+             dynamics, dynamics_dir, reliance=None, channels=None):
     """The whole report as Markdown text; `figures_dir` and `dynamics_dir` are relative to the report."""
 
     seeds = len(next(iter(train_metrics.values())))
@@ -166,6 +197,8 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
             lines += early_lines(name, found)
     if reliance:
         lines += ["", "## Reliance on single channels", ""] + reliance_lines(reliance)
+    if channels:
+        lines += ["", "## What the channels respond to", ""] + channel_lines(channels)
     lines += ["", "## Models", ""] + model_rows(models, train_metrics, subjects, probe)
     lines += ["", "## Figures", "", f"Per subject ({ARTICLE}):", ""]
     for name in subjects:

@@ -1,0 +1,60 @@
+"""Tally what every model's channels respond to: per layer, how class-specific its channels' top
+test images are, compared between models (lib.channels); and per model how its subjects' maps fared
+in the sanity check (lib.attribution)."""
+
+from pathlib import Path
+
+from lib.analysis import first
+from lib.attribution import sanity_summary
+from lib.channels import official_test_split, specificity_metrics
+from lib.claims import shown
+from lib.files import ATTRIBUTION_CARD, CHANNEL_PLOTS, EXAMPLES, EXAMPLES_CARD
+from lib.keys import interval
+from lib.params import load, stage_parser
+from lib.stage import run
+from lib.store import atomic_dir, load_arrays, load_runs, read_json, save_csv, save_json
+
+
+def peaks_of(path):
+    """{layer: (N, channels) peaks} of a run's examples file."""
+    return {name.rsplit("/", 1)[0]: values for name, values in load_arrays(path).items() if name.endswith("/peak")}
+
+
+def main():
+    parser = stage_parser(__doc__)
+    parser.add_argument("--channels", required=True,
+                        help=f"input folder: <model>/<seed>/{{{EXAMPLES},{EXAMPLES_CARD}}} of every run (visualize)")
+    parser.add_argument("--attributions", required=True,
+                        help=f"input folder: <model>/<seed>/{ATTRIBUTION_CARD} of every run (attribute)")
+    parser.add_argument("--val", required=True, help="input .npz: the validation images (their labels)")
+    parser.add_argument("--test", required=True, help="input .npz: the test images (their labels)")
+    parser.add_argument("--metrics", required=True,
+                        help="output .json: per model and layer the class specificity, per pair the differences, "
+                             "per model the sanity check of its maps")
+    parser.add_argument("--plots", required=True, help="output folder: class specificity by layer (.csv)")
+    args = parser.parse_args()
+    params = load(args.params)
+    _, labels, _ = official_test_split(args.val, args.test)
+    cards = load_runs(args.channels, params, read_json, "channel card", f"/{EXAMPLES_CARD}")
+    peaks = load_runs(args.channels, params, peaks_of, "channel examples", f"/{EXAMPLES}")
+    attributions = load_runs(args.attributions, params, read_json, "attribution card", f"/{ATTRIBUTION_CARD}")
+    roles = {model: first(runs)["roles"] for model, runs in cards.items()}
+    metrics = specificity_metrics(peaks, roles, labels, params["channels"]["tally"],
+                                  params["analysis"]["resamples"], params["analysis"]["seed"])
+    for model, runs in attributions.items():
+        metrics["models"][model]["attribution"] = sanity_summary(list(runs.values()))
+    save_json(args.metrics, metrics)
+    rows = [{"model": model, "layer": layer, **{key: m[key] for key in ("class_specificity", "class_specificity_low",
+                                                                       "class_specificity_high", "channels")}}
+            for model, summary in metrics["models"].items() for layer, m in summary["layers"].items()]
+    with atomic_dir(args.plots) as folder:
+        save_csv(Path(folder) / CHANNEL_PLOTS["specificity"], rows)
+    for model, summary in metrics["models"].items():
+        last = summary["roles"]["last_hidden"]
+        flagged = {method: f"{s['flagged']} of {s['checked']}" for method, s in summary["attribution"].items()}
+        print(f"tally: {model}: {last}: {shown('class specificity of the top images', interval(summary['layers'][last], 'class_specificity'))}; "
+              f"maps flagged by the sanity check: {flagged}")
+
+
+if __name__ == "__main__":
+    run(main, tensorflow=False)

@@ -1,0 +1,70 @@
+"""What each channel of one training run responds to: its top images of the official test split
+with the patch each one's peak sees (lib.channels), and an input optimised to excite it
+(lib.features), for every layer with channels; the output layer's classes get optimised inputs too."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lib.channels import official_test_split
+from lib.cifar import input_channels, model_inputs
+from lib.files import EXAMPLES, EXAMPLES_CARD, FEATURES
+from lib.params import ParamError, check_run, load, stage_parser
+from lib.stage import run
+from lib.store import atomic_dir, save_arrays
+
+
+def main():
+    parser = stage_parser(__doc__, training_run=True)
+    parser.add_argument("--model", required=True, help="input .keras: the trained (or imported) model")
+    parser.add_argument("--val", required=True, help="input .npz: the validation images (part of the official test split)")
+    parser.add_argument("--test", required=True, help="input .npz: the test images (the rest of it)")
+    parser.add_argument("--out", required=True,
+                        help="output folder: examples.npz and features.npz (\"<layer>/<what>\"), channels.json")
+    args = parser.parse_args()
+    params = load(args.params)
+    check_run(params, args.name, args.seed)
+    grayscale, settings = params["data"]["grayscale"], params["channels"]
+    images, labels, indices = official_test_split(args.val, args.test)
+    if settings["tally"] > len(images):
+        raise ParamError("channels.tally", settings["tally"],
+                         f"must be at most {len(images)}, the images of the official test split")
+
+    from lib.activations import layer_reader, network
+    from lib.channels import field_card, layer_examples, receptive_field, split_peaks
+    from lib.features import visualize
+    from lib.model import channel_layers
+    from lib.training import deterministic
+
+    deterministic(args.seed)
+    model, roles = network(args.model, params["models"][args.name], input_channels(grayscale), f"models.{args.name}")
+    layers = channel_layers(model, roles)
+    found = split_peaks(layer_reader(model, layers), model_inputs(images, grayscale))
+    arrays, card = {}, {"model": args.name, "seed": args.seed, "split": "test", "images": len(images),
+                        "top": settings["top"], "tally": settings["tally"], "roles": roles, "layers": {}}
+    for layer in layers:
+        field = receptive_field(model, layer)
+        shape = tuple(model.get_layer(layer).output.shape[1:])
+        entry = layer_examples(*found[layer], shape, field, labels, indices, settings["top"], settings["tally"])
+        arrays.update({f"{layer}/{key}": value for key, value in entry.items()})
+        card["layers"][layer] = {"channels": shape[-1], "receptive_field": field_card(field),
+                                 "constant": np.flatnonzero(entry["constant"]).tolist()}
+    drawn = visualize(model, [*layers, roles["output"]], params["features"])
+    features = {}
+    for layer, (pictures, reached, constant) in drawn.items():
+        features.update({f"{layer}/image": pictures, f"{layer}/objective": reached, f"{layer}/constant": constant})
+        card["layers"].setdefault(layer, {"channels": len(pictures)})["features_constant"] = np.flatnonzero(constant).tolist()
+    with atomic_dir(args.out) as folder:
+        save_arrays(Path(folder) / EXAMPLES, **arrays)
+        save_arrays(Path(folder) / FEATURES, **features)
+        (Path(folder) / EXAMPLES_CARD).write_text(json.dumps(card, indent=2) + "\n")
+    dead = sum(len(entry["constant"]) for entry in card["layers"].values() if "constant" in entry)
+    print(f"visualize: {args.name} seed {args.seed}: {len(layers)} layers, "
+          f"{sum(entry['channels'] for name, entry in card['layers'].items() if name in layers)} channels "
+          f"({dead} constant on the {len(images)} test images); optimised inputs for those and the "
+          f"{len(drawn[roles['output']][0])} classes -> {args.out}")
+
+
+if __name__ == "__main__":
+    run(main)

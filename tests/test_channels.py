@@ -1,0 +1,235 @@
+"""What a channel responds to: receptive fields, dataset examples and class specificity
+(lib.channels), feature visualization (lib.features) and attributions (lib.attribution), on known answers."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+
+from lib.attribution import SANITY, explain, grad_cam, integrated_gradients, last_convolution, logits
+from lib.channels import (Field, box, class_tally, constant, layer_examples, peaks, ranking, receptive_field,
+                          resampled_specificity, specificity, specificity_metrics, split_peaks)
+from lib.cifar import CLASSES
+from lib.features import visualize
+from lib.model import ARCHITECTURES
+from lib.training import deterministic
+
+EDGE = np.array([[-1, 0, 1]] * 3, np.float32)  # a vertical edge: dark on the left, bright on the right
+SETTINGS = {"objective": "centre", "steps": 256, "learning_rate": 0.05, "decay": 0.01, "jitter": 0, "seed": 0}
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    deterministic(0, 1)
+
+
+def planted(activation="relu", channels=4):
+    """A network whose first convolution's channel 0 is the vertical edge detector and whose other
+    channels are zero."""
+    inputs = keras.Input((32, 32, 1))
+    x = layers.Conv2D(channels, 3, padding="same", activation=activation, name="conv")(inputs)
+    x = layers.Flatten()(x)
+    model = keras.Model(inputs, layers.Dense(len(CLASSES), activation="softmax", name="out")(x))
+    kernel = np.zeros((3, 3, 1, channels), np.float32)
+    kernel[:, :, 0, 0] = EDGE
+    model.get_layer("conv").set_weights([kernel, np.zeros(channels, np.float32)])
+    return model
+
+
+def edge_response(images):
+    """The edge filter's response at every position (zero padding, as `same`), with numpy alone."""
+    padded = np.pad(images[..., 0], ((0, 0), (1, 1), (1, 1)))
+    side = images.shape[1]
+    return sum(EDGE[dy, dx] * padded[:, dy:dy + side, dx:dx + side] for dy in range(3) for dx in range(3))
+
+
+def test_the_reference_networks_fields_follow_its_layers():
+    model = ARCHITECTURES["reference"].build(1)
+    sizes = {layer: receptive_field(model, layer).size[0] for layer in
+             ("conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1")}
+    assert sizes == {"conv2d_1": 3, "conv2d_2": 5, "pool_1": 6, "conv2d_3": 10, "conv2d_4": 14, "pool_2": 16,
+                     "conv2d_5": 24, "conv2d_6": 32, "dense_1": 32}  # 3x3 adds 2 jumps, a 2x2 pool 1 and doubles the jump
+    assert receptive_field(model, "conv2d_3") == Field((10, 10), (2, 2), (0.5, 0.5))
+    assert receptive_field(model, "flatten_1") is None and box(None, 3, 4) == (0, 0, 32, 32)
+
+
+def test_every_field_is_where_the_units_gradient_reaches_in_the_input():
+    """Strides, dilation, valid and same padding, pooling, zero padding: the input pixels with a
+    gradient for one unit are its box, computed independently by differentiation (within it, where
+    the box is clipped at the image's edge: part of it then lies in padding)."""
+    inputs = keras.Input((32, 32, 1))
+    x = layers.Conv2D(3, 5, strides=2, padding="same", name="a")(inputs)
+    x = layers.AveragePooling2D(2, name="b")(x)
+    x = layers.ZeroPadding2D(1, name="c")(x)
+    x = layers.Conv2D(2, 3, dilation_rate=2, padding="valid", name="d")(x)
+    x = layers.Dense(4, name="e")(x)
+    model = keras.Model(inputs, x)
+    exact = 0
+    for layer in ("a", "b", "d", "e"):
+        reader = keras.Model(inputs, model.get_layer(layer).output)
+        field = receptive_field(model, layer)
+        rows, cols = reader.output.shape[1:3]
+        for row, col in {(0, 0), (rows // 2, cols // 2), (rows - 1, cols - 1)}:
+            image = tf.constant(np.random.default_rng(1).random((1, 32, 32, 1)), tf.float32)
+            with tf.GradientTape() as tape:
+                tape.watch(image)
+                unit = reader(image)[0, row, col, 0]
+            reached = np.argwhere(np.abs(tape.gradient(unit, image).numpy()[0, ..., 0]) > 0)
+            top, left, bottom, right = box(field, row, col)
+            low, high = reached.min(axis=0).tolist(), (reached.max(axis=0) + 1).tolist()
+            centre = np.array(field.start) + np.array([row, col]) * field.jump
+            if ((centre - (np.array(field.size) - 1) / 2 >= 0) & (centre + (np.array(field.size) - 1) / 2 < 32)).all():
+                assert (low, high) == ([top, left], [bottom, right]), (layer, row, col)
+                exact += 1
+            else:
+                assert [top, left] <= low and high <= [bottom, right], (layer, row, col)
+    assert exact >= 4
+
+
+def test_a_planted_detectors_top_images_are_those_with_the_largest_response_and_its_crop_is_where_that_is():
+    model = planted()
+    rng = np.random.default_rng(0)
+    images = rng.random((300, 32, 32, 1)).astype(np.float32)
+    labels = rng.integers(0, len(CLASSES), 300)
+    found = split_peaks(lambda x: {"conv": keras.Model(model.inputs, model.get_layer("conv").output)(x).numpy()},
+                        images, chunk=128)
+    entry = layer_examples(*found["conv"], (32, 32, 4), receptive_field(model, "conv"), labels,
+                           np.arange(1000, 1300), 9, 100)
+    response = np.maximum(edge_response(images), 0)
+    best = np.argsort(-response.reshape(300, -1).max(axis=1), kind="stable")[:9]
+    assert entry["index"][0].tolist() == (1000 + best).tolist()
+    assert entry["value"][0] == pytest.approx(response.reshape(300, -1).max(axis=1)[best], rel=1e-5)
+    for rank, image in enumerate(best):
+        row, col = np.unravel_index(response[image].argmax(), (32, 32))
+        assert entry["position"][0, rank].tolist() == [row, col]
+        top, left, bottom, right = entry["box"][0, rank]
+        assert (top, left, bottom, right) == (max(row - 1, 0), max(col - 1, 0), min(row + 2, 32), min(col + 2, 32))
+    assert entry["constant"].tolist() == [False, True, True, True]  # the zero channels give 0 everywhere
+    assert entry["tally"][0].sum() == 100 and entry["tally"][0].tolist() == \
+        np.bincount(labels[np.argsort(-response.reshape(300, -1).max(axis=1), kind="stable")[:100]], minlength=10).tolist()
+
+
+def test_ties_go_to_the_lower_index_and_a_constant_channel_has_no_specificity():
+    peak = np.array([[1.0, 0], [3, 0], [3, 0], [2, 0]])
+    assert ranking(peak)[0].tolist() == [1, 2, 3, 0]
+    assert constant(peak).tolist() == [False, True]
+    tally = class_tally(ranking(peak), np.array([4, 4, 4, 7]), 3)
+    assert tally[0, 4] == 2 and tally[0, 7] == 1
+    share = specificity(tally, constant(peak))
+    assert share[0] == pytest.approx(2 / 3) and np.isnan(share[1])
+
+
+def test_specificity_is_one_for_a_channel_of_one_class_and_resampling_once_each_changes_nothing():
+    labels = np.repeat(np.arange(10), 20)
+    peak = np.stack([(labels == 3) + np.linspace(0, 0.1, 200), np.linspace(0, 1, 200)], axis=1)
+    order = ranking(peak)
+    exact = specificity(class_tally(order, labels, 20), constant(peak))
+    assert exact[0] == 1 and exact[1] == 1  # the last 20 images are all class 9
+    assert resampled_specificity(order, labels, 20, np.ones((2, 200), int)) == pytest.approx(np.stack([exact] * 2))
+    draws = np.zeros((1, 200), int)
+    draws[0, labels == 3] = 1
+    draws[0, 0] = 10  # a class-0 image drawn ten times counts ten times, below the class-3 images
+    assert resampled_specificity(order[:1], labels, 20, draws)[0, 0] == pytest.approx(1.0)
+    draws[0, 60] = 0  # one class-3 image not drawn: the ten copies of image 0 fill the 20th place
+    assert resampled_specificity(order[:1], labels, 20, draws)[0, 0] == pytest.approx(19 / 20)
+
+
+def test_a_model_with_class_specific_channels_is_more_specific_than_one_without_with_an_interval():
+    labels = np.repeat(np.arange(10), 100)
+    rng = np.random.default_rng(0)
+    specific = {s: {"conv": np.stack([(labels == c) + rng.random(1000) * 0.5 for c in range(4)], axis=1)}
+                for s in (0, 1)}
+    spread_out = {s: {"conv": rng.random((1000, 4))} for s in (0, 1)}
+    roles = {"first_conv": "conv", "last_hidden": "conv"}
+    metrics = specificity_metrics({"a": specific, "b": spread_out}, {"a": roles, "b": roles}, labels, 100, 200, 0)
+    a, b = (metrics["models"][m]["layers"]["conv"] for m in ("a", "b"))
+    assert a["class_specificity"] == 1 and b["class_specificity"] < 0.3
+    assert a["class_specificity_low"] <= 1 <= a["class_specificity_high"]
+    difference = metrics["pairs"]["a_vs_b"]["difference"]["layers"]["conv"]
+    assert difference["class_specificity_low"] > 0.5
+
+
+def test_a_linear_channels_visualization_is_its_filter_and_a_zero_channel_is_constant_not_noise():
+    images, reached, still = visualize(planted(activation=None), ["conv"], SETTINGS)["conv"]
+    window = images[0, 15:18, 15:18, 0]  # the centre position's receptive field
+    assert np.corrcoef(window.ravel(), EDGE.ravel())[0, 1] > 0.9
+    assert still.tolist() == [False, True, True, True] and np.isnan(images[1:]).all() and reached[0] > 1.5
+    assert np.isfinite(images[0]).all() and 0 <= images[0].min() and images[0].max() <= 1
+
+
+def test_the_mean_objective_rewards_a_detectors_sum_over_the_picture():
+    model = planted(activation=None)
+    kernel, bias = model.get_layer("conv").get_weights()
+    kernel[:, :, 0, 0] = 1 / 9  # a blur: its mean over positions grows with every pixel
+    model.get_layer("conv").set_weights([kernel, bias])
+    images, _, _ = visualize(model, ["conv"], {**SETTINGS, "objective": "mean"})["conv"]
+    inside = images[0, 4:28, 4:28]
+    assert inside.min() > 0.9  # every pixel towards white
+
+
+def test_visualizations_are_the_same_bit_for_bit_with_the_seed_and_differ_with_another():
+    model = planted(activation="relu")
+    settings = {**SETTINGS, "steps": 20, "jitter": 2}
+    first, second = (visualize(model, ["conv", "out"], settings) for _ in range(2))
+    for layer in ("conv", "out"):
+        assert np.array_equal(first[layer][0], second[layer][0], equal_nan=True)
+    other = visualize(model, ["out"], {**settings, "seed": 1})
+    assert not np.array_equal(first["out"][0], other["out"][0])
+
+
+def small_network(seed):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((32, 32, 1))
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a")(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_b")(x)
+    x = layers.Flatten()(x)
+    return keras.Model(inputs, layers.Dense(len(CLASSES), activation="softmax", name="out")(x))
+
+
+def test_integrated_gradients_sum_to_the_logits_change_from_black():
+    model = small_network(0)
+    image = np.random.default_rng(0).random((32, 32, 1)).astype(np.float32)
+    found, gap = integrated_gradients(logits(model), image, 3, 512)
+    scores = logits(model)(np.stack([np.zeros_like(image), image]))[:, 3].numpy()
+    assert found.shape == (32, 32)
+    assert abs(found.sum() - (scores[1] - scores[0])) <= 0.01 * abs(scores[1] - scores[0])
+    assert gap <= 0.01
+
+
+def test_grad_cam_of_a_network_ending_in_average_pooling_is_its_class_activation_map():
+    """With global average pooling before the output, Grad-CAM is CAM (Zhou et al. 2016): the
+    class's weights times the last convolution's maps, rectified, over the positions' count."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 1))
+    maps = layers.Conv2D(6, 3, padding="same", activation="relu", name="conv")(inputs)
+    x = layers.GlobalAveragePooling2D()(maps)
+    model = keras.Model(inputs, layers.Dense(len(CLASSES), activation="softmax", name="out")(x))
+    image = np.random.default_rng(1).random((32, 32, 1)).astype(np.float32)
+    activations = keras.Model(inputs, maps)(image[None]).numpy()[0]
+    weights = model.get_layer("out").get_weights()[0][:, 2]
+    cam = np.maximum(activations @ weights, 0) / (32 * 32)
+    assert last_convolution(model) == "conv"
+    assert grad_cam(model, "conv", image, 2) == pytest.approx(cam, abs=1e-6)
+
+
+def edges(model, image, target, context):
+    """A mutant attribution: the picture's edges, whatever the weights."""
+    gray = image[..., 0]
+    return np.hypot(np.gradient(gray, axis=0), np.gradient(gray, axis=1)).astype(np.float32), {}
+
+
+def test_the_sanity_check_catches_a_map_that_ignores_the_weights_and_passes_one_that_does_not():
+    trained, initial = small_network(0), small_network(1)
+    image = np.random.default_rng(2).random((32, 32, 1)).astype(np.float32)
+    context = {"layer": "conv_b", "steps": 64}
+    from lib.attribution import METHODS
+
+    _, _, facts = explain(trained, initial, image, 4, context, {**METHODS, "edges": edges})
+    assert facts["edges"]["rank_correlation"] == pytest.approx(1) and facts["edges"]["passes"] is False
+    for method in METHODS:
+        assert facts[method]["rank_correlation"] < SANITY and facts[method]["passes"] is True, method
+    assert facts["grad_cam"]["layer"] == "conv_b" and facts["integrated_gradients"]["completeness_gap"] < 0.05
+    _, untrained, imported = explain(trained, None, image, 4, context)
+    assert untrained == {} and all(f["passes"] is None and "imported" in f["sanity"] for f in imported.values())
