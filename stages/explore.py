@@ -1,15 +1,21 @@
 """Build the feature explorer, plots/explorer/: one page, opened from the file system, to browse every
 subject and a class-balanced sample of the probe set through every model, layer and channel (first
 seed), with each image's measures beside the probe set's, the claims, CKA, training curves, the size
-sweep, the replayed checkpoints and each channel's selectivity and importance."""
+sweep, the replayed checkpoints, each channel's selectivity and importance, what each channel
+responds to (its top test images and optimised input) and where each subject's evidence lies."""
 
 from pathlib import Path
 
 from lib.analysis import runs_of
 from lib.cifar import Images
 from lib.claims import judged
-from lib.explorer import ImageSet, at_seed, channel_numbers, charts, folder_bytes, page_data, probe_names, write_explorer
-from lib.files import RELIANCE_PLOTS, REPLAY_CARD
+from lib.attribution import SANITY
+from lib.channels import official_test_split
+from lib.cifar import model_inputs
+from lib.explorer import (ImageSet, at_seed, attribution_views, channel_numbers, channel_views, charts, folder_bytes,
+                          page_data, probe_names, write_explorer)
+from lib.files import (ATTRIBUTION_CARD, ATTRIBUTION_MAPS, EXAMPLES, EXAMPLES_CARD, FEATURES, RELIANCE_PLOTS,
+                       REPLAY_CARD)
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import existing, load_arrays, load_runs, read_csv, read_json
@@ -28,7 +34,12 @@ def main():
     parser.add_argument("--dynamics-plots", required=True, help="input folder: the trace stage's plot data")
     parser.add_argument("--reliance-metrics", required=True, help="input .json: reliance on single channels (score)")
     parser.add_argument("--reliance-plots", required=True, help="input folder: the score stage's plot data")
-    parser.add_argument("--out", required=True, help="output folder: index.html, images/, vendor/")
+    parser.add_argument("--channels", required=True, help="input folder: <model>/<seed>/ examples and optimised inputs (visualize)")
+    parser.add_argument("--channel-metrics", required=True, help="input .json: class specificity (tally)")
+    parser.add_argument("--attributions", required=True, help="input folder: <model>/<seed>/ subjects' maps (attribute)")
+    parser.add_argument("--val", required=True, help="input .npz: the validation images (the official test split's first part)")
+    parser.add_argument("--test", required=True, help="input .npz: the test images (its rest)")
+    parser.add_argument("--out", required=True, help="output folder: index.html, images/, channels.js, vendor/")
     args = parser.parse_args()
     params = load(args.params)
     seed, grayscale = params["train"]["seeds"][0], params["data"]["grayscale"]
@@ -48,7 +59,18 @@ def main():
     data, scripts = page_data(subjects, probe, params, probe_metrics, verdicts, at_seed(train_metrics, seed),
                               at_seed(dynamics, seed), charts(args.analysis_plots, args.dynamics_plots), reliance,
                               channel_numbers(channel_rows, seed))
-    write_explorer(args.out, data, scripts)
+    split_images, _, split_indices = official_test_split(args.val, args.test)
+    runs = {name: load_runs(args.channels, first_run, read, what, f"/{file}") for name, read, what, file in (
+        ("examples", load_arrays, "channel examples", EXAMPLES), ("features", load_arrays, "optimised inputs", FEATURES),
+        ("card", read_json, "channel card", EXAMPLES_CARD))}
+    views = channel_views({model: tuple(runs[name][model][seed] for name in ("examples", "features", "card"))
+                           for model in params["models"]}, model_inputs(split_images, grayscale), split_indices,
+                          read_json(existing(args.channel_metrics, "metrics"))["models"])
+    attribution_cards, maps = (at_seed(load_runs(args.attributions, first_run, read, what, f"/{file}"), seed)
+                               for read, what, file in ((read_json, "attribution card", ATTRIBUTION_CARD),
+                                                        (load_arrays, "attribution maps", ATTRIBUTION_MAPS)))
+    data.update(attributions=attribution_views(attribution_cards, maps), sanity=SANITY)
+    write_explorer(args.out, data, scripts, views)
     print(f"explore: {len(scripts)} images x {len(params['models'])} models x {len(data['scales'])} layers stored; "
           f"{folder_bytes(args.out) / 1e6:.1f} MB in {args.out}/ (open {args.out}/index.html)")
 

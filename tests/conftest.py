@@ -103,6 +103,9 @@ def small_params(url, md5):
     params["models"] = {"dummy": {"train_size": 50}, "benchmark": {"train_size": 299}}
     params["analysis"].update(probe_size=20, resamples=100)
     params["explore"]["probe_images"] = 12
+    params["channels"]["tally"] = 20
+    params["features"]["steps"] = 8
+    params["attribution"]["steps"] = 16
     params["train"].update(max_epochs=2, batch_size=50, precision="float32",  # the same numerics on every CPU
                            threads=1)  # two trainings side by side run as one after the other
     return params

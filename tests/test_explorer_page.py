@@ -261,3 +261,46 @@ def test_a_missing_or_damaged_image_file_is_named_on_the_page_and_the_others_sti
         check_maps(tab, explored)
     assert missing == "cannot read images/1.js beside this page"
     assert "compressed data was not valid" in broken, broken
+
+
+CANVAS = """(selector) => Array.from(document.querySelectorAll(selector)).map((canvas) => ({
+    width: canvas.width, height: canvas.height, index: canvas.dataset.index ? Number(canvas.dataset.index) : null,
+    red: Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data).filter((_, i) => i % 4 === 0)}))"""
+
+
+def test_a_channels_top_images_and_optimised_input_and_a_subjects_maps_are_drawn_from_the_stages_outputs(explored):
+    from lib.channels import official_test_split
+    from lib.cifar import model_inputs
+
+    run = explored.path / "data/channels/benchmark/0"
+    examples, features = load_arrays(run / "examples.npz"), load_arrays(run / "features.npz")
+    images, _, indices = official_test_split(explored.path / "data/val.npz", explored.path / "data/test.npz")
+    seen = np.rint(model_inputs(images, grayscale=True)[..., 0].astype(np.float64) * 255)
+    channel = int(np.flatnonzero(~examples["conv2d_2/constant"] & ~features["conv2d_2/constant"])[0])
+    panel = 'figure.panel[data-model="benchmark"]'
+    with browser_page() as (tab, visit):
+        open_page(tab, explored, "#image=0&layer=conv2d_2&channel=0")
+        tab.wait_for_function("() => document.documentElement.dataset.channels")
+        tab.locator('figure.model[data-model="benchmark"] .channels canvas').nth(channel).click()
+        tab.wait_for_function(f"() => document.documentElement.dataset.view === '0/conv2d_2/{channel}'")
+        crops = tab.evaluate(CANVAS, f"#channel-models {panel} .examples canvas")
+        feature = tab.evaluate(CANVAS, f"#channel-models {panel} canvas.enlarged")
+        tab.locator(f"#channel-models {panel} .examples canvas").first.hover()
+        hover = tab.locator("#hover-caption").inner_text()
+        tally = tab.locator(f"#channel-models {panel} .tally span:nth-child(3n)").all_inner_texts()
+        tab.select_option("#layer", "dense_2")
+        tab.wait_for_function("() => document.querySelectorAll('#channel-models .classes-strip canvas').length === 20")
+        attributions = tab.evaluate(CANVAS, "#attribution-models canvas.overlay")
+        verdicts = tab.locator("#attribution-models .passed, #attribution-models .flagged").all_inner_texts()
+        screenshot(tab, "explorer_channels")
+    assert [crop["index"] for crop in crops] == examples["conv2d_2/index"][channel].tolist()
+    for crop, (top, left, bottom, right), index in zip(crops, examples["conv2d_2/box"][channel],
+                                                        examples["conv2d_2/index"][channel]):
+        expected = seen[np.searchsorted(indices, index), top:bottom, left:right]
+        assert (crop["height"], crop["width"]) == expected.shape and crop["red"] == expected.ravel().tolist()
+    assert feature[0]["red"] == np.rint(features["conv2d_2/image"][channel, ..., 0].astype(np.float64) * 255).ravel().tolist()
+    assert hover.startswith(f"test {examples['conv2d_2/index'][channel][0]}: peak ")
+    assert [int(count) for count in tally] == examples["conv2d_2/tally"][channel].tolist()
+    assert len(attributions) == 8 and all(a["width"] == 32 for a in attributions)  # 2 models x 2 methods x trained, initial
+    assert len(verdicts) == 4
+    assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)

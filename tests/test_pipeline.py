@@ -241,6 +241,22 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
     assert "## Reliance on single channels" in report and "R1. The dummy model leans more" in report
     assert "| benchmark | dense_1 | 64 |" in report
 
+    channels = json.loads((reproduced.path / "metrics/channels.json").read_text())
+    assert list(channels["models"]["benchmark"]["layers"]) == channel_layers and channels["top"] == 20
+    specific = channels["models"]["dummy"]["layers"]["dense_1"]
+    assert 0.1 <= specific["class_specificity_low"] <= specific["class_specificity"] <= specific["class_specificity_high"] <= 1
+    assert set(channels["pairs"]["dummy_vs_benchmark"]["difference"]["layers"]) == {"conv2d_1", "dense_1"}
+    assert set(channels["models"]["dummy"]["attribution"]) == {"integrated_gradients", "grad_cam"}
+    examples = load_arrays(reproduced.path / "data/channels/dummy/0/examples.npz")
+    test_split = np.concatenate([load_arrays(reproduced.path / f"data/{part}.npz")["indices"] for part in ("val", "test")])
+    assert examples["conv2d_1/index"].shape == (16, 9) and set(examples["dense_1/index"].ravel()) <= set(test_split)
+    assert examples["conv2d_1/peak"].shape == (100, 16) and examples["dense_1/tally"].sum(axis=1).tolist() == [20] * 64
+    features = load_arrays(reproduced.path / "data/channels/dummy/0/features.npz")
+    assert features["conv2d_6/image"].shape == (16, 32, 32, 1) and features["dense_2/image"].shape == (10, 32, 32, 1)
+    maps = load_arrays(reproduced.path / "data/attributions/benchmark/0/maps.npz")
+    assert {"frog/integrated_gradients", "frog/grad_cam/initial"} <= set(maps) and maps["frog/grad_cam"].shape == (32, 32)
+    assert "## What the channels respond to" in report and "dummy − benchmark: conv2d_1" in report
+
     shown = reproduced.dvc("plots", "show", "--json")
     rendered = json.loads(shown.stdout)
     assert not rendered.get("errors"), rendered.get("errors")
@@ -263,9 +279,10 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
 def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(reproduced):
     rerun = reproduced.dvc("exp", "run", "-S", "train.seeds=[0,1]")
     ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
-    assert sorted(ran) == ["ablate@benchmark-1", "ablate@dummy-1", "analyze", "explore", "extract@benchmark-1",
-                           "extract@dummy-1", "replay@benchmark-1", "replay@dummy-1", "report", "score", "trace",
-                           "train@benchmark-1", "train@dummy-1"]
+    assert sorted(ran) == ["ablate@benchmark-1", "ablate@dummy-1", "analyze", "attribute@benchmark-1",
+                           "attribute@dummy-1", "explore", "extract@benchmark-1", "extract@dummy-1",
+                           "replay@benchmark-1", "replay@dummy-1", "report", "score", "tally", "trace",
+                           "train@benchmark-1", "train@dummy-1", "visualize@benchmark-1", "visualize@dummy-1"]
     probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
     assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
     assert probe["seeds"] == 2 and "Provisional" not in (reproduced.path / "plots/report.md").read_text()
@@ -417,8 +434,11 @@ def test_subjects_are_params_and_rerun_everything_but_training(reproduced):
     with_subjects = reproduced.dvc("repro")
     ran = re.findall(r"Running stage '([^']+)'", with_subjects.stdout)
     assert not [name for name in ran if name.startswith("train")], ran
-    assert sorted(ran) == ["analyze", "carve", "explore", "extract@benchmark-0", "extract@dummy-0", "replay@benchmark-0",
-                           "replay@dummy-0", "report", "trace"]
+    assert sorted(ran) == ["analyze", "attribute@benchmark-0", "attribute@dummy-0", "carve", "explore",
+                           "extract@benchmark-0", "extract@dummy-0", "replay@benchmark-0", "replay@dummy-0", "report",
+                           "tally", "trace"]
+    attributions = json.loads((reproduced.path / "data/attributions/dummy/0/attributions.json").read_text())
+    assert list(attributions["subjects"]) == ["frog", "photo", "car"]
     subjects = json.loads((reproduced.path / "metrics/subjects.json").read_text())
     assert list(subjects) == ["frog", "photo", "car"] and subjects["frog"] == before["frog"]
     assert subjects["photo"]["label"] == "cat" and subjects["car"]["label"] in CLASSES

@@ -400,9 +400,15 @@ def page(data):
                                                     DATA_MARK: text})
 
 
-def write_explorer(folder, data, scripts):
-    """plots/explorer/: index.html, images/<i>.js and vendor/, replacing any earlier one whole."""
+CHANNELS_SCRIPT = "channels.js"
+
+
+def write_explorer(folder, data, scripts, channels=None):
+    """plots/explorer/: index.html, images/<i>.js, channels.js (the channel view's data, where there
+    is one) and vendor/, replacing any earlier one whole."""
     with atomic_dir(folder) as tmp:
+        if channels is not None:
+            (tmp / CHANNELS_SCRIPT).write_text(channels_script(channels))
         (tmp / "images").mkdir()
         for i, (block, facts) in enumerate(scripts):
             (tmp / "images" / f"{i}.js").write_text(image_script(i, block, facts))
@@ -414,3 +420,80 @@ def write_explorer(folder, data, scripts):
 
 def folder_bytes(folder):
     return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
+
+
+def as_bytes(values, low, high):
+    """Values on [low, high] as bytes 0..LEVELS, base64-coded (all 0 where high == low)."""
+    span = high - low
+    levels = np.zeros(np.shape(values)) if span == 0 else np.rint((np.asarray(values, np.float64) - low) / span * LEVELS)
+    return base64.b64encode(np.clip(levels, 0, LEVELS).astype(np.uint8).tobytes()).decode()
+
+
+def channel_views(runs, inputs, indices, specificity):
+    """The channel view's data (plots/explorer/channels.js) of one run per model: `runs` {model:
+    (examples arrays, features arrays, channel card)} as the visualize stage wrote them, `inputs`
+    (N, side, side, depth) the official test split as the models see it in [0, 1], `indices` its
+    official indices, `specificity` metrics/channels.json's models. Per model and layer with
+    channels, each channel's top images (positions in `images`), their values and boxes, the class
+    tally, whether it is constant and its class specificity; per layer with an optimised input
+    (the output layer's classes too), those inputs as bytes."""
+    from lib.channels import constant, specificity as share
+
+    wanted = sorted({int(i) for examples, _, _ in runs.values() for name, values in examples.items()
+                     if name.endswith("/index") for i in np.ravel(values)})
+    row_of = {int(index): row for row, index in enumerate(indices)}
+    place = {index: k for k, index in enumerate(wanted)}
+    models = {}
+    for model, (examples, features, card) in runs.items():
+        layers = {}
+        for layer, facts in card["layers"].items():
+            entry = {"channels": facts["channels"], "field": facts.get("receptive_field")}
+            if f"{layer}/index" in examples:
+                dead = constant(examples[f"{layer}/peak"])
+                numbers = (specificity.get(model, {}).get("layers", {}).get(layer) or {})
+                entry.update(
+                    top=[[place[int(i)] for i in row] for row in examples[f"{layer}/index"]],
+                    value=[[number(v) for v in row] for row in examples[f"{layer}/value"]],
+                    box=examples[f"{layer}/box"].tolist(), tally=examples[f"{layer}/tally"].tolist(),
+                    constant=dead.tolist(),
+                    specificity=[number(v) for v in share(examples[f"{layer}/tally"], dead)],
+                    summary={key: number(value) for key, value in numbers.items() if key.startswith("class_specificity")})
+            if f"{layer}/image" in features:
+                pictures = np.nan_to_num(features[f"{layer}/image"], nan=0.0)
+                entry.update(feature=as_bytes(pictures, 0, 1), feature_constant=features[f"{layer}/constant"].tolist(),
+                             objective=[number(v) for v in features[f"{layer}/objective"]])
+            layers[layer] = entry
+        models[model] = {"roles": card["roles"], "layers": layers}
+    pixels = np.stack([inputs[row_of[index]] for index in wanted]) if wanted else np.zeros((0, *inputs.shape[1:]))
+    return {"side": int(inputs.shape[1]), "depth": int(inputs.shape[-1]), "images": wanted,
+            "pixels": as_bytes(pixels, 0, 1), "classes": list(CLASSES), "models": models}
+
+
+def channels_script(views):
+    """channels.js: hands the page the channel view's data (loaded after the first view is drawn)."""
+    return f"explorer.receiveChannels({json.dumps(round_floats(views), separators=(',', ':'), allow_nan=False)});\n"
+
+
+def attribution_views(cards, maps):
+    """{model: {subject: the class explained and per method its map and initial-weights map as bytes
+    (signed maps centred on 127.5), their scale and the sanity check}} of one run per model."""
+    found = {}
+    for model, card in cards.items():
+        found[model] = {}
+        for subject, facts in card["subjects"].items():
+            methods = {}
+            for method, checks in facts["methods"].items():
+                entry = dict(checks)
+                for key, name in (("map", f"{subject}/{method}"), ("initial", f"{subject}/{method}/initial")):
+                    if name not in maps[model]:
+                        entry[key] = None
+                        continue
+                    values = np.asarray(maps[model][name], np.float64)
+                    high = float(np.abs(values).max())
+                    signed = bool(values.min() < 0)
+                    entry[key] = {"bytes": as_bytes(values, -high if signed else 0.0, high), "signed": signed,
+                                  "high": high}
+                methods[method] = entry
+            found[model][subject] = {"predicted": facts["predicted"], "probability": facts["probability"],
+                                     "label": facts["label"], "methods": methods}
+    return round_floats(found)

@@ -10,6 +10,7 @@ const blocks = new Map(), facts = new Map(), waiting = new Map();
 const LUT = D.lut.match(/.{6}/g).map((hex) => [0, 2, 4].map((k) => parseInt(hex.slice(k, k + 2), 16)));
 const PAD = [204, 204, 204];
 const views = [];
+let C = null;  // the channel view's data, from channels.js once the first view is drawn
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -38,6 +39,13 @@ function b64bytes(text) {
 // Loading an image's maps: a script beside the page calls explorer.receive.
 window.explorer = {
   views, // [name, Vega view] of every chart drawn
+  receiveChannels(data) {
+    data.bytes = b64bytes(data.pixels);
+    for (const model of Object.keys(data.models)) {
+      for (const entry of Object.values(data.models[model].layers)) if (entry.feature) entry.featureBytes = b64bytes(entry.feature);
+    }
+    C = data;
+  },
   async receive(index, deflated, imageFacts) {
     try {
       const block = await inflate(b64bytes(deflated));
@@ -250,6 +258,8 @@ function draw() {
   drawHistograms(layer);
   drawSoftmax(entry);
   drawMeasures(layer);
+  drawChannel(layer);
+  drawAttribution(entry);
   if (state.epoch !== null) drawEpochTable();
   document.documentElement.dataset.view = `${state.image}/${layer}/${state.channel}`;
 }
@@ -292,6 +302,159 @@ function drawModel(model, layer) {
     thumb.classList.toggle("selected", c === channel);
     thumb.addEventListener("click", () => show({ channel: c }));
     grid.append(thumb);
+  }
+}
+
+// What a channel responds to: its optimised input, its top test images (the patch each one's peak
+// sees) and the classes of its top images; for the output layer, each class's optimised input.
+function greyPicture(canvas, bytes, offset, side, depth, box = null) {
+  const [top, left, bottom, right] = box || [0, 0, side, side];
+  const width = right - left, height = bottom - top;
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d"), picture = context.createImageData(width, height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = offset + ((top + y) * side + left + x) * depth;
+      const rgb = depth === 1 ? [bytes[at], bytes[at], bytes[at]] : [bytes[at], bytes[at + 1], bytes[at + 2]];
+      picture.data.set([...rgb, 255], (y * width + x) * 4);
+    }
+  }
+  context.putImageData(picture, 0, 0);
+  return context;
+}
+
+function featureCanvas(entry, channel, title) {
+  const canvas = el("canvas", { class: "enlarged", title });
+  const size = C.side * C.side * C.depth;
+  greyPicture(canvas, entry.featureBytes, channel * size, C.side, C.depth);
+  return canvas;
+}
+
+function showWhole(imageRow, box, caption) {
+  const canvas = $("hover-image"), size = C.side * C.side * C.depth;
+  const context = greyPicture(canvas, C.bytes, imageRow * size, C.side, C.depth);
+  const [top, left, bottom, right] = box;
+  context.strokeStyle = "#ff2d55";
+  context.lineWidth = 1;
+  context.strokeRect(left + 0.5, top + 0.5, right - left - 1, bottom - top - 1);
+  $("hover-caption").textContent = caption;
+  $("hover").hidden = false;
+}
+
+function tallyBars(counts) {
+  const total = counts.reduce((a, b) => a + b, 0), top = Math.max(...counts);
+  const rows = el("div", { class: "bars tally" });
+  counts.forEach((count, k) => {
+    rows.append(el("span", { class: count === top ? "top" : "" }, C.classes[k]),
+      el("span", {}, el("div", { class: "bar", style: `width:${((100 * count) / Math.max(1, total)).toFixed(1)}%` })), el("span", {}, String(count)));
+  });
+  return rows;
+}
+
+function channelPanel(model, layer, channel) {
+  const entry = C.models[model].layers[layer], panel = el("figure", { class: "panel", "data-model": model });
+  panel.append(el("figcaption", {}, `${model}: ${layer} channel ${channel}`));
+  if (entry.constant && entry.constant[channel]) {
+    panel.append(el("p", { class: "small" }, "Constant on every test image (a dead channel): it has no top images and no optimised input worth drawing."));
+    return panel;
+  }
+  const row = el("div", { class: "row" });
+  if (entry.feature) {
+    const still = entry.feature_constant[channel];
+    row.append(still ? el("p", { class: "small" }, "No input changes this channel: no optimised input.")
+      : el("div", {}, featureCanvas(entry, channel, `optimised input; objective reached ${fmt(entry.objective[channel])}`),
+        el("p", { class: "small" }, "optimised input")));
+  }
+  if (entry.top) {
+    const grid = el("div", { class: "examples" });
+    entry.top[channel].forEach((imageRow, rank) => {
+      const box = entry.box[channel][rank], index = C.images[imageRow];
+      const caption = `test ${index}: peak ${fmt(entry.value[channel][rank])} (rank ${rank + 1}); the box is what the peak sees`;
+      const crop = el("canvas", { title: caption, "data-index": index });
+      greyPicture(crop, C.bytes, imageRow * C.side * C.side * C.depth, C.side, C.depth, box);
+      crop.addEventListener("mouseenter", () => showWhole(imageRow, box, caption));
+      crop.addEventListener("mouseleave", () => { $("hover").hidden = true; });
+      grid.append(crop);
+    });
+    row.append(el("div", {}, grid, el("p", { class: "small" }, `top ${entry.top[channel].length} test images, cropped to the receptive field`)));
+  }
+  panel.append(row);
+  if (entry.tally) {
+    const total = entry.tally[channel].reduce((a, b) => a + b, 0), summary = entry.summary || {};
+    panel.append(el("p", { class: "small" }, `Classes of its top ${total} test images: class specificity ${fmt(entry.specificity[channel], 3)} ` +
+      `(layer mean over seeds ${fmt(summary.class_specificity, 3)} [${fmt(summary.class_specificity_low, 3)}, ${fmt(summary.class_specificity_high, 3)}])`),
+    tallyBars(entry.tally[channel]));
+  }
+  return panel;
+}
+
+function classesPanel(model, layer) {
+  const entry = C.models[model].layers[layer], panel = el("figure", { class: "panel", "data-model": model });
+  const strip = el("div", { class: "classes-strip" });
+  for (let k = 0; k < entry.channels; k++) {
+    const name = C.classes[k] || String(k);
+    strip.append(el("div", {}, entry.feature_constant[k] ? el("p", { class: "small" }, "none") : featureCanvas(entry, k, `optimised input for ${name}`), name));
+  }
+  panel.append(el("figcaption", {}, `${model}: an input optimised for each class`), strip);
+  return panel;
+}
+
+function drawChannel(layer) {
+  const box = $("channel-models");
+  if (!C) return;
+  box.replaceChildren();
+  const output = D.models.some((m) => D.cards[m].roles[D.keys.output] === layer);
+  const having = shown().filter((model) => C.models[model] && C.models[model].layers[layer]);
+  $("channel-title").textContent = output ? `What each model's classes respond to (${layer})` : `What channel ${state.channel} of ${layer} responds to`;
+  $("channel-note").textContent = having.length ? `Seed ${D.seed}. Hover a crop to see its whole image; the box is the peak's receptive field.`
+    : `${layer} is not a layer whose channels are studied (the convolutions and the last hidden layer are).`;
+  for (const model of having) box.append(output ? classesPanel(model, layer) : channelPanel(model, layer, Math.min(state.channel, C.models[model].layers[layer].channels - 1)));
+}
+
+// Attributions: where the predicted class's evidence lies in a subject, beside the same map from the initial weights.
+const HEAT = (t) => [255, Math.round(255 * Math.min(1, t * 1.6)), Math.round(60 * t)];
+
+function overlay(entry, map, title) {
+  const canvas = el("canvas", { class: "overlay", title });
+  const bytes = b64bytes(map.bytes), input = b64bytes(entry.input), side = Math.round(Math.sqrt(bytes.length));
+  canvas.width = side;
+  canvas.height = side;
+  const context = canvas.getContext("2d"), picture = context.createImageData(side, side);
+  for (let i = 0; i < side * side; i++) {
+    const grey = entry.channels === 1 ? input[i] : Math.round((input[3 * i] + input[3 * i + 1] + input[3 * i + 2]) / 3);
+    const t = map.signed ? (bytes[i] - 127.5) / 127.5 : bytes[i] / 255;
+    const colour = map.signed ? (t >= 0 ? [220, 40, 40] : [40, 90, 220]) : HEAT(t);
+    const a = Math.min(1, Math.abs(t)) * 0.85;
+    picture.data.set([0, 1, 2].map((k) => Math.round(grey * (1 - a) + colour[k] * a)).concat(255), i * 4);
+  }
+  context.putImageData(picture, 0, 0);
+  return canvas;
+}
+
+function drawAttribution(entry) {
+  const box = $("attribution-models");
+  box.replaceChildren();
+  const found = shown().filter((model) => (D.attributions[model] || {})[entry.name] && !entry.probe);
+  $("attribution-note").textContent = entry.probe ? "Attributions are computed for the subjects; pick one above."
+    : `Seed ${D.seed}. Integrated gradients (red: for, blue: against the class) and Grad-CAM at the last convolution, ` +
+      `each beside the same map from the network's initial weights: a map that explains the model must differ from it ` +
+      `(Spearman ρ of the magnitudes below ${D.sanity}).`;
+  for (const model of found) {
+    const facts = D.attributions[model][entry.name];
+    const panel = el("figure", { class: "panel", "data-model": model },
+      el("figcaption", {}, `${model}: predicts ${facts.predicted} (p ${fmt(facts.probability, 3)})`));
+    for (const [method, m] of Object.entries(facts.methods)) {
+      const row = el("div", { class: "maps-row", "data-method": method });
+      row.append(el("figure", {}, overlay(entry, m.map, `${method}, trained`), el("p", { class: "small" }, "trained")));
+      if (m.initial) row.append(el("figure", {}, overlay(entry, m.initial, `${method}, initial weights`), el("p", { class: "small" }, "initial weights")));
+      const verdict = m.passes === null ? el("span", { class: "small" }, m.sanity || "the sanity check is undefined (a constant map)")
+        : m.passes ? el("span", { class: "passed" }, `differs from the initial weights' map (ρ ${fmt(m.rank_correlation, 3)}): passes`)
+          : el("span", { class: "flagged" }, `FAILS the sanity check: ρ ${fmt(m.rank_correlation, 3)} with the initial weights' map`);
+      const gap = m.completeness_gap === undefined || m.completeness_gap === null ? "" : `; sums to the logit's change within ${fmt(100 * m.completeness_gap, 2)} %`;
+      panel.append(el("h4", {}, method.replaceAll("_", " ") + (m.layer ? ` at ${m.layer}` : "")), row, el("p", { class: "small" }, verdict, gap));
+    }
+    box.append(panel);
   }
 }
 
@@ -584,6 +747,13 @@ async function start() {
   if (await show({})) {
     window.explorerFirstDraw = performance.now();
     document.documentElement.dataset.drawn = "1";
+  }
+  try {
+    await loadScript("channels.js");
+    drawChannel(state.layer);
+    document.documentElement.dataset.channels = "1";
+  } catch (error) {
+    $("channel-note").textContent = error.message;
   }
   for (const name of D.vendor) await loadScript(`vendor/${name}`);
   await drawCharts();
