@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import yaml
@@ -95,12 +96,16 @@ def main():
     parser.add_argument("--md5", required=True, help="its md5")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a param changed in both clones, e.g. train.max_epochs=3")
+    parser.add_argument("--keep", metavar="DIR", help="clone into DIR (which must not exist) and keep both clones, "
+                                                       "e.g. to open the new run's explorer")
     args = parser.parse_args()
     settings = [item.split("=", 1) for item in args.set]
     if any(len(item) != 2 for item in settings):
         parser.error("--set takes KEY=VALUE")
 
-    with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as scratch:
+    if args.keep and Path(args.keep).exists():
+        parser.error(f"--keep {args.keep}: exists already")
+    with (nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="pipeline-bench-")) as scratch:
         ways = {"old": Path(scratch) / "old", "new": Path(scratch) / "new"}
         stages = {way: clone(getattr(args, way), path, args.archive, args.md5, settings) for way, path in ways.items()}
         for way, path in ways.items():

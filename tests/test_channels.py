@@ -21,7 +21,7 @@ SETTINGS = {"objective": "centre", "steps": 256, "learning_rate": 0.05, "decay":
 
 @pytest.fixture(autouse=True)
 def seeded():
-    deterministic(0, 1)
+    deterministic(0)
 
 
 def planted(activation="relu", channels=4):
