@@ -3,6 +3,7 @@ with the patch each one's peak sees (lib.channels), and an input optimised to ex
 (lib.features), for every layer with channels; the output layer's classes get optimised inputs too."""
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,9 @@ def main():
         arrays.update({f"{layer}/{key}": value for key, value in entry.items()})
         card["layers"][layer] = {"channels": shape[-1], "receptive_field": field_card(field),
                                  "constant": np.flatnonzero(entry["constant"]).tolist()}
+    cpu = time.process_time()
     drawn = visualize(model, [*layers, roles["output"]], params["features"])
+    cpu = time.process_time() - cpu
     features = {}
     for layer, (pictures, reached, constant) in drawn.items():
         features.update({f"{layer}/image": pictures, f"{layer}/objective": reached, f"{layer}/constant": constant})
@@ -63,7 +66,7 @@ def main():
     print(f"visualize: {args.name} seed {args.seed}: {len(layers)} layers, "
           f"{sum(entry['channels'] for name, entry in card['layers'].items() if name in layers)} channels "
           f"({dead} constant on the {len(images)} test images); optimised inputs for those and the "
-          f"{len(drawn[roles['output']][0])} classes -> {args.out}")
+          f"{len(drawn[roles['output']][0])} classes ({cpu:.1f} s of CPU) -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,15 @@ def test_the_reference_networks_fields_follow_its_layers():
     assert receptive_field(model, "flatten_1") is None and box(None, 3, 4) == (0, 0, 32, 32)
 
 
+def test_a_layer_above_a_branch_has_no_field_and_sees_the_whole_image():
+    inputs = keras.Input((32, 32, 1))
+    stem = layers.Conv2D(4, 3, padding="same", name="stem")(inputs)
+    merged = layers.Add(name="merged")([stem, layers.Conv2D(4, 5, padding="same", name="side")(stem)])
+    model = keras.Model(inputs, layers.Conv2D(2, 3, padding="same", name="top")(merged))
+    assert receptive_field(model, "stem").size == (3, 3)
+    assert receptive_field(model, "top") is None and box(receptive_field(model, "top"), 5, 5) == (0, 0, 32, 32)
+
+
 def test_every_field_is_where_the_units_gradient_reaches_in_the_input():
     """Strides, dilation, valid and same padding, pooling, zero padding: the input pixels with a
     gradient for one unit are its box, computed independently by differentiation (within it, where

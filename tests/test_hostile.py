@@ -311,3 +311,14 @@ def test_tensorflow_without_onednn_stops_train_with_one_line_and_leaves_nothing(
                    "--timing", out / "timing.json", TF_ENABLE_ONEDNN_OPTS="0")
     one_error_line(result, "TensorFlow runs without oneDNN's kernels (TF_ENABLE_ONEDNN_OPTS='0')")
     assert snapshot(workdir) == before
+
+
+def test_more_top_images_than_the_test_split_holds_stops_visualize_before_tensorflow(workdir, archive_file):
+    assert carve(workdir, archive_file).returncode == 0
+    out = workdir / "out"
+    set_params(workdir, lambda p: p["channels"].update(tally=101))
+    before = snapshot(workdir)
+    result = stage(workdir, "visualize.py", "--name", "dummy", "--seed", 0, "--model", out / "none.keras",
+                   "--val", out / "val.npz", "--test", out / "test.npz", "--out", out / "channels")
+    one_error_line(result, "channels.tally = 101: must be at most 100, the images of the official test split")
+    assert snapshot(workdir) == before

@@ -20,9 +20,8 @@ the papers do, so a map is not about the other classes' scores.
 
 import numpy as np
 
+from lib.model import CONVOLUTIONS
 from lib.reliance import spearman
-
-CONVOLUTIONS_2D = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
 
 SANITY = 0.5  # a rank correlation this high with the untrained network's map means the map ignores the weights
 
@@ -36,7 +35,8 @@ def logits(model):
 
 def last_convolution(model):
     """The network's last 2-D convolution, where Grad-CAM is taken; None if it has none."""
-    found = [layer.name for layer in model.layers if type(layer).__name__ in CONVOLUTIONS_2D]
+    found = [layer.name for layer in model.layers
+             if type(layer).__name__ in CONVOLUTIONS and len(layer.output.shape) == 4]
     return found[-1] if found else None
 
 

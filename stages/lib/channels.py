@@ -22,10 +22,10 @@ import numpy as np
 from lib.analysis import over_seeds, pairs, round_floats
 from lib.cifar import CLASSES, SIDE
 from lib.keys import role_key, spread, with_interval
+from lib.model import CONVOLUTIONS
 from lib.reliance import COMPARED, image_draws, seed_draws, with_bounds
 from lib.store import existing, load_arrays
 
-CONVOLUTIONS = ("Conv1D", "Conv2D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 POOLS = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 POINTWISE = ("Dense", "EinsumDense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
              "BatchNormalization", "LayerNormalization", "Dropout", "SpatialDropout2D", "GaussianDropout",
