@@ -51,7 +51,7 @@ def main():
         save_csv(Path(folder) / CHANNEL_PLOTS["specificity"], rows)
     for model, summary in metrics["models"].items():
         last = summary["roles"]["last_hidden"]
-        flagged = {method: f"{s['flagged']} of {s['checked']}" for method, s in summary["attribution"].items()}
+        flagged = {method: f"{s['flagged']} of {s['maps']}" for method, s in summary["attribution"].items()}
         print(f"tally: {model}: {last}: {shown('class specificity of the top images', interval(summary['layers'][last], 'class_specificity'))}; "
               f"maps flagged by the sanity check: {flagged}")
 

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from lib.attribution import SANITY, explain, grad_cam, integrated_gradients, last_convolution, logits
+from lib.attribution import (SANITY, explain, grad_cam, integrated_gradients, last_convolution, logits,
+                             sanity_check)
 from lib.channels import (Field, box, class_tally, constant, layer_examples, peaks, ranking, receptive_field,
                           resampled_specificity, specificity, specificity_metrics, split_peaks)
 from lib.cifar import CLASSES
@@ -240,5 +241,10 @@ def test_the_sanity_check_catches_a_map_that_ignores_the_weights_and_passes_one_
     for method in METHODS:
         assert facts[method]["rank_correlation"] < SANITY and facts[method]["passes"] is True, method
     assert facts["grad_cam"]["layer"] == "conv_b" and facts["integrated_gradients"]["completeness_gap"] < 0.05
+    cam = np.zeros((32, 32), np.float32)
+    cam[10:20, 5:9] = 1
+    assert sanity_check(cam, np.zeros_like(cam)) == {"rank_correlation": None, "passes": True,
+                                                     "sanity": "the initial weights' map is constant: it differs"}
+    assert sanity_check(np.zeros_like(cam), cam)["passes"] is None
     _, untrained, imported = explain(trained, None, image, 4, context)
     assert untrained == {} and all(f["passes"] is None and "imported" in f["sanity"] for f in imported.values())

@@ -219,3 +219,21 @@ def test_the_channels_selectivity_and_importance_are_the_first_seeds_by_model_la
                                                ("dummy", "1", "conv2d_1", "0", "0.5", "0.2"))]
     assert channel_numbers(rows, 0) == {"dummy": {"conv2d_1": {"selectivity": [0.25, None], "importance": [0.01, 0.0]}}}
     assert channel_numbers(rows, 1)["dummy"]["conv2d_1"]["importance"] == [0.2]
+
+
+def test_a_signed_map_is_stored_centred_on_zero_and_an_unsigned_one_from_zero_within_half_a_step():
+    signed = np.array([[-2.0, 0.0], [1.0, 2.0]])
+    card = {"m": {"subjects": {"frog": {"label": "frog", "predicted": "cat", "probability": 0.4, "methods": {
+        "integrated_gradients": {"rank_correlation": 0.2, "passes": True},
+        "grad_cam": {"rank_correlation": None, "passes": None, "sanity": "no initial weights: an imported model"}}}}}}
+    maps = {"m": {"frog/integrated_gradients": signed, "frog/integrated_gradients/initial": signed / 4,
+                  "frog/grad_cam": np.array([[0.0, 0.5], [1.0, 3.0]])}}
+    found = explorer.attribution_views(card, maps)["m"]["frog"]
+    ig, cam = found["methods"]["integrated_gradients"], found["methods"]["grad_cam"]
+    stored = np.frombuffer(base64.b64decode(ig["map"]["bytes"]), np.uint8).reshape(2, 2)
+    assert ig["map"]["signed"] and ig["map"]["high"] == 2
+    assert np.abs((stored / LEVELS * 2 - 1) * 2 - signed).max() <= 2 / LEVELS  # half a step of the span 4
+    assert stored[0, 1] in (127, 128) and ig["initial"]["high"] == 0.5 and ig["passes"] is True
+    heat = np.frombuffer(base64.b64decode(cam["map"]["bytes"]), np.uint8).reshape(2, 2)
+    assert not cam["map"]["signed"] and heat.tolist() == [[0, 42], [85, 255]] and cam["initial"] is None
+    assert cam["sanity"].startswith("no initial weights") and found["predicted"] == "cat"

@@ -12,7 +12,8 @@ depends on what the model learnt.
   network's initial weights (epoch 0 of its checkpoints). A map that explains the trained model
   must change when the weights it learnt are gone: the Spearman rank correlation of the two maps'
   magnitudes must stay below SANITY, else the map is flagged (it shows the picture, not the
-  model). A map that is constant on either side has no ranking: its correlation is undefined.
+  model). A constant map has no ranking: a constant initial-weights map beside a trained one that
+  is not passes (they differ); a constant trained map leaves the check undefined.
 
 Maps are for the class the trained model predicts; the logit (the softmax's input) is used, as
 the papers do, so a map is not about the other classes' scores.
@@ -82,9 +83,21 @@ def rank_agreement(trained, initial):
     return spearman(np.abs(np.ravel(trained)).astype(np.float64), np.abs(np.ravel(initial)).astype(np.float64))
 
 
-def sane(rho):
-    """The sanity check's verdict: True (the map depends on the weights), False (flagged), None (undefined)."""
-    return None if rho is None or np.isnan(rho) else bool(rho < SANITY)
+def flat(values):
+    return bool(np.ptp(np.abs(values)) == 0)
+
+
+def sanity_check(trained, initial):
+    """{"rank_correlation", "passes"} and, where the correlation is undefined, "sanity" saying why:
+    passes is True (the map depends on the weights), False (flagged) or None (undefined). A
+    constant initial-weights map beside a trained map that is not (Grad-CAM of an untrained network
+    is often rectified to zeros) differs from it: it passes, with no correlation."""
+    rho = rank_agreement(trained, initial)
+    if np.isfinite(rho):
+        return {"rank_correlation": float(rho), "passes": bool(rho < SANITY)}
+    if flat(trained):
+        return {"rank_correlation": None, "passes": None, "sanity": "the trained map is constant: it locates nothing"}
+    return {"rank_correlation": None, "passes": True, "sanity": "the initial weights' map is constant: it differs"}
 
 
 def integrated_gradients_map(model, image, target, context):
@@ -117,8 +130,7 @@ def explain(model, initial, image, target, context, methods=None):
             facts[method].update(rank_correlation=None, passes=None, sanity="no initial weights: an imported model")
             continue
         initial_maps[method] = compute(initial, image, target, context)[0]
-        rho = rank_agreement(trained_maps[method], initial_maps[method])
-        facts[method].update(rank_correlation=None if np.isnan(rho) else float(rho), passes=sane(rho))
+        facts[method].update(sanity_check(trained_maps[method], initial_maps[method]))
     return trained_maps, initial_maps, facts
 
 

@@ -136,8 +136,10 @@ def channel_lines(channels):
     lines += ["", "Sanity check of the subjects' maps (Adebayo et al. 2018): the Spearman correlation of each map's "
               "magnitudes with the same map from the network's initial weights must stay below "
               f"{SANITY}; "
-              + "; ".join(f"{model}: " + ", ".join(f"{method.replace('_', ' ')} {s['flagged']} of {s['checked']} flagged"
-                                                   for method, s in methods.items()) for model, methods in checked.items())
+              + "; ".join(f"{model}: " + ", ".join(
+                  f"{method.replace('_', ' ')} {s['flagged']} of {s['maps']} flagged"
+                  + (f" ({s['maps'] - s['checked']} undefined)" if s['checked'] < s['maps'] else "")
+                  for method, s in methods.items()) for model, methods in checked.items())
               + "."]
     return lines
 

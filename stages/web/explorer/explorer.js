@@ -406,9 +406,10 @@ function drawChannel(layer) {
   box.replaceChildren();
   const output = D.models.some((m) => D.cards[m].roles[D.keys.output] === layer);
   const having = shown().filter((model) => C.models[model] && C.models[model].layers[layer]);
-  $("channel-title").textContent = output ? `What each model's classes respond to (${layer})` : `What channel ${state.channel} of ${layer} responds to`;
-  $("channel-note").textContent = having.length ? `Seed ${D.seed}. Hover a crop to see its whole image; the box is the peak's receptive field.`
-    : `${layer} is not a layer whose channels are studied (the convolutions and the last hidden layer are).`;
+  $("channel-title").textContent = output ? `An input optimised for each class (${layer})` : `What channel ${state.channel} of ${layer} responds to`;
+  $("channel-note").textContent = !having.length ? `${layer} is not a layer whose channels are studied (the convolutions and the last hidden layer are).`
+    : output ? `Seed ${D.seed}. Each input is optimised to raise one class's logit.`
+      : `Seed ${D.seed}. Hover a crop to see its whole image; the box is the peak's receptive field.`;
   for (const model of having) box.append(output ? classesPanel(model, layer) : channelPanel(model, layer, Math.min(state.channel, C.models[model].layers[layer].channels - 1)));
 }
 
@@ -449,7 +450,8 @@ function drawAttribution(entry) {
       row.append(el("figure", {}, overlay(entry, m.map, `${method}, trained`), el("p", { class: "small" }, "trained")));
       if (m.initial) row.append(el("figure", {}, overlay(entry, m.initial, `${method}, initial weights`), el("p", { class: "small" }, "initial weights")));
       const verdict = m.passes === null ? el("span", { class: "small" }, m.sanity || "the sanity check is undefined (a constant map)")
-        : m.passes ? el("span", { class: "passed" }, `differs from the initial weights' map (ρ ${fmt(m.rank_correlation, 3)}): passes`)
+        : m.passes ? el("span", { class: "passed" }, m.rank_correlation === null ? `passes: ${m.sanity}`
+          : `differs from the initial weights' map (ρ ${fmt(m.rank_correlation, 3)}): passes`)
           : el("span", { class: "flagged" }, `FAILS the sanity check: ρ ${fmt(m.rank_correlation, 3)} with the initial weights' map`);
       const gap = m.completeness_gap === undefined || m.completeness_gap === null ? "" : `; sums to the logit's change within ${fmt(100 * m.completeness_gap, 2)} %`;
       panel.append(el("h4", {}, method.replaceAll("_", " ") + (m.layer ? ` at ${m.layer}` : "")), row, el("p", { class: "small" }, verdict, gap));
