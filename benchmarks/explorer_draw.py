@@ -2,6 +2,7 @@
 
 Each round opens the page in a fresh browser and records, from the start of navigation: the first
 view drawn (input, every model's maps, histograms, softmax, measures: the issue's budget is 1 s),
+the channel view drawn (channels.js read after the first view: optimised inputs, top images),
 every chart drawn (after Vega loads), and the renderer's CPU time by then (Chromium's TaskDuration);
 then the time to step to the next image (its script read, inflated and drawn). With `--baseline`
 (the page `dvc plots show` writes, e.g. html/index.html) the rounds alternate explorer, baseline,
@@ -42,11 +43,13 @@ def explorer_round(browser, page):
     tab.goto(page.as_uri())
     tab.wait_for_function("() => document.documentElement.dataset.drawn", timeout=60_000)
     first = tab.evaluate("window.explorerFirstDraw")
+    tab.wait_for_function("() => document.documentElement.dataset.channels", timeout=60_000)
+    channels = tab.evaluate("window.explorerChannelsDrawn")
     tab.wait_for_function("() => document.documentElement.dataset.charts", timeout=120_000)
     charts, cpu = tab.evaluate("window.explorerChartsDrawn"), cpu_seconds(session)
     step = tab.evaluate(STEP)
     context.close()
-    return {"first view (ms)": first, "all charts (ms)": charts, "renderer CPU by then (ms)": 1000 * cpu,
+    return {"first view (ms)": first, "channel view (ms)": channels, "all charts (ms)": charts, "renderer CPU by then (ms)": 1000 * cpu,
             "next image (ms)": step}
 
 

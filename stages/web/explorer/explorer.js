@@ -753,6 +753,7 @@ async function start() {
   try {
     await loadScript("channels.js");
     drawChannel(state.layer);
+    window.explorerChannelsDrawn = performance.now();
     document.documentElement.dataset.channels = "1";
   } catch (error) {
     $("channel-note").textContent = error.message;
