@@ -489,4 +489,11 @@ def test_architectures_and_imported_models_are_params_and_retrain_nothing_else(r
     early = json.loads((reproduced.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
     assert list(early) == ["dummy", "ablation"] and early["ablation"]["largest"] == "benchmark"
     assert "input" not in (reproduced.path / "plots/dynamics/plane.csv").read_text()
+    card = json.loads((reproduced.path / "data/channels/input/0/channels.json").read_text())
+    assert card["layers"]["stem"]["receptive_field"] == {"size": [3.0, 3.0], "jump": [1.0, 1.0], "start": [1.0, 1.0]}
+    assert card["layers"]["pooled"]["receptive_field"] is None and card["layers"]["probs"]["channels"] == 10
+    attributed = json.loads((reproduced.path / "data/attributions/input/0/attributions.json").read_text())
+    assert not attributed["initial_weights"] and attributed["grad_cam_layer"] == "body"
+    assert all(facts["passes"] is None and "imported" in facts["sanity"]
+               for facts in attributed["subjects"]["frog"]["methods"].values())
     assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."
