@@ -52,8 +52,8 @@ def main():
     for model, summary in metrics["models"].items():
         last = summary["roles"]["last_hidden"]
         flagged = {method: f"{s['flagged']} of {s['maps']}" for method, s in summary["attribution"].items()}
-        print(f"tally: {model}: {last}: {shown('class specificity of the top images', interval(summary['layers'][last], 'class_specificity'))}; "
-              f"maps flagged by the sanity check: {flagged}")
+        specific = shown("class specificity of the top images", interval(summary["layers"][last], "class_specificity"))
+        print(f"tally: {model}: {last}: {specific}; maps flagged by the sanity check: {flagged}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ POOLS = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 POINTWISE = ("Dense", "EinsumDense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
              "BatchNormalization", "LayerNormalization", "Dropout", "SpatialDropout2D", "GaussianDropout",
              "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Rescaling", "Normalization")
-LOOKAHEAD = 3  # a resample's top k is looked for among the first LOOKAHEAD * k images of the ranking (all, where too few are drawn there)
+LOOKAHEAD = 3  # a resample's top k is sought in the ranking's first LOOKAHEAD * k images (all, if too few are drawn)
 
 
 def official_test_split(val, test):
