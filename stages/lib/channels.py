@@ -14,7 +14,6 @@ Class specificity of a channel: the share of its `tally` top images in their mos
 channels that are not constant.
 """
 
-import zlib
 from typing import NamedTuple
 
 import numpy as np
@@ -23,7 +22,7 @@ from lib.analysis import over_seeds, pairs, round_floats
 from lib.cifar import CLASSES, SIDE
 from lib.keys import role_key, spread, with_interval
 from lib.model import CONVOLUTIONS
-from lib.reliance import COMPARED, image_draws, seed_draws, with_bounds
+from lib.reliance import COMPARED, Resampling, with_bounds
 from lib.store import existing, load_arrays
 
 POOLS = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
@@ -260,24 +259,11 @@ def layer_specificity(runs, labels, k, images, weights):
     return summary, means
 
 
-class Resampling:
-    """The bootstrap shared by every model: the same draws of the test split's images for all (so
-    differences between models are paired), each model's seeds drawn on a stream of its own."""
-
-    def __init__(self, images, resamples, seed):
-        self.resamples, self.seed = resamples, seed
-        self.images = image_draws(images, np.random.default_rng([seed, zlib.crc32(b"examples images")]), resamples)
-
-    def seeds(self, model, count):
-        return seed_draws(count, np.random.default_rng([self.seed, zlib.crc32(f"examples seeds {model}".encode())]),
-                          self.resamples)
-
-
 def specificity_metrics(peaks_by_run, roles, labels, k, resamples, seed):
     """Every model's class specificity per layer, from `peaks_by_run` {model: {seed: {layer: (N,
     channels) peaks}}} and `roles` {model: {role: layer}}, with the paired difference of every pair
     of models at the first convolution and the last hidden layer."""
-    resampling = Resampling(len(labels), resamples, seed)
+    resampling = Resampling(len(labels), resamples, seed, "examples")
     models, resampled = {}, {}
     for model, runs in peaks_by_run.items():
         seeds = list(runs)

@@ -423,10 +423,8 @@ def folder_bytes(folder):
 
 
 def as_bytes(values, low, high):
-    """Values on [low, high] as bytes 0..LEVELS, base64-coded (all 0 where high == low)."""
-    span = high - low
-    levels = np.zeros(np.shape(values)) if span == 0 else np.rint((np.asarray(values, np.float64) - low) / span * LEVELS)
-    return base64.b64encode(np.clip(levels, 0, LEVELS).astype(np.uint8).tobytes()).decode()
+    """Values on [low, high] quantised (all 0 where high == low), base64-coded."""
+    return base64.b64encode(quantise(values, Scale(low, (high - low) / LEVELS)).tobytes()).decode()
 
 
 def channel_views(runs, inputs, indices, specificity):

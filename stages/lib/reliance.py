@@ -245,16 +245,18 @@ def spearman_rows(x, y):
 
 class Resampling:
     """The bootstrap shared by every model: the same image draws for all (so that differences
-    between models are paired), each model's seeds drawn on a stream of its own."""
+    between models are paired), each model's seeds drawn on a stream of its own; `what` names the
+    streams (each measurement draws its own)."""
 
-    def __init__(self, images, resamples, seed):
-        self.resamples, self.seed = resamples, seed
-        self.images = image_draws(images, np.random.default_rng([seed, zlib.crc32(b"ablation images")]), resamples)
+    def __init__(self, images, resamples, seed, what="ablation"):
+        self.resamples, self.seed, self.what = resamples, seed, what
+        self.images = image_draws(images, np.random.default_rng([seed, zlib.crc32(f"{what} images".encode())]),
+                                  resamples)
 
     def seeds(self, model, count):
         """(R, count) weights of a model's seeds in each resample."""
-        return seed_draws(count, np.random.default_rng([self.seed, zlib.crc32(f"ablation seeds {model}".encode())]),
-                          self.resamples)
+        stream = np.random.default_rng([self.seed, zlib.crc32(f"{self.what} seeds {model}".encode())])
+        return seed_draws(count, stream, self.resamples)
 
 
 def intact(run):

@@ -140,15 +140,25 @@ function value(layer, model, q) {
 
 function paintInput(canvas, entry, source) {
   const side = Math.round(Math.sqrt(b64bytes(entry.pixels).length / 3));
-  const bytes = b64bytes(entry[source]), channels = source === "pixels" ? 3 : entry.channels;
-  canvas.width = side;
-  canvas.height = side;
-  const context = canvas.getContext("2d"), picture = context.createImageData(side, side);
-  for (let i = 0; i < side * side; i++) {
-    const rgb = channels === 1 ? [bytes[i], bytes[i], bytes[i]] : [bytes[3 * i], bytes[3 * i + 1], bytes[3 * i + 2]];
-    picture.data.set([...rgb, 255], i * 4);
+  drawPixels(canvas, b64bytes(entry[source]), 0, side, source === "pixels" ? 3 : entry.channels);
+}
+
+// An image's bytes (side × side × depth from `offset`, grey or RGB) drawn on `canvas`, or the part of it in `box`.
+function drawPixels(canvas, bytes, offset, side, depth, box = null) {
+  const [top, left, bottom, right] = box || [0, 0, side, side];
+  const width = right - left, height = bottom - top;
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d"), picture = context.createImageData(width, height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = offset + ((top + y) * side + left + x) * depth;
+      const rgb = depth === 1 ? [bytes[at], bytes[at], bytes[at]] : [bytes[at], bytes[at + 1], bytes[at + 2]];
+      picture.data.set([...rgb, 255], (y * width + x) * 4);
+    }
   }
   context.putImageData(picture, 0, 0);
+  return context;
 }
 
 // Controls.
@@ -307,33 +317,16 @@ function drawModel(model, layer) {
 
 // What a channel responds to: its optimised input, its top test images (the patch each one's peak
 // sees) and the classes of its top images; for the output layer, each class's optimised input.
-function greyPicture(canvas, bytes, offset, side, depth, box = null) {
-  const [top, left, bottom, right] = box || [0, 0, side, side];
-  const width = right - left, height = bottom - top;
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext("2d"), picture = context.createImageData(width, height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const at = offset + ((top + y) * side + left + x) * depth;
-      const rgb = depth === 1 ? [bytes[at], bytes[at], bytes[at]] : [bytes[at], bytes[at + 1], bytes[at + 2]];
-      picture.data.set([...rgb, 255], (y * width + x) * 4);
-    }
-  }
-  context.putImageData(picture, 0, 0);
-  return context;
-}
-
 function featureCanvas(entry, channel, title) {
   const canvas = el("canvas", { class: "enlarged", title });
   const size = C.side * C.side * C.depth;
-  greyPicture(canvas, entry.featureBytes, channel * size, C.side, C.depth);
+  drawPixels(canvas, entry.featureBytes, channel * size, C.side, C.depth);
   return canvas;
 }
 
 function showWhole(imageRow, box, caption) {
   const canvas = $("hover-image"), size = C.side * C.side * C.depth;
-  const context = greyPicture(canvas, C.bytes, imageRow * size, C.side, C.depth);
+  const context = drawPixels(canvas, C.bytes, imageRow * size, C.side, C.depth);
   const [top, left, bottom, right] = box;
   context.strokeStyle = "#ff2d55";
   context.lineWidth = 1;
@@ -372,7 +365,7 @@ function channelPanel(model, layer, channel) {
       const box = entry.box[channel][rank], index = C.images[imageRow];
       const caption = `test ${index}: peak ${fmt(entry.value[channel][rank])} (rank ${rank + 1}); the box is what the peak sees`;
       const crop = el("canvas", { title: caption, "data-index": index });
-      greyPicture(crop, C.bytes, imageRow * C.side * C.side * C.depth, C.side, C.depth, box);
+      drawPixels(crop, C.bytes, imageRow * C.side * C.side * C.depth, C.side, C.depth, box);
       crop.addEventListener("mouseenter", () => showWhole(imageRow, box, caption));
       crop.addEventListener("mouseleave", () => { $("hover").hidden = true; });
       grid.append(crop);
