@@ -12,6 +12,7 @@ import yaml
 
 import synthetic
 from browser import browser_page, plots_drawn, screenshot
+from sshd import ssh_server
 from conftest import ARCHIVE_NAME, Project, small_params
 from lib.cifar import CLASSES, model_inputs
 from lib.headline import SHOW_DROP, SHOW_KEEP
@@ -330,25 +331,53 @@ def test_queued_experiments_run_side_by_side_and_exp_show_sets_out_what_changed(
     assert kept.splitlines()[1].split()[1:1 + len(headline)] == headline, kept
 
 
-def test_a_clone_pulls_every_output_from_a_remote_reruns_nothing_and_gets_a_model_as_an_artifact(reproduced, tmp_path):
-    reproduced.dvc("remote", "add", "-d", "store", str(tmp_path / "remote"))
-    reproduced.commit("a remote")
-    reproduced.dvc("push")
-    clone = tmp_path / "clone"
-    reproduced.run("git", "clone", "-q", str(reproduced.path), str(clone))
-    fresh = Project.__new__(Project)
-    fresh.path = clone
-    fresh.dvc("pull")
-    assert (clone / "data/models/benchmark/0.keras").is_file()
-    again = fresh.dvc("repro")
-    assert "Running stage" not in again.stdout
-    assert "Data and pipelines are up to date" in again.stdout
+def test_a_clone_pulls_every_output_from_an_ssh_remote_reruns_nothing_and_gets_a_model_as_an_artifact(reproduced,
+                                                                                                      tmp_path):
+    """A real remote: Debian's sshd on 127.0.0.1 (tests/sshd.py), reached with DVC's SSH remote and
+    a key of its own. Outputs and the run cache go up; a clone with the lock pulls the outputs and
+    reruns nothing; a clone without it restores every stage whose outputs are all in the cache from
+    the remote's run cache (the others keep theirs in git, and DVC runs them again)."""
+    with ssh_server(tmp_path / "sshd") as server:
+        reproduced.dvc("remote", "add", "-d", "store", server.url)
+        reproduced.commit("a remote")
+        reproduced.dvc("remote", "modify", "--local", "store", "keyfile", str(server.keyfile))
+        reproduced.dvc("push", "--run-cache")
+        assert (server.store / "runs").is_dir() and (server.store / "files" / "md5").is_dir()
+        fresh, bare = (clone_of(reproduced, tmp_path / name, server) for name in ("clone", "bare"))
+        fresh.dvc("pull")
+        assert (fresh.path / "data/models/benchmark/0.keras").read_bytes() == \
+            (reproduced.path / "data/models/benchmark/0.keras").read_bytes()
+        again = fresh.dvc("repro")
+        assert "Running stage" not in again.stdout
+        assert "Data and pipelines are up to date" in again.stdout
+
+        (bare.path / "dvc.lock").unlink()
+        bare.dvc("fetch", "--run-cache")
+        restored = bare.dvc("repro", "--pull").stdout
+        stages = reproduced.dvc("stage", "list", "--name-only").stdout.split()
+        cached = [name for name in stages if f"Stage '{name}' is cached - skipping run" in restored]
+        ran = re.findall(r"Running stage '([^']+)'", restored)
+        assert sorted(cached + ran) == sorted(stages) and len(cached) > len(ran)
+        assert {"download", "train@dummy-0", "train@benchmark-0", "visualize@benchmark-0", "explore"} <= set(cached)
+        assert set(ran) <= {"carve", "trace", "analyze", "score", "tally", "report"}  # outputs kept in git
+        assert (bare.path / "data/models/dummy/0.keras").read_bytes() == \
+            (reproduced.path / "data/models/dummy/0.keras").read_bytes()
+        assert (bare.path / "dvc.lock").read_text() == (reproduced.path / "dvc.lock").read_text()
 
     reproduced.run("gto", "register", "benchmark")  # a version of the artifact: a git tag, benchmark@v0.0.1
     assert "benchmark" in reproduced.run("gto", "show").stdout
     got = tmp_path / "got"
-    fresh.dvc("artifacts", "get", str(reproduced.path), "benchmark", "-o", str(got))
+    reproduced.dvc("artifacts", "get", str(reproduced.path), "benchmark", "-o", str(got))
     assert (got / "0.keras").read_bytes() == (reproduced.path / "data/models/benchmark/0.keras").read_bytes()
+
+
+def clone_of(project, path, server):
+    """A git clone of `project` with the SSH remote's key set for it (local config, not in git)."""
+    project.run("git", "clone", "-q", str(project.path), str(path))
+    clone = Project.__new__(Project)
+    clone.path = path
+    clone.dvc("remote", "modify", "--local", "store", "keyfile", str(server.keyfile))
+    return clone
 
 
 def test_with_one_model_left_the_report_says_what_the_claims_need(reproduced):
