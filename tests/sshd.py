@@ -17,11 +17,13 @@ PRIVILEGE_SEPARATION = Path("/run/sshd")  # sshd refuses to start without this (
 
 
 class SshRemote(NamedTuple):
-    """Where DVC reaches the server: `url` (ssh://user@127.0.0.1:port/store) and the user's key."""
+    """Where DVC reaches the server: `url` (ssh://user@127.0.0.1:port/store), the user's key, the
+    store's folder and the port."""
 
     url: str
     keyfile: Path
     store: Path
+    port: int
 
 
 def free_port():
@@ -67,26 +69,28 @@ def wait_for(port, process, log, timeout=10):
 
 
 @contextmanager
-def ssh_server(folder):
-    """An SshRemote served by sshd from `folder` (its keys, config and store) until the block ends."""
+def ssh_server(folder, port=None):
+    """An SshRemote served by sshd from `folder` (its keys, config and store, made on first use)
+    until the block ends; `port` to serve again where an earlier server of that folder did."""
     if not SSHD.is_file():
         unavailable(f"no OpenSSH server at {SSHD}")
     if not PRIVILEGE_SEPARATION.is_dir():
         if os.geteuid() != 0:
             unavailable(f"no {PRIVILEGE_SEPARATION}, which sshd needs and only root can make")
         PRIVILEGE_SEPARATION.mkdir(mode=0o755)
-    folder.mkdir(parents=True)
-    keys(folder)
-    port = free_port()
+    store = folder / "store"
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        keys(folder)
+        store.mkdir()
+    port = port or free_port()
     log = folder / "sshd.log"
-    with open(log, "w") as errors:
+    with open(log, "a") as errors:
         process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config(folder, port))],
                                    stdout=subprocess.DEVNULL, stderr=errors)
     try:
         wait_for(port, process, log)
-        store = folder / "store"
-        store.mkdir()
-        yield SshRemote(f"ssh://{getpass.getuser()}@127.0.0.1:{port}{store}", folder / "user_key", store)
+        yield SshRemote(f"ssh://{getpass.getuser()}@127.0.0.1:{port}{store}", folder / "user_key", store, port)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+import subprocess
 import time
 
 import numpy as np
@@ -369,6 +370,52 @@ def test_a_clone_pulls_every_output_from_an_ssh_remote_reruns_nothing_and_gets_a
     got = tmp_path / "got"
     reproduced.dvc("artifacts", "get", str(reproduced.path), "benchmark", "-o", str(got))
     assert (got / "0.keras").read_bytes() == (reproduced.path / "data/models/benchmark/0.keras").read_bytes()
+
+
+def error_lines(result):
+    return [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+
+
+def stored_objects(store):
+    return sorted(path.relative_to(store) for path in (store / "files").rglob("*") if path.is_file())
+
+
+def test_an_ssh_remote_that_is_down_refuses_the_key_or_lacks_an_object_loses_nothing(reproduced, tmp_path):
+    """Server down at push: one error line naming the address, the outputs stay in the local cache
+    and the next push sends them. A key the server does not know: one line, nothing stored. An
+    object gone from the remote: the pull fails naming the output, every other output arrives."""
+    folder, stranger = tmp_path / "sshd", tmp_path / "stranger_key"
+    with ssh_server(folder) as server:
+        reproduced.dvc("remote", "add", "-d", "store", server.url)
+        reproduced.commit("a remote")
+    reproduced.dvc("remote", "modify", "--local", "store", "keyfile", str(server.keyfile))
+    down = reproduced.dvc("push", check=False)
+    assert down.returncode != 0 and len(error_lines(down)) == 1, down.stderr
+    assert f"Connect call failed ('127.0.0.1', {server.port})" in error_lines(down)[0]
+    assert stored_objects(server.store) == []
+    assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."  # the local cache whole
+
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    with ssh_server(folder, server.port):
+        reproduced.dvc("remote", "modify", "--local", "store", "keyfile", str(stranger))
+        refused = reproduced.dvc("push", check=False)
+        assert refused.returncode != 0 and len(error_lines(refused)) == 1, refused.stderr
+        assert "Permission denied" in error_lines(refused)[0] and stored_objects(server.store) == []
+
+        reproduced.dvc("remote", "modify", "--local", "store", "keyfile", str(server.keyfile))
+        sent = reproduced.dvc("push")
+        assert re.search(r"\d+ files? pushed", sent.stdout), sent.stdout
+        assert stored_objects(server.store)
+        lock = yaml.safe_load((reproduced.path / "dvc.lock").read_text())
+        probe_md5 = next(out["md5"] for out in lock["stages"]["carve"]["outs"] if out["path"] == "data/probe.npz")
+        (server.store / "files" / "md5" / probe_md5[:2] / probe_md5[2:]).unlink()  # gone from the server
+
+        fresh = clone_of(reproduced, tmp_path / "clone", server)
+        pulled = fresh.dvc("pull", check=False)
+        assert pulled.returncode != 0 and "data/probe.npz" in pulled.stderr, pulled.stderr
+        assert not (fresh.path / "data/probe.npz").exists()
+        for output in ("data/models/benchmark/0.keras", "data/subsets/dummy.npz", "data/channels/dummy/0/examples.npz"):
+            assert (fresh.path / output).read_bytes() == (reproduced.path / output).read_bytes(), output
 
 
 def clone_of(project, path, server):
