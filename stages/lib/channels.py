@@ -18,11 +18,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.analysis import over_seeds, pairs, round_floats
+from lib.analysis import over_seeds, round_floats
 from lib.cifar import CLASSES, SIDE
-from lib.keys import role_key, spread, with_interval
+from lib.keys import spread, with_interval
 from lib.model import CONVOLUTIONS
-from lib.reliance import COMPARED, Resampling, with_bounds
+from lib.reliance import Resampling, paired_differences, with_bounds
 from lib.store import existing, load_arrays
 
 POOLS = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
@@ -273,13 +273,6 @@ def specificity_metrics(peaks_by_run, roles, labels, k, resamples, seed):
             layers[layer], resampled[model, layer] = layer_specificity([runs[s][layer] for s in seeds], labels, k,
                                                                         resampling.images, weights)
         models[model] = {"roles": roles[model], "layers": layers}
-    differences = {}
-    for pair, (a, b) in pairs(models).items():
-        found = {}
-        for role in COMPARED:
-            la, lb = roles[a][role], roles[b][role]
-            ma, mb = (models[m]["layers"][layer]["class_specificity"] for m, layer in ((a, la), (b, lb)))
-            found[role_key(role, la, lb)] = with_interval("class_specificity", with_bounds(
-                np.nan if ma is None or mb is None else ma - mb, resampled[a, la] - resampled[b, lb]))
-        differences[pair] = {"difference": {"layers": found}}
+    differences = paired_differences(models, roles, ("class_specificity",),
+                                     lambda model, layer: {"class_specificity": resampled[model, layer]})
     return round_floats({"top": k, "seeds": len(seeds), "models": models, "pairs": differences})

@@ -69,7 +69,7 @@ class Visualizer:
         from lib.activations import pre_activations
 
         tf.get_logger().setLevel("ERROR")  # each layer's step is a graph of its own: its tracing is no retracing
-        self.settings, self.layer = settings, layer
+        self.settings = settings
         self.read = pre_activations(model, layer)
         self.side, self.channels_in = model.inputs[0].shape[1], model.inputs[0].shape[-1]
         self.scale = tf.constant(spectrum_scale(self.side))

@@ -304,6 +304,26 @@ def layer_reliance(runs, labels, images, weights):
     return summary, resampled, rows, channels
 
 
+def paired_differences(models, roles, names, resampled_of):
+    """Per pair of models, a − b of each of `names` at the roles COMPARED, with the interval of the
+    resampled differences: {pair: {"difference": {"layers": {role key: {name, name_low, name_high}}}}}.
+    `models` {model: {"layers": {layer: {name: value}}}}; `resampled_of(model, layer)` -> {name: (R,)},
+    drawn alike for every model (paired)."""
+    differences = {}
+    for pair, (a, b) in pairs(models).items():
+        found = {}
+        for role in COMPARED:
+            la, lb = roles[a][role], roles[b][role]
+            ra, rb = resampled_of(a, la), resampled_of(b, lb)
+            found[role_key(role, la, lb)] = {}
+            for name in names:
+                ma, mb = models[a]["layers"][la][name], models[b]["layers"][lb][name]
+                found[role_key(role, la, lb)].update(with_interval(name, with_bounds(
+                    np.nan if ma is None or mb is None else ma - mb, ra[name] - rb[name])))
+        differences[pair] = {"difference": {"layers": found}}
+    return differences
+
+
 def reliance_metrics(outcomes, roles, labels, orders, resamples, seed):
     """Every model's reliance on its channels, from `outcomes` {model: {seed: {layer: arrays}}} and
     `roles` {model: {role: layer}}: (metrics, curve rows, channel rows). The metrics hold per model
@@ -325,16 +345,7 @@ def reliance_metrics(outcomes, roles, labels, orders, resamples, seed):
             channel_rows += [{"model": model, "seed": s, "layer": layer, **row}
                              for s, per_channel in zip(seeds, channels) for row in per_channel]
         models[model] = {"roles": roles[model], "layers": layers}
-    differences = {}
-    for pair, (a, b) in pairs(models).items():
-        found = {}
-        for role in COMPARED:
-            la, lb = roles[a][role], roles[b][role]
-            found[role_key(role, la, lb)] = {
-                key: value for name in CURVE_SUMMARIES for key, value in with_interval(name, with_bounds(
-                    models[a]["layers"][la][name] - models[b]["layers"][lb][name],
-                    curve_statistics(counts[a, la], resampled[a, la])[name]
-                    - curve_statistics(counts[b, lb], resampled[b, lb])[name])).items()}
-        differences[pair] = {"difference": {"layers": found}}
+    differences = paired_differences(models, roles, CURVE_SUMMARIES,
+                                     lambda model, layer: curve_statistics(counts[model, layer], resampled[model, layer]))
     metrics = {"orders": orders, "seeds": len(seeds), "models": models, "pairs": differences}
     return round_floats(metrics), [round_floats(row) for row in curve_rows], [round_floats(row) for row in channel_rows]
