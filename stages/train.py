@@ -15,15 +15,16 @@ def train(model_settings, recipe, data, label):
     """A new network of the model's architecture, trained by the recipe: (model, metrics, history,
     checkpoints, seconds)."""
     from lib.model import build, precision_for
-    from lib.training import fit
+    from lib.training import device, fit
 
     (x, y), val, test = data
-    precision = precision_for(recipe["precision"])
+    where = device()
+    precision = precision_for(recipe["precision"], device=where)
     model = build(model_settings, x.shape[-1], precision)
-    print(f"{label}: {model_settings['architecture']}, {precision}, {len(x)} training images, {len(val[0])} "
-          f"validation, {len(test[0])} test; {model.count_params()} parameters", flush=True)
+    print(f"{label}: {model_settings['architecture']}, {precision} on {where}, {len(x)} training images, "
+          f"{len(val[0])} validation, {len(test[0])} test; {model.count_params()} parameters", flush=True)
     best = fit(model, (x, y), val, recipe, label=label)
-    metrics = {"train_size": len(x), "precision": precision, "epochs_run": len(best.history),
+    metrics = {"train_size": len(x), "precision": precision, "device": str(where), "epochs_run": len(best.history),
                "best_epoch": best.best_epoch, "val_accuracy": round(best.best_accuracy, 6)}
     return model, metrics, best.history, best.checkpoints, best.seconds
 
@@ -36,7 +37,7 @@ def take_in(path, subset, channels, label):
         raise StageError(f"{path} changed since carve recorded it; run `dvc repro` again")
     model = load_imported(path, channels)
     print(f"{label}: imported from {path}; {model.count_params()} parameters", flush=True)
-    return model, {"train_size": None, "precision": None, "epochs_run": None, "best_epoch": None}
+    return model, {"train_size": None, "precision": None, "device": None, "epochs_run": None, "best_epoch": None}
 
 
 def main():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lib.cifar import model_inputs
-from lib.model import (ARCHITECTURES, MAPS, ROLES, ImportedModelError, cpu_flags, infer_roles, layer_names,
-                       load_imported, no_dropout, precision_for, reference, resolve_roles)
+from lib.model import (ARCHITECTURES, MAPS, ROLES, Device, ImportedModelError, cpu_flags, cpu_name, infer_roles,
+                       layer_names, load_imported, no_dropout, precision_for, reference, resolve_roles)
 from lib.stage import StageError
 
 LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",
@@ -167,3 +167,19 @@ def test_auto_precision_is_bfloat16_only_where_the_cpu_computes_it_natively(tmp_
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nflags\t\t: fpu avx2 amx_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx2 amx_bf16\n")
     assert cpu_flags(info) == {"fpu", "avx2", "amx_bf16"} and cpu_flags(tmp_path / "absent") == set()
+
+
+def test_auto_precision_on_a_gpu_is_bfloat16_from_ampere_on_whatever_the_cpu():
+    ampere, turing = Device("GPU", "NVIDIA A100", (8, 0)), Device("GPU", "NVIDIA T4", (7, 5))
+    assert precision_for("auto", {"avx2"}, device=ampere) == "bfloat16"
+    assert precision_for("auto", {"amx_bf16"}, device=turing) == "float32"
+    assert precision_for("auto", {"amx_bf16"}, device=Device("GPU", "unknown")) == "float32"
+    assert precision_for("float32", set(), device=ampere) == "float32"
+    assert precision_for("auto", {"avx512_bf16"}, device=Device("CPU", "AMD EPYC")) == "bfloat16"
+
+
+def test_the_cpu_is_named_as_linux_names_it(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n")
+    assert cpu_name(info) == "AMD EPYC 9R14 96-Core Processor" and cpu_name(tmp_path / "absent") == "unknown"
+    assert str(Device("CPU", cpu_name(info))) == "CPU AMD EPYC 9R14 96-Core Processor"

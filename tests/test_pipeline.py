@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from lib.cifar import CLASSES, model_inputs
 from lib.headline import SHOW_DROP, SHOW_KEEP
 from lib.keys import values
 from lib.store import load_arrays
+from lib.workers import overrides, shares
 
 LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",
           "dropout_1", "flatten_1", "dense_2"]
@@ -118,9 +120,9 @@ def test_repro_trains_every_model_one_line_per_epoch_and_records_each_run(reprod
     assert "absl::InitializeLog" not in first.stderr and "] oneDNN custom operations" not in first.stderr
     metrics = json.loads((reproduced.path / "metrics/train/dummy/0.json").read_text())
     assert metrics["train_size"] == 50 and metrics["epochs_run"] == 2 and 1 <= metrics["best_epoch"] <= 2
-    assert set(metrics) == {"train_size", "precision", "epochs_run", "best_epoch", "val_accuracy", "test_accuracy",
-                            "test_loss"}
-    assert metrics["precision"] == "float32"
+    assert set(metrics) == {"train_size", "precision", "device", "epochs_run", "best_epoch", "val_accuracy",
+                            "test_accuracy", "test_loss"}
+    assert metrics["precision"] == "float32" and metrics["device"].startswith(("CPU ", "GPU "))
     history = (reproduced.path / "plots/train/benchmark/0.csv").read_text().splitlines()
     assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(history) == 3
     timing = json.loads((reproduced.path / "logs/train/dummy/0.json").read_text())
@@ -418,13 +420,96 @@ def test_an_ssh_remote_that_is_down_refuses_the_key_or_lacks_an_object_loses_not
             assert (fresh.path / output).read_bytes() == (reproduced.path / output).read_bytes(), output
 
 
-def clone_of(project, path, server):
-    """A git clone of `project` with the SSH remote's key set for it (local config, not in git)."""
-    project.run("git", "clone", "-q", str(project.path), str(path))
+def clone_of(project, path, server, source=None):
+    """A git clone of `project` (or of the repository at `source`) with the SSH remote's key set for
+    it (local config, not in git)."""
+    project.run("git", "clone", "-q", str(source or project.path), str(path))
     clone = Project.__new__(Project)
     clone.path = path
+    clone.run("git", "config", "user.email", "test@example.com")
+    clone.run("git", "config", "user.name", "test")
     clone.dvc("remote", "modify", "--local", "store", "keyfile", str(server.keyfile))
     return clone
+
+
+@pytest.mark.long
+def test_a_sweep_split_between_two_workers_is_gathered_by_a_reviewer_that_trains_nothing(reproduced, tmp_path):
+    """docs/scaling.md end to end: a bare git `origin`, the SSH remote, two worker clones running
+    their shares of a 2-size x 2-seed sweep (lib/workers.py) at once, each pushing its experiment
+    and the run cache, the second first while the server is down (its commit reaches origin, its
+    outputs stay in its cache, one error line; a reviewer who pulls it meanwhile cannot check it
+    out, naming the outputs; the next push sends them). The reviewer pulls every experiment and
+    `exp show` lists each with its headline metrics; `exp apply` and `dvc checkout` restore one's
+    outputs, and as a branch it runs nothing; the whole sweep as one experiment restores every
+    training from the run cache the workers pushed."""
+    sweep = {"s40": {"train_size": 40}, "s80": {"train_size": 80}}
+    reproduced.write_params({**reproduced.params, "models": sweep, "train": {**reproduced.params["train"], "seeds": [1, 2]}})
+    folder, origin = tmp_path / "sshd", tmp_path / "origin.git"
+    split = shares(sweep, 2)
+    assert split == [["s80"], ["s40"]]
+    with ssh_server(folder) as server:
+        reproduced.dvc("remote", "add", "-d", "store", server.url)
+        reproduced.commit("the sweep, a remote")
+        reproduced.dvc("remote", "modify", "--local", "store", "keyfile", str(server.keyfile))
+        reproduced.dvc("push")  # the baseline's outputs, among them the archive the sweep starts from
+        reproduced.run("git", "clone", "-q", "--bare", str(reproduced.path), str(origin))
+        workers = [clone_of(reproduced, tmp_path / f"worker{k}", server, origin) for k in range(2)]
+
+        def share(k):
+            settings = [arg for name in overrides(sweep, split[k]) for arg in ("-S", name)]
+            return workers[k].dvc("exp", "run", "--pull", "-n", f"share-{k}", *settings).stdout
+
+        with ThreadPoolExecutor(2) as pool:
+            ran = list(pool.map(share, range(2)))
+        for k, model in enumerate(("s80", "s40")):
+            trained = set(re.findall(r"Running stage 'train@([^']+)'", ran[k]))
+            assert trained == {f"{model}-1", f"{model}-2"}, ran[k]
+        workers[0].dvc("exp", "push", "origin", "share-0")
+        workers[0].dvc("push", "--run-cache")
+
+    down = workers[1].dvc("exp", "push", "origin", "share-1", check=False)
+    assert down.returncode != 0 and error_lines(down) == [
+        f"ERROR: failed to push cache: [Errno 111] Connect call failed ('127.0.0.1', {server.port})"], down.stderr
+    assert "/share-1" in reproduced.run("git", "ls-remote", str(origin)).stdout  # the commit went to origin
+    with ssh_server(folder, server.port):
+        reviewer = clone_of(reproduced, tmp_path / "reviewer", server, origin)
+        reviewer.dvc("exp", "pull", "origin", "-A")  # too early: DVC takes share-1's commit without a word
+        early = reviewer.dvc("exp", "apply", "share-1", check=False)
+        assert early.returncode != 0 and "data/models/s40/1.keras" in early.stderr, early.stderr
+        reviewer.run("git", "reset", "-q", "--hard")
+
+        again = workers[1].dvc("exp", "push", "origin", "share-1")
+        assert "up to date on Git remote" in again.stdout and re.search(r"\d+ files? (uploaded|pushed)", again.stdout)
+        workers[1].dvc("push", "--run-cache")
+
+        reviewer.dvc("exp", "pull", "origin", "-A", "--run-cache")
+        rows = {row["Experiment"]: row for row in csv.DictReader(io.StringIO(reviewer.dvc("exp", "show", "--csv").stdout))}
+        for k, (model, other) in enumerate((("s80", "s40"), ("s40", "s80"))):
+            headline = json.loads((workers[k].path / "metrics/headline.json").read_text())
+            assert float(rows[f"share-{k}"][f"acc.{model}"]) == headline["acc"][model]
+            assert rows[f"share-{k}"][f"acc.{other}"] == ""  # each share holds its own models only
+
+        reviewer.dvc("exp", "apply", "share-1")  # a look: its params, lock and metrics, its outputs checked out
+        reviewer.dvc("checkout")
+        for seed in (1, 2):
+            output = f"data/models/s40/{seed}.keras"
+            assert (reviewer.path / output).read_bytes() == (workers[1].path / output).read_bytes()
+        assert (reviewer.path / "plots/analysis/cka.csv").exists()  # apply keeps files the experiment deleted
+        reviewer.run("git", "reset", "-q", "--hard")
+        reviewer.run("git", "clean", "-q", "-d", "--force")  # the .gitignore files apply added
+        reviewer.dvc("exp", "branch", "share-1", "share-1")  # to go on from it: a branch, checked out whole
+        reviewer.run("git", "checkout", "-q", "share-1")
+        reviewer.dvc("checkout")
+        assert not (reviewer.path / "plots/analysis/cka.csv").exists()
+        assert "Running stage" not in reviewer.dvc("repro").stdout
+        reviewer.run("git", "checkout", "-q", "-")
+        gathered = reviewer.dvc("exp", "run", "--pull", "-n", "sweep").stdout
+        restored = re.findall(r"Stage '(train@[^']+)' is cached - skipping run", gathered)
+        assert sorted(restored) == ["train@s40-1", "train@s40-2", "train@s80-1", "train@s80-2"], gathered
+        assert "Running stage 'train@" not in gathered and "Running stage 'report'" in gathered
+        rows = {row["Experiment"]: row for row in csv.DictReader(io.StringIO(reviewer.dvc("exp", "show", "--csv").stdout))}
+        for k, model in enumerate(("s80", "s40")):
+            assert rows["sweep"][f"acc.{model}"] == rows[f"share-{k}"][f"acc.{model}"]
 
 
 def test_with_one_model_left_the_report_says_what_the_claims_need(reproduced):

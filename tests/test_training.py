@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from lib.cifar import model_inputs
-from lib.model import reference
-from lib.training import BestEpoch, TrainingError, deterministic, fit, one_hot
+from lib.model import Device, cpu_name, precision_for, reference
+from lib.training import BestEpoch, TrainingError, deterministic, device, fit, one_hot
 
 RECIPE = {"learning_rate": 0.001, "batch_size": 50, "max_epochs": 2, "patience": 5, "seed": 3,
           "precision": "float32"}
@@ -32,6 +32,34 @@ def test_same_params_same_weights_bit_for_bit(precision):
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
     other, _ = trained_weights(recipe | {"seed": 4})
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def visible_gpus():
+    import tensorflow as tf
+
+    return tf.config.list_physical_devices("GPU")
+
+
+NO_GPU = "no GPU visible to TensorFlow (`pip install '.[gpu]'` on a machine with an NVIDIA driver)"
+
+
+def test_without_a_gpu_training_runs_on_the_cpu_and_names_it():
+    if visible_gpus():
+        pytest.skip("a GPU is visible: training runs there")
+    assert device() == Device("CPU", cpu_name())
+
+
+@pytest.mark.slow
+def test_on_a_gpu_training_runs_there_and_is_reproducible_bit_for_bit():
+    if not visible_gpus():
+        pytest.skip(NO_GPU)
+    import tensorflow as tf
+
+    where = device()
+    assert where.kind == "GPU" and where.name and tf.constant(1.0).device.endswith("GPU:0")
+    recipe = RECIPE | {"precision": precision_for("auto", device=where)}
+    (first, _), (second, _) = trained_weights(recipe), trained_weights(recipe)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
 
 
 @pytest.mark.slow

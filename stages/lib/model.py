@@ -49,11 +49,37 @@ def cpu_flags(path=CPU_INFO):
     return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
 
 
-def precision_for(setting, flags=None):
-    """train.precision resolved: "auto" is bfloat16 where the CPU computes it natively (AMX or
-    AVX-512 BF16), float32 elsewhere (emulated bfloat16 is several times slower)."""
+def cpu_name(path=CPU_INFO):
+    """The CPU's model name as Linux gives it ("unknown" where it does not)."""
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return "unknown"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+
+
+class Device(NamedTuple):
+    """What a network trains on: `kind` CPU or GPU, its `name`, and a GPU's compute `capability`."""
+
+    kind: str
+    name: str
+    capability: tuple | None = None
+
+    def __str__(self):
+        return f"{self.kind} {self.name}"
+
+
+GPU_BFLOAT16 = (8, 0)  # the compute capability from which NVIDIA GPUs compute bfloat16 natively (Ampere)
+
+
+def precision_for(setting, flags=None, device=None):
+    """train.precision resolved: "auto" is bfloat16 where the device computes it natively (a GPU of
+    compute capability 8.0 or more; a CPU with AMX or AVX-512 BF16), float32 elsewhere (emulated
+    bfloat16 is several times slower)."""
     if setting != "auto":
         return setting
+    if device is not None and device.kind == "GPU":
+        return "bfloat16" if tuple(device.capability or (0, 0)) >= GPU_BFLOAT16 else "float32"
     flags = cpu_flags() if flags is None else flags
     return "bfloat16" if any(flag in flags for flag in NATIVE_BFLOAT16) else "float32"
 

@@ -12,6 +12,7 @@ import tensorflow as tf
 from lib import ONEDNN
 from lib.checkpoints import assign, weights_by_path
 from lib.cifar import CLASSES
+from lib.model import Device, cpu_name
 from lib.stage import StageError
 
 
@@ -44,6 +45,16 @@ def deterministic(seed, threads=0):
         threading.set_intra_op_parallelism_threads(threads)
     if threading.get_inter_op_parallelism_threads() != threads:
         threading.set_inter_op_parallelism_threads(threads)
+
+
+def device():
+    """The device Keras trains on: TensorFlow's first GPU where it sees one (every op goes there),
+    else the CPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return Device("CPU", cpu_name())
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return Device("GPU", details.get("device_name", gpus[0].name), details.get("compute_capability"))
 
 
 HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")  # the columns of a training history

@@ -1,0 +1,60 @@
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from lib.workers import commands, overrides, shares
+
+SWEEP = {"s1000": {"train_size": 1000}, "s2000": {"train_size": 2000}, "s5000": {"train_size": 5000},
+         "dummy": {"train_size": 10000}, "s20000": {"train_size": 20000}, "benchmark": {"train_size": 49999}}
+
+
+def test_the_sweep_of_the_results_splits_the_benchmark_from_the_rest_between_two_workers():
+    assert shares(SWEEP, 2) == [["benchmark"], ["s20000", "dummy", "s5000", "s2000", "s1000"]]
+
+
+def test_each_model_goes_to_the_worker_with_the_fewest_training_images_so_far():
+    assert shares(SWEEP, 3) == [["benchmark"], ["s20000"], ["dummy", "s5000", "s2000", "s1000"]]
+    assert shares({"a": {"train_size": 10}, "b": {"train_size": 10}}, 2) == [["a"], ["b"]]  # ties: params order
+
+
+def test_every_model_is_in_exactly_one_share_and_extra_workers_get_none():
+    split = shares(SWEEP, 8)
+    assert sorted(name for share in split for name in share) == sorted(SWEEP)
+    assert split[6:] == [[], []] and shares(SWEEP, 1) == [list(sorted(SWEEP, key=lambda n: -SWEEP[n]["train_size"]))]
+
+
+def test_imported_models_train_nothing_and_go_to_the_least_busy_worker_last():
+    models = {"mine": {"train_size": 100}, "theirs": {"keras": "imported/theirs.keras"}, "small": {"train_size": 10}}
+    assert shares(models, 2) == [["mine"], ["small", "theirs"]]
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True, "2"])
+def test_a_worker_count_that_is_not_a_whole_positive_number_is_refused(workers):
+    with pytest.raises(ValueError, match="workers"):
+        shares(SWEEP, workers)
+
+
+def test_a_share_becomes_the_overrides_that_delete_every_other_model():
+    assert overrides(SWEEP, ["benchmark"]) == [f"~models.{name}" for name in SWEEP if name != "benchmark"]
+    assert overrides(SWEEP, list(SWEEP)) == []
+
+
+def test_the_recipe_prints_each_workers_share_and_its_experiment():
+    assert commands(SWEEP, 2).splitlines() == [
+        "# worker 0: benchmark",
+        "dvc exp run --pull -n share-0 -S '~models.s1000' -S '~models.s2000' -S '~models.s5000' -S '~models.dummy' "
+        "-S '~models.s20000'",
+        "# worker 1: s20000, dummy, s5000, s2000, s1000",
+        "dvc exp run --pull -n share-1 -S '~models.benchmark'"]
+    assert commands({"a": {"train_size": 10}}, 2).splitlines()[-1] == "# worker 1: nothing (more workers than models)"
+
+
+def test_the_recipe_runs_from_the_project_folder_on_its_params():
+    run = subprocess.run([sys.executable, "-m", "lib.workers", "2"], cwd=ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": "stages"})
+    assert run.returncode == 0 and run.stdout.startswith("# worker 0: benchmark\n"), run.stderr
+    refused = subprocess.run([sys.executable, "-m", "lib.workers", "0"], cwd=ROOT, capture_output=True, text=True,
+                             env={"PYTHONPATH": "stages"})
+    assert refused.returncode == 2 and "workers = 0: must be a whole number >= 1" in refused.stderr
