@@ -279,23 +279,6 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
 
 
 
-@pytest.mark.long
-def test_another_seed_trains_only_the_new_runs_and_the_analysis_reports_the_spread(reproduced):
-    rerun = reproduced.dvc("exp", "run", "-S", "train.seeds=[0,1]")
-    ran = re.findall(r"Running stage '([^']+)'", rerun.stdout)
-    assert sorted(ran) == ["ablate@benchmark-1", "ablate@dummy-1", "analyze", "attribute@benchmark-1",
-                           "attribute@dummy-1", "explore", "extract@benchmark-1", "extract@dummy-1",
-                           "replay@benchmark-1", "replay@dummy-1", "report", "score", "tally", "trace",
-                           "train@benchmark-1", "train@dummy-1", "visualize@benchmark-1", "visualize@dummy-1"]
-    probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
-    assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
-    assert probe["seeds"] == 2 and "Provisional" not in (reproduced.path / "plots/report.md").read_text()
-    early = json.loads((reproduced.path / "metrics/dynamics.json").read_text())["early_checkpoint"]["dummy"]
-    assert set(early["epochs"]) == {"0", "1"}  # a matched checkpoint per seed
-    assert early["measures"]["dense_1.mean"]["minus_checkpoint_low"] < early["measures"]["dense_1.mean"][
-        "minus_checkpoint_high"]
-
-
 def queue_done(project, names, timeout=300):
     """Follow each queued experiment's log until it ends (`dvc queue logs -f`, no polling once it has
     started); return `dvc queue status`."""
@@ -433,37 +416,39 @@ def clone_of(project, path, server, source=None):
 
 
 @pytest.mark.long
-def test_a_sweep_split_between_two_workers_is_gathered_by_a_reviewer_that_trains_nothing(reproduced, tmp_path):
-    """docs/scaling.md end to end: a bare git `origin`, the SSH remote, two worker clones running
-    their shares of a 2-size x 2-seed sweep (lib/workers.py) at once, each pushing its experiment
-    and the run cache, the second first while the server is down (its commit reaches origin, its
-    outputs stay in its cache, one error line; a reviewer who pulls it meanwhile cannot check it
-    out, naming the outputs; the next push sends them). The reviewer pulls every experiment and
-    `exp show` lists each with its headline metrics; `exp apply` and `dvc checkout` restore one's
-    outputs, and as a branch it runs nothing; the whole sweep as one experiment restores every
-    training from the run cache the workers pushed."""
-    sweep = {"s40": {"train_size": 40}, "s80": {"train_size": 80}}
-    reproduced.write_params({**reproduced.params, "models": sweep, "train": {**reproduced.params["train"], "seeds": [1, 2]}})
+def test_a_sweep_split_between_two_workers_trains_each_run_once_and_a_reviewer_gathers_it(reproduced, tmp_path):
+    """docs/scaling.md end to end: the baseline's two sizes with a second seed, a bare git `origin`,
+    the SSH remote, two worker clones running their shares (lib/workers.py) at once, each training
+    only its model's new seed (seed 0's outputs are pulled) and pushing its experiment and the run
+    cache, the second first while the server is down (its commit reaches origin, its outputs
+    stay in its cache, one error line; a reviewer who pulls it meanwhile cannot apply it, which
+    names the outputs; the next push sends them). The reviewer's `exp show` lists each share with its
+    headline metrics; `exp apply` and `dvc checkout` restore one's outputs, and as a branch it runs
+    nothing; the whole sweep as one experiment trains nothing and reports the spread over seeds."""
+    sweep = reproduced.params["models"]
+    reproduced.write_params({**reproduced.params, "train": {**reproduced.params["train"], "seeds": [0, 1]}})
     folder, origin = tmp_path / "sshd", tmp_path / "origin.git"
     split = shares(sweep, 2)
-    assert split == [["s80"], ["s40"]]
+    assert split == [["benchmark"], ["dummy"]]
     with ssh_server(folder) as server:
         reproduced.dvc("remote", "add", "-d", "store", server.url)
-        reproduced.commit("the sweep, a remote")
+        reproduced.commit("a second seed, a remote")
         reproduced.dvc("remote", "modify", "--local", "store", "keyfile", str(server.keyfile))
-        reproduced.dvc("push")  # the baseline's outputs, among them the archive the sweep starts from
+        reproduced.dvc("push", "--run-cache")  # seed 0's outputs and runs, the archive among them
         reproduced.run("git", "clone", "-q", "--bare", str(reproduced.path), str(origin))
         workers = [clone_of(reproduced, tmp_path / f"worker{k}", server, origin) for k in range(2)]
 
         def share(k):
+            workers[k].dvc("fetch", "--run-cache")
             settings = [arg for name in overrides(sweep, split[k]) for arg in ("-S", name)]
             return workers[k].dvc("exp", "run", "--pull", "-n", f"share-{k}", *settings).stdout
 
         with ThreadPoolExecutor(2) as pool:
             ran = list(pool.map(share, range(2)))
-        for k, model in enumerate(("s80", "s40")):
-            trained = set(re.findall(r"Running stage 'train@([^']+)'", ran[k]))
-            assert trained == {f"{model}-1", f"{model}-2"}, ran[k]
+        for k, model in enumerate(("benchmark", "dummy")):
+            assert re.findall(r"Running stage '(\w+@[^']+)'", ran[k]) == [
+                f"{verb}@{model}-1" for verb in ("train", "extract", "replay", "ablate", "visualize", "attribute")]
+            assert f"Stage 'train@{model}-0' didn't change, skipping" in ran[k], ran[k]  # pulled, as origin's lock says
         workers[0].dvc("exp", "push", "origin", "share-0")
         workers[0].dvc("push", "--run-cache")
 
@@ -475,7 +460,7 @@ def test_a_sweep_split_between_two_workers_is_gathered_by_a_reviewer_that_trains
         reviewer = clone_of(reproduced, tmp_path / "reviewer", server, origin)
         reviewer.dvc("exp", "pull", "origin", "-A")  # too early: DVC takes share-1's commit without a word
         early = reviewer.dvc("exp", "apply", "share-1", check=False)
-        assert early.returncode != 0 and "data/models/s40/1.keras" in early.stderr, early.stderr
+        assert early.returncode != 0 and "data/models/dummy/1.keras" in early.stderr, early.stderr
         reviewer.run("git", "reset", "-q", "--hard")
 
         again = workers[1].dvc("exp", "push", "origin", "share-1")
@@ -484,32 +469,41 @@ def test_a_sweep_split_between_two_workers_is_gathered_by_a_reviewer_that_trains
 
         reviewer.dvc("exp", "pull", "origin", "-A", "--run-cache")
         rows = {row["Experiment"]: row for row in csv.DictReader(io.StringIO(reviewer.dvc("exp", "show", "--csv").stdout))}
-        for k, (model, other) in enumerate((("s80", "s40"), ("s40", "s80"))):
+        for k, (model, other) in enumerate((("benchmark", "dummy"), ("dummy", "benchmark"))):
             headline = json.loads((workers[k].path / "metrics/headline.json").read_text())
             assert float(rows[f"share-{k}"][f"acc.{model}"]) == headline["acc"][model]
             assert rows[f"share-{k}"][f"acc.{other}"] == ""  # each share holds its own models only
 
         reviewer.dvc("exp", "apply", "share-1")  # a look: its params, lock and metrics, its outputs checked out
         reviewer.dvc("checkout")
-        for seed in (1, 2):
-            output = f"data/models/s40/{seed}.keras"
+        for seed in (0, 1):
+            output = f"data/models/dummy/{seed}.keras"
             assert (reviewer.path / output).read_bytes() == (workers[1].path / output).read_bytes()
-        assert (reviewer.path / "plots/analysis/cka.csv").exists()  # apply keeps files the experiment deleted
         reviewer.run("git", "reset", "-q", "--hard")
         reviewer.run("git", "clean", "-q", "-d", "--force")  # the .gitignore files apply added
         reviewer.dvc("exp", "branch", "share-1", "share-1")  # to go on from it: a branch, checked out whole
         reviewer.run("git", "checkout", "-q", "share-1")
         reviewer.dvc("checkout")
-        assert not (reviewer.path / "plots/analysis/cka.csv").exists()
+        assert not (reviewer.path / "plots/analysis/cka.csv").exists()  # one model: no CKA between models
         assert "Running stage" not in reviewer.dvc("repro").stdout
         reviewer.run("git", "checkout", "-q", "-")
+
         gathered = reviewer.dvc("exp", "run", "--pull", "-n", "sweep").stdout
-        restored = re.findall(r"Stage '(train@[^']+)' is cached - skipping run", gathered)
-        assert sorted(restored) == ["train@s40-1", "train@s40-2", "train@s80-1", "train@s80-2"], gathered
-        assert "Running stage 'train@" not in gathered and "Running stage 'report'" in gathered
-        rows = {row["Experiment"]: row for row in csv.DictReader(io.StringIO(reviewer.dvc("exp", "show", "--csv").stdout))}
-        for k, model in enumerate(("s80", "s40")):
-            assert rows["sweep"][f"acc.{model}"] == rows[f"share-{k}"][f"acc.{model}"]
+        restored = re.findall(r"Stage '(\w+@[^']+)' is cached - skipping run", gathered)  # the workers' runs
+        assert sorted(restored) == sorted(f"{verb}@{model}-1" for model in ("benchmark", "dummy") for verb in
+                                          ("train", "extract", "replay", "ablate", "visualize", "attribute")), gathered
+        assert re.findall(r"Running stage '([^']+)'", gathered) == ["trace", "analyze", "score", "tally", "report",
+                                                                    "explore"]  # what compares the models
+    rows = {row["Experiment"]: row for row in csv.DictReader(io.StringIO(reviewer.dvc("exp", "show", "--csv").stdout))}
+    for k, model in enumerate(("benchmark", "dummy")):
+        assert rows["sweep"][f"acc.{model}"] == rows[f"share-{k}"][f"acc.{model}"]
+    probe = json.loads((reviewer.path / "metrics/probe.json").read_text())
+    assert probe["models"]["dummy"]["layers"]["dense_1"]["entropy_bits_seed_sd"] > 0
+    assert probe["seeds"] == 2 and "Provisional" not in (reviewer.path / "plots/report.md").read_text()
+    early = json.loads((reviewer.path / "metrics/dynamics.json").read_text())["early_checkpoint"]["dummy"]
+    assert set(early["epochs"]) == {"0", "1"}  # a matched checkpoint per seed
+    assert early["measures"]["dense_1.mean"]["minus_checkpoint_low"] < early["measures"]["dense_1.mean"][
+        "minus_checkpoint_high"]
 
 
 def test_with_one_model_left_the_report_says_what_the_claims_need(reproduced):

@@ -58,3 +58,11 @@ def test_the_recipe_runs_from_the_project_folder_on_its_params():
     refused = subprocess.run([sys.executable, "-m", "lib.workers", "0"], cwd=ROOT, capture_output=True, text=True,
                              env={"PYTHONPATH": "stages"})
     assert refused.returncode == 2 and "workers = 0: must be a whole number >= 1" in refused.stderr
+
+
+def test_the_recipe_names_a_bad_param_in_one_line(tmp_path):
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text().replace("train_size: 10000", "train_size: -1"))
+    run = subprocess.run([sys.executable, "-m", "lib.workers", "2", "--params", str(tmp_path / "params.yaml")],
+                         cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": "stages"})
+    assert run.returncode == 1 and run.stderr.startswith("error: params.yaml: models.dummy.train_size = -1"), run.stderr
+    assert len(run.stderr.splitlines()) == 1

@@ -40,7 +40,7 @@ def commands(models, workers):
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
+def main():
     import argparse
 
     from lib.params import load
@@ -53,3 +53,9 @@ if __name__ == "__main__":
     if args.workers < 1:
         parser.error(f"workers = {args.workers}: must be a whole number >= 1")
     print(commands(load(args.params)["models"], args.workers))
+
+
+if __name__ == "__main__":
+    from lib.stage import run
+
+    run(main, tensorflow=False)
