@@ -279,6 +279,11 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
 
 
 
+def exp_rows(project):
+    """`dvc exp show --csv` as rows, each a dict of column name to value."""
+    return list(csv.DictReader(io.StringIO(project.dvc("exp", "show", "--csv").stdout)))
+
+
 def queue_done(project, names, timeout=300):
     """Follow each queued experiment's log until it ends (`dvc queue logs -f`, no polling once it has
     started); return `dvc queue status`."""
@@ -298,7 +303,7 @@ def test_queued_experiments_run_side_by_side_and_exp_show_sets_out_what_changed(
     reproduced.dvc("queue", "start", "-j", "2")  # in temporary copies of the commit, side by side
     status = queue_done(reproduced, changes)
     assert status.count("Success") == 2, status
-    rows = list(csv.DictReader(io.StringIO(reproduced.dvc("exp", "show", "--csv").stdout)))
+    rows = exp_rows(reproduced)
     for param, value in (("models.dummy.train_size", "40"), ("analysis.resamples", "200")):
         assert value in {row[next(name for name in rows[0] if name.endswith(param))] for row in rows}
     headline = [f"{measure}.{model}" if isinstance(models, dict) else measure
@@ -426,6 +431,7 @@ def test_a_sweep_split_between_two_workers_trains_each_run_once_and_a_reviewer_g
     headline metrics; `exp apply` and `dvc checkout` restore one's outputs, and as a branch it runs
     nothing; the whole sweep as one experiment trains nothing and reports the spread over seeds."""
     sweep = reproduced.params["models"]
+    per_run = ("train", "extract", "replay", "ablate", "visualize", "attribute")  # a stage per model and seed
     reproduced.write_params({**reproduced.params, "train": {**reproduced.params["train"], "seeds": [0, 1]}})
     folder, origin = tmp_path / "sshd", tmp_path / "origin.git"
     split = shares(sweep, 2)
@@ -446,8 +452,7 @@ def test_a_sweep_split_between_two_workers_trains_each_run_once_and_a_reviewer_g
         with ThreadPoolExecutor(2) as pool:
             ran = list(pool.map(share, range(2)))
         for k, model in enumerate(("benchmark", "dummy")):
-            assert re.findall(r"Running stage '(\w+@[^']+)'", ran[k]) == [
-                f"{verb}@{model}-1" for verb in ("train", "extract", "replay", "ablate", "visualize", "attribute")]
+            assert re.findall(r"Running stage '(\w+@[^']+)'", ran[k]) == [f"{verb}@{model}-1" for verb in per_run]
             assert f"Stage 'train@{model}-0' didn't change, skipping" in ran[k], ran[k]  # pulled, as origin's lock says
         workers[0].dvc("exp", "push", "origin", "share-0")
         workers[0].dvc("push", "--run-cache")
@@ -468,7 +473,7 @@ def test_a_sweep_split_between_two_workers_trains_each_run_once_and_a_reviewer_g
         workers[1].dvc("push", "--run-cache")
 
         reviewer.dvc("exp", "pull", "origin", "-A", "--run-cache")
-        rows = {row["Experiment"]: row for row in csv.DictReader(io.StringIO(reviewer.dvc("exp", "show", "--csv").stdout))}
+        rows = {row["Experiment"]: row for row in exp_rows(reviewer)}
         for k, (model, other) in enumerate((("benchmark", "dummy"), ("dummy", "benchmark"))):
             headline = json.loads((workers[k].path / "metrics/headline.json").read_text())
             assert float(rows[f"share-{k}"][f"acc.{model}"]) == headline["acc"][model]
@@ -490,11 +495,11 @@ def test_a_sweep_split_between_two_workers_trains_each_run_once_and_a_reviewer_g
 
         gathered = reviewer.dvc("exp", "run", "--pull", "-n", "sweep").stdout
         restored = re.findall(r"Stage '(\w+@[^']+)' is cached - skipping run", gathered)  # the workers' runs
-        assert sorted(restored) == sorted(f"{verb}@{model}-1" for model in ("benchmark", "dummy") for verb in
-                                          ("train", "extract", "replay", "ablate", "visualize", "attribute")), gathered
+        assert sorted(restored) == sorted(f"{verb}@{model}-1" for model in ("benchmark", "dummy")
+                                          for verb in per_run), gathered
         assert re.findall(r"Running stage '([^']+)'", gathered) == ["trace", "analyze", "score", "tally", "report",
                                                                     "explore"]  # what compares the models
-    rows = {row["Experiment"]: row for row in csv.DictReader(io.StringIO(reviewer.dvc("exp", "show", "--csv").stdout))}
+    rows = {row["Experiment"]: row for row in exp_rows(reviewer)}
     for k, model in enumerate(("benchmark", "dummy")):
         assert rows["sweep"][f"acc.{model}"] == rows[f"share-{k}"][f"acc.{model}"]
     probe = json.loads((reviewer.path / "metrics/probe.json").read_text())
