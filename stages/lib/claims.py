@@ -10,8 +10,9 @@ images on both sides: *held* when the interval lies wholly on the claimed side o
 when wholly on the other, *inconclusive* when it contains zero. With one seed the intervals
 cannot cover seed-to-seed variation, and the report calls the verdicts provisional. The claim
 about a single image is judged on each subject that has a label, noted as such. R2 says that a
-correlation is small, so it is judged against a bound (lib.reliance.PREDICTIVE) instead of zero:
-held when the interval lies wholly below it, not held when wholly above.
+correlation is near zero, so it is judged against a band (± lib.reliance.PREDICTIVE) instead of
+zero: held when the interval lies wholly inside it, not held when wholly outside it on either side
+(a strong negative correlation predicts too, inversely), else inconclusive.
 """
 
 from typing import NamedTuple
@@ -154,13 +155,13 @@ def evaluate(subjects, probe, big, small):
     return verdicts
 
 
-def below(values, bound):
-    """Held if an interval lies wholly below `bound`, not held if wholly above, else inconclusive;
-    not judged where it is undefined."""
+def within(values, bound):
+    """Held if an interval lies wholly inside (−bound, bound), not held if wholly outside it on
+    either side, else inconclusive; not judged where it is undefined."""
     _, low, high = values
     if low is None or high is None:
         return NOT_JUDGED
-    return HELD if high < bound else NOT_HELD if low > bound else INCONCLUSIVE
+    return HELD if -bound < low and high < bound else NOT_HELD if low >= bound or high <= -bound else INCONCLUSIVE
 
 
 def reliance_verdicts(reliance, big, small):
@@ -177,11 +178,11 @@ def reliance_verdicts(reliance, big, small):
         for role in COMPARED:
             layer = reliance["models"][model]["roles"][role]
             rho = interval(role_section(reliance["models"][model], role), "selectivity_importance_spearman")
-            parts.append(below(rho, PREDICTIVE))
+            parts.append(within(rho, PREDICTIVE))
             lines.append(f"{model} {layer}: {shown('Spearman of selectivity with importance', rho)} → {parts[-1]}")
     verdicts.append(Verdict(
         "R2. A channel's class selectivity does not predict its importance: across a layer's channels the rank "
-        f"correlation of the two stays below {PREDICTIVE} (95 % interval), at the first convolution and the last "
+        f"correlation of the two lies between −{PREDICTIVE} and {PREDICTIVE} (95 % interval), at the first convolution and the last "
         "hidden layer of both models (probe set; Morcos et al. 2018).", combine(parts), lines,
         tuple((role, "selectivity_importance_spearman") for role in COMPARED)))
     return verdicts
