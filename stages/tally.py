@@ -15,9 +15,9 @@ from lib.stage import run
 from lib.store import atomic_dir, load_arrays, load_runs, read_json, save_csv, save_json
 
 
-def peaks_of(path):
-    """{layer: (N, channels) peaks} of a run's examples file."""
-    return {name.rsplit("/", 1)[0]: values for name, values in load_arrays(path).items() if name.endswith("/peak")}
+def peaks_of(path, what="peak"):
+    """{layer: (N, channels) peaks} of a run's examples file (`what`: "peak" or "peak_initial")."""
+    return {name.rsplit("/", 1)[0]: values for name, values in load_arrays(path).items() if name.endswith(f"/{what}")}
 
 
 def main():
@@ -37,23 +37,29 @@ def main():
     _, labels, _ = official_test_split(args.val, args.test)
     cards = load_runs(args.channels, params, read_json, "channel card", f"/{EXAMPLES_CARD}")
     peaks = load_runs(args.channels, params, peaks_of, "channel examples", f"/{EXAMPLES}")
+    initial = load_runs(args.channels, params, lambda path: peaks_of(path, "peak_initial"), "channel examples",
+                        f"/{EXAMPLES}")
     attributions = load_runs(args.attributions, params, read_json, "attribution card", f"/{ATTRIBUTION_CARD}")
     roles = {model: first(runs)["roles"] for model, runs in cards.items()}
-    metrics = specificity_metrics(peaks, roles, labels, params["channels"]["tally"],
+    metrics = specificity_metrics(peaks, initial, roles, labels, params["channels"]["tally"],
                                   params["analysis"]["resamples"], params["analysis"]["seed"])
     for model, runs in attributions.items():
         metrics["models"][model]["attribution"] = sanity_summary(list(runs.values()))
     save_json(args.metrics, metrics)
+    chance = metrics["chance"]["class_specificity"]
     rows = [{"model": model, "layer": layer, **{key: m[key] for key in ("class_specificity", "class_specificity_low",
-                                                                       "class_specificity_high", "channels")}}
+                                                                       "class_specificity_high", "class_specificity_initial",
+                                                                       "channels")}, "chance": chance}
             for model, summary in metrics["models"].items() for layer, m in summary["layers"].items()]
     with atomic_dir(args.plots) as folder:
         save_csv(Path(folder) / CHANNEL_PLOTS["specificity"], rows)
     for model, summary in metrics["models"].items():
         last = summary["roles"]["last_hidden"]
         flagged = {method: f"{s['flagged']} of {s['maps']}" for method, s in summary["attribution"].items()}
-        specific = shown("class specificity of the top images", interval(summary["layers"][last], "class_specificity"))
-        print(f"tally: {model}: {last}: {specific}; maps flagged by the sanity check: {flagged}")
+        numbers = summary["layers"][last]
+        specific = shown("class specificity of the top images", interval(numbers, "class_specificity"))
+        print(f"tally: {model}: {last}: {specific} (untrained {numbers['class_specificity_initial']:.4g}, chance "
+              f"{chance:.4g}); maps flagged by the sanity check: {flagged}")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,14 @@ from lib.cifar import input_channels, model_inputs
 from lib.files import EXAMPLES, EXAMPLES_CARD, FEATURES
 from lib.params import ParamError, check_run, load, stage_parser
 from lib.stage import run
-from lib.store import atomic_dir, save_arrays
+from lib.store import atomic_dir, existing, save_arrays
 
 
 def main():
     parser = stage_parser(__doc__, training_run=True)
     parser.add_argument("--model", required=True, help="input .keras: the trained (or imported) model")
+    parser.add_argument("--checkpoints", required=True,
+                        help="input .npz: the run's weights by epoch (epoch 0: the untrained network, the baseline)")
     parser.add_argument("--val", required=True, help="input .npz: the validation images (part of the official test split)")
     parser.add_argument("--test", required=True, help="input .npz: the test images (the rest of it)")
     parser.add_argument("--out", required=True,
@@ -34,6 +36,7 @@ def main():
 
     from lib.activations import layer_reader, network
     from lib.channels import field_card, layer_examples, receptive_field, split_peaks
+    from lib.checkpoints import initial_network
     from lib.features import visualize
     from lib.model import channel_layers
     from lib.training import deterministic
@@ -42,13 +45,17 @@ def main():
     model, roles = network(args.model, params["models"][args.name], input_channels(grayscale), f"models.{args.name}")
     layers = channel_layers(model, roles)
     found = split_peaks(layer_reader(model, layers), model_inputs(images, grayscale))
+    initial, untrained = initial_network(model, existing(args.checkpoints, "checkpoints"), args.seed)
+    baseline = split_peaks(layer_reader(initial, layers), model_inputs(images, grayscale))
     arrays, card = {}, {"model": args.name, "seed": args.seed, "split": "test", "images": len(images),
-                        "top": settings["top"], "tally": settings["tally"], "roles": roles, "layers": {}}
+                        "top": settings["top"], "tally": settings["tally"], "roles": roles, "untrained": untrained,
+                        "layers": {}}
     for layer in layers:
         field = receptive_field(model, layer)
         shape = tuple(model.get_layer(layer).output.shape[1:])
         entry = layer_examples(*found[layer], shape, field, labels, indices, settings["top"], settings["tally"])
         arrays.update({f"{layer}/{key}": value for key, value in entry.items()})
+        arrays[f"{layer}/peak_initial"] = baseline[layer][0].astype(np.float32)
         card["layers"][layer] = {"channels": shape[-1], "receptive_field": field_card(field),
                                  "constant": np.flatnonzero(entry["constant"]).tolist()}
     cpu = time.process_time()

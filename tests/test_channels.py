@@ -9,8 +9,8 @@ from keras import layers
 
 from lib.attribution import (SANITY, explain, grad_cam, integrated_gradients, last_convolution, logits,
                              sanity_check)
-from lib.channels import (Field, box, class_tally, constant, layer_examples, peaks, ranking, receptive_field,
-                          resampled_specificity, specificity, specificity_metrics, split_peaks)
+from lib.channels import (Field, box, chance_specificity, class_tally, constant, layer_examples, peaks, ranking,
+                          receptive_field, resampled_specificity, specificity, specificity_metrics, split_peaks, tied)
 from lib.cifar import CLASSES
 from lib.features import visualize
 from lib.model import ARCHITECTURES
@@ -120,29 +120,68 @@ def test_a_planted_detectors_top_images_are_those_with_the_largest_response_and_
         np.bincount(labels[np.argsort(-response.reshape(300, -1).max(axis=1), kind="stable")[:100]], minlength=10).tolist()
 
 
-def test_ties_go_to_the_lower_index_and_a_constant_channel_has_no_specificity():
+def test_the_shown_images_break_ties_by_index_and_the_tally_shares_the_tied_places():
     peak = np.array([[1.0, 0], [3, 0], [3, 0], [2, 0]])
     assert ranking(peak)[0].tolist() == [1, 2, 3, 0]
     assert constant(peak).tolist() == [False, True]
-    tally = class_tally(ranking(peak), np.array([4, 4, 4, 7]), 3)
+    tally = class_tally(peak, np.array([4, 4, 4, 7]), 3)
     assert tally[0, 4] == 2 and tally[0, 7] == 1
     share = specificity(tally, constant(peak))
     assert share[0] == pytest.approx(2 / 3) and np.isnan(share[1])
+    tally = class_tally(peak, np.array([4, 5, 6, 7]), 1)  # images 1 and 2 tie for the one place
+    assert tally[0].tolist() == [0, 0, 0, 0, 0, 0.5, 0.5, 0, 0, 0] and tied(peak, 1).tolist() == [2, 4]
+
+
+def test_a_channel_whose_top_places_tie_gives_the_same_tally_whatever_the_image_order():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 100)
+    peak = np.where(rng.random((1000, 3)) < 0.3, 1.0, rng.random((1000, 3)) * 0.5)  # ~300 saturated images tie
+    peak[labels == 2, 2] = 2.0  # channel 2's top 100 are class 2, no tie at its last place
+    shuffle = rng.permutation(1000)
+    tally, shuffled = class_tally(peak, labels, 100), class_tally(peak[shuffle], labels[shuffle], 100)
+    assert tally == pytest.approx(shuffled) and tally.sum(axis=1) == pytest.approx([100] * 3)
+    assert (tied(peak, 100)[:2] > 250).all() and tied(peak, 100)[2] == 100
+    draws = np.random.default_rng(1).multinomial(1000, np.ones(1000) / 1000, size=50)
+    resampled = resampled_specificity(peak, ranking(peak), labels, 100, draws)
+    again = resampled_specificity(peak[shuffle], ranking(peak[shuffle]), labels[shuffle], 100, draws[:, shuffle])
+    assert resampled == pytest.approx(again)
+    enough = draws[:, labels == 2].sum(axis=1) >= 100  # a resample with 100 class-2 draws has them all on top
+    assert enough.any() and resampled[enough, 2] == pytest.approx(1.0) and (resampled[~enough, 2] < 1).all()
+
+
+def test_the_chance_level_of_a_top_100_share_of_ten_balanced_classes_is_about_0_15():
+    labels = np.repeat(np.arange(10), 1000)
+    mean, p95 = chance_specificity(labels, 100, 4000, np.random.default_rng(0))
+    assert mean == pytest.approx(0.152, abs=0.005) and p95 == pytest.approx(0.18, abs=0.011)
+    assert chance_specificity(np.zeros(50, int), 10, 10, np.random.default_rng(0)) == (1.0, 1.0)
+
+
+def test_a_channel_blind_to_class_comes_out_at_the_chance_level():
+    rng = np.random.default_rng(3)
+    labels = rng.permutation(np.repeat(np.arange(10), 200))
+    peak = rng.random((2000, 64))
+    roles = {"first_conv": "conv", "last_hidden": "conv"}
+    metrics = specificity_metrics({"a": {0: {"conv": peak}}}, {"a": {0: {"conv": rng.random((2000, 64))}}},
+                                  {"a": roles}, labels, 100, 100, 0)
+    found = metrics["models"]["a"]["layers"]["conv"]
+    chance = metrics["chance"]["class_specificity"]
+    assert found["class_specificity"] == pytest.approx(chance, abs=0.01)
+    assert abs(found["class_specificity_over_chance"]) < 0.01 and abs(found["class_specificity_over_initial"]) < 0.015
 
 
 def test_specificity_is_one_for_a_channel_of_one_class_and_resampling_once_each_changes_nothing():
     labels = np.repeat(np.arange(10), 20)
     peak = np.stack([(labels == 3) + np.linspace(0, 0.1, 200), np.linspace(0, 1, 200)], axis=1)
     order = ranking(peak)
-    exact = specificity(class_tally(order, labels, 20), constant(peak))
+    exact = specificity(class_tally(peak, labels, 20), constant(peak))
     assert exact[0] == 1 and exact[1] == 1  # the last 20 images are all class 9
-    assert resampled_specificity(order, labels, 20, np.ones((2, 200), int)) == pytest.approx(np.stack([exact] * 2))
+    assert resampled_specificity(peak, order, labels, 20, np.ones((2, 200), int)) == pytest.approx(np.stack([exact] * 2))
     draws = np.zeros((1, 200), int)
     draws[0, labels == 3] = 1
     draws[0, 0] = 10  # a class-0 image drawn ten times counts ten times, below the class-3 images
-    assert resampled_specificity(order[:1], labels, 20, draws)[0, 0] == pytest.approx(1.0)
+    assert resampled_specificity(peak[:, :1], order[:1], labels, 20, draws)[0, 0] == pytest.approx(1.0)
     draws[0, 60] = 0  # one class-3 image not drawn: the ten copies of image 0 fill the 20th place
-    assert resampled_specificity(order[:1], labels, 20, draws)[0, 0] == pytest.approx(19 / 20)
+    assert resampled_specificity(peak[:, :1], order[:1], labels, 20, draws)[0, 0] == pytest.approx(19 / 20)
 
 
 def test_a_model_with_class_specific_channels_is_more_specific_than_one_without_with_an_interval():
@@ -151,13 +190,17 @@ def test_a_model_with_class_specific_channels_is_more_specific_than_one_without_
     specific = {s: {"conv": np.stack([(labels == c) + rng.random(1000) * 0.5 for c in range(4)], axis=1)}
                 for s in (0, 1)}
     spread_out = {s: {"conv": rng.random((1000, 4))} for s in (0, 1)}
+    untrained = {s: {"conv": rng.random((1000, 4))} for s in (0, 1)}
     roles = {"first_conv": "conv", "last_hidden": "conv"}
-    metrics = specificity_metrics({"a": specific, "b": spread_out}, {"a": roles, "b": roles}, labels, 100, 200, 0)
+    metrics = specificity_metrics({"a": specific, "b": spread_out}, {"a": untrained, "b": untrained},
+                                  {"a": roles, "b": roles}, labels, 100, 200, 0)
     a, b = (metrics["models"][m]["layers"]["conv"] for m in ("a", "b"))
     assert a["class_specificity"] == 1 and b["class_specificity"] < 0.3
     assert a["class_specificity_low"] <= 1 <= a["class_specificity_high"]
+    assert a["class_specificity_over_initial"] == pytest.approx(1 - a["class_specificity_initial"])
+    assert a["class_specificity_over_initial_low"] > 0.6 and b["class_specificity_over_initial_low"] < 0
     difference = metrics["pairs"]["a_vs_b"]["difference"]["layers"]["conv"]
-    assert difference["class_specificity_low"] > 0.5
+    assert difference["class_specificity_low"] > 0.5 and difference["class_specificity_over_initial_low"] > 0.5
 
 
 def test_a_linear_channels_visualization_is_its_filter_and_a_zero_channel_is_constant_not_noise():

@@ -319,6 +319,6 @@ def test_more_top_images_than_the_test_split_holds_stops_visualize_before_tensor
     set_params(workdir, lambda p: p["channels"].update(tally=101))
     before = snapshot(workdir)
     result = stage(workdir, "visualize.py", "--name", "dummy", "--seed", 0, "--model", out / "none.keras",
-                   "--val", out / "val.npz", "--test", out / "test.npz", "--out", out / "channels")
+                   "--checkpoints", out / "none.npz", "--val", out / "val.npz", "--test", out / "test.npz", "--out", out / "channels")
     one_error_line(result, "channels.tally = 101: must be at most 100, the images of the official test split")
     assert snapshot(workdir) == before

@@ -5,7 +5,7 @@ import pytest
 
 from lib.cifar import CLASSES
 from lib.reliance import (CHANCE, ablate_layer, ablation_counts, ablation_orders, by_layer, half_drop_share,
-                          order_stream, ranks, reliance_metrics, retained_area, selectivity, spearman)
+                          order_stream, random_directions, ranks, reliance_metrics, retained_area, selectivity, spearman)
 
 N_CLASSES = len(CLASSES)
 
@@ -33,25 +33,33 @@ def layer_values(labels, channels=4, seed=0):
 LABELS = np.repeat(np.arange(N_CLASSES), 3)  # balanced: 10 % of the images are class 0
 
 
-def test_counts_are_zero_then_powers_of_two_then_every_channel():
-    assert ablation_counts(16) == [0, 1, 2, 4, 8, 16]
-    assert ablation_counts(64) == [0, 1, 2, 4, 8, 16, 32, 64]
-    assert ablation_counts(3) == [0, 1, 2, 3]
-    assert ablation_counts(1) == [0, 1]
+def test_the_curve_measures_every_count_so_its_area_is_the_mean_over_counts():
+    assert ablation_counts(16) == list(range(17)) and ablation_counts(1) == [0, 1]
+    counts = ablation_counts(16)
+    curve = CHANCE + (1 - CHANCE) * np.clip(1 - np.array(counts) / 4, 0, 1)  # lost by the 4th channel of 16
+    assert retained_area(counts, curve) == pytest.approx(0.125)  # a triangle of base 1/4
+    sparse = [0, 1, 2, 4, 8, 16]  # the former grid: a mean over its points misses the same curve
+    assert abs(retained_area(sparse, curve[sparse]) - 0.125) < 0.01
+    late = CHANCE + (1 - CHANCE) * np.clip((12 - np.array(counts)) / 4, 0, 1)  # lost between 8 and 12 of 16
+    assert retained_area(counts, late) == pytest.approx(0.625)
+    assert abs(retained_area(sparse, late[sparse]) - 0.625) > 0.1
 
 
 def test_a_channel_carrying_all_the_signal_drops_accuracy_to_chance_and_no_other_matters():
     orders = ablation_orders(4, 6, order_stream(0, 0, "conv"))
-    found = ablate_layer(carried_by_channel_0, layer_values(LABELS), LABELS, orders)
-    assert found["counts"].tolist() == [0, 1, 2, 4]
+    found = ablate_layer(carried_by_channel_0, layer_values(LABELS), LABELS, orders, np.eye(4))
+    assert found["counts"].tolist() == [0, 1, 2, 3, 4]
     assert found["single_correct"][0].mean() == pytest.approx(CHANCE)  # only the class-0 images stay right
     assert found["single_correct"][1:].all()
-    expected = [np.mean([CHANCE if 0 in order[:count] else 1.0 for order in orders]) for count in (0, 1, 2, 4)]
+    assert np.array_equal(found["direction_correct"], found["single_correct"])  # a unit axis is a channel
+    tilted = ablate_layer(carried_by_channel_0, layer_values(LABELS), LABELS, orders, np.full((1, 4), 0.5))
+    assert 0 < tilted["direction_correct"].mean() < 1  # a direction across the channels takes part of the signal
+    expected = [np.mean([CHANCE if 0 in order[:count] else 1.0 for order in orders]) for count in range(5)]
     assert found["correct"].mean(axis=1) == pytest.approx(expected)
     assert found["p_label"][0] == pytest.approx(1) and found["p_label"][-1].mean() == pytest.approx(CHANCE)
     curve = np.array(expected)
     kept = (curve - CHANCE) / (1 - CHANCE)  # the intact accuracy is 1
-    shares = np.array([0, 0.25, 0.5, 1])
+    shares = np.array([0, 0.25, 0.5, 0.75, 1])
     assert retained_area(found["counts"], curve) == pytest.approx(np.trapezoid(kept, shares))
     k = np.flatnonzero(kept <= 0.5)[0]
     by_hand = shares[k - 1] + (kept[k - 1] - 0.5) / (kept[k - 1] - kept[k]) * (shares[k] - shares[k - 1])
@@ -116,7 +124,7 @@ def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped
 def test_the_orders_are_seeded():
     def curve(seed):
         orders = ablation_orders(8, 3, order_stream(seed, 0, "conv2d_1"))
-        return orders, ablate_layer(carried_by_channel_0, layer_values(LABELS, 8), LABELS, orders)["correct"]
+        return orders, ablate_layer(carried_by_channel_0, layer_values(LABELS, 8), LABELS, orders, np.eye(8))["correct"]
 
     (orders, first), (again, second) = curve(0), curve(0)
     assert np.array_equal(orders, again) and first.tobytes() == second.tobytes()
@@ -141,10 +149,13 @@ def run_outcomes(labels, carrier_channels, seed):
 
     def evaluate(x):
         signal = x[..., :carrier_channels].reshape(len(x), -1).max(axis=1)
-        return one_hot(np.where(signal > 0.5, np.rint(signal) - 1, 0).astype(int))
+        return one_hot(np.clip(np.where(signal > 0.5, np.rint(signal) - 1, 0), 0, N_CLASSES - 1).astype(int))
 
     orders = ablation_orders(channels, 4, order_stream(0, seed, "layer"))
-    return {f"layer/{key}": value for key, value in ablate_layer(evaluate, values, labels, orders).items()}
+    directions = random_directions(channels, channels, order_stream(0, seed, "layer directions"))
+    found = ablate_layer(evaluate, values, labels, orders, directions)
+    found["activity_initial"] = np.random.default_rng(seed).random((len(labels), channels))
+    return {f"layer/{key}": value for key, value in found.items()}
 
 
 def test_a_model_leaning_on_one_channel_has_the_smaller_area_and_the_pair_says_so():
@@ -164,3 +175,21 @@ def test_a_model_leaning_on_one_channel_has_the_smaller_area_and_the_pair_says_s
     assert difference["retained_area_high"] < 0
     assert {row["model"] for row in curves} == {"fragile", "robust"} and len(channels) == 2 * 2 * 8
     assert metrics["seeds"] == 2 and metrics["orders"] == 4
+
+
+def test_selectivity_divides_by_the_mean_of_the_other_classes_not_the_second_largest():
+    labels = np.array([0, 1, 2])
+    activity = np.array([[1.0], [3.0], [8.0]])  # class means 1, 3, 8: μ−max = 2, not 3
+    assert selectivity(activity, labels)[0] == pytest.approx((8 - 2) / (8 + 2))
+
+
+def test_channel_activity_is_the_mean_over_positions_and_the_spearman_of_a_hand_example():
+    from lib.reliance import channel_activity
+
+    acts = np.zeros((2, 2, 2, 3), np.float32)
+    acts[0, :, :, 0] = [[1, 2], [3, 6]]
+    acts[1, 0, 0, 2] = 8
+    assert channel_activity(acts).tolist() == [[3, 0, 0], [0, 0, 2]]
+    x, y = np.array([1.0, 2, 3, 4, 5]), np.array([5.0, 6, 7, 8, 7])  # ranks 1 2 3 4 5 against 1 2 3.5 5 3.5
+    assert spearman(x, y) == pytest.approx(np.corrcoef([1, 2, 3, 4, 5], [1, 2, 3.5, 5, 3.5])[0, 1])
+    assert spearman(x, -x) == pytest.approx(-1) and np.isnan(spearman(x, np.ones(5)))

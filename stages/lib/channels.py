@@ -4,14 +4,20 @@ one's peak sees (its receptive field, computed from the network's layers), and t
 top images.
 
 A channel's response to an image is its maximum over the layer's positions (its value, for a
-layer without spatial axes). Images are ranked by it, highest first, ties by the lower index in
-the official test split. A channel whose response is the same on every image (dead after its
-ReLU, or constant) has no examples worth the name: it is `constant`, and its class tally is
+layer without spatial axes). Images are ranked by it, highest first; the images shown are taken
+in that order, ties by the lower index in the official test split, and how many images tie at
+the last place kept is reported. A channel whose response is the same on every image (dead after
+its ReLU, or constant) has no examples worth the name: it is `constant`, and its class tally is
 undefined (NaN in arrays, null in metrics).
 
-Class specificity of a channel: the share of its `tally` top images in their most frequent class
-(1: all one class; 1/10 at best spread over CIFAR-10's classes). A layer's is the mean over its
-channels that are not constant.
+Class tally and specificity of a channel: the classes of its `tally` top images, the images tied
+at the last place sharing the places left equally (uniform regions saturate many images to the
+same peak: a tally by image order would be one of the image order), and the share of them in
+their most frequent class. A layer's specificity is the mean over its channels that are not
+constant. Two baselines beside it: **chance**, the specificity of `tally` images drawn at random
+from the labelled images (for 100 of CIFAR-10's balanced test images about 0.15, not 0.1: the
+most frequent of ten classes in a small sample is above its share), computed by drawing from the
+actual labels; and the **untrained network**, the same measure for the network's initial weights.
 """
 
 from typing import NamedTuple
@@ -20,7 +26,7 @@ import numpy as np
 
 from lib.analysis import over_seeds, round_floats
 from lib.cifar import CLASSES, SIDE
-from lib.keys import spread, with_interval
+from lib.keys import HIGH, LOW, interval, spread, with_interval
 from lib.model import CONVOLUTIONS
 from lib.reliance import Resampling, paired_differences, with_bounds
 from lib.store import existing, load_arrays
@@ -162,10 +168,25 @@ def constant(peak):
     return peak.max(axis=0) == peak.min(axis=0)
 
 
-def class_tally(order, labels, k):
-    """(channels, classes) counts of the classes among each channel's top k images (`order` from ranking)."""
-    top = labels[order[:, :k]]
-    return np.stack([np.bincount(row, minlength=len(CLASSES)) for row in top])
+def last_kept(peak, k):
+    """(channels,) the k-th largest response of each channel: the value at the last place kept."""
+    return -np.partition(-np.asarray(peak, np.float64), k - 1, axis=0)[k - 1]
+
+
+def tied(peak, k):
+    """(channels,) how many images share the k-th place's response (1: no tie there)."""
+    return (np.asarray(peak, np.float64) == last_kept(peak, k)).sum(axis=0)
+
+
+def class_tally(peak, labels, k):
+    """(channels, classes) float counts of the classes among each channel's top k images, the
+    images tied at the k-th place sharing its remaining places equally: the same whatever the
+    images' order."""
+    peak = np.asarray(peak, np.float64)
+    last = last_kept(peak, k)
+    above, at = peak > last, peak == last
+    share = above + at * ((k - above.sum(axis=0)) / at.sum(axis=0))
+    return share.T @ np.eye(len(CLASSES))[labels]
 
 
 def specificity(tally, dead):
@@ -174,29 +195,55 @@ def specificity(tally, dead):
     return np.where(dead, np.nan, share)
 
 
-def resampled_specificity(order, labels, k, draws):
+def tie_groups(values):
+    """(starts, sizes) of the runs of equal values in a ranked (non-increasing) list."""
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return starts, np.diff(np.r_[starts, len(values)])
+
+
+def drawn_tally(values, ranked_labels, k, drawn):
+    """(R, classes) each resample's tally of its top k from `drawn` (R, n) counts of the ranked
+    images, whose responses are `values` (n,): a group of tied images shares what it gets."""
+    starts, sizes = tie_groups(values)
+    group = np.add.reduceat(drawn, starts, axis=1)
+    taken = np.clip(k - (np.cumsum(group, axis=1) - group), 0, group)
+    fraction = np.divide(taken, group, out=np.zeros(group.shape), where=group > 0)
+    return (drawn * np.repeat(fraction, sizes, axis=1)) @ np.eye(len(CLASSES))[ranked_labels]
+
+
+def resampled_specificity(peak, order, labels, k, draws):
     """(R, channels) specificity with the images drawn (R, N) counts: each resample's top k of the
-    drawn images (an image drawn twice counts twice), from the full ranking `order` (channels, N)."""
+    drawn images (an image drawn twice counts twice, tied images share), from `peak` (N, channels)
+    and its ranking `order` (channels, N)."""
     reach = min(order.shape[1], LOOKAHEAD * k)
-    onehot = np.eye(len(CLASSES))[labels]
     found = np.empty((len(draws), len(order)))
     for c, ranked in enumerate(order):
-        ranked = ranked if draws[:, ranked[:reach]].sum(axis=1).min() < k else ranked[:reach]
-        drawn = draws[:, ranked]
-        taken = np.clip(k - (np.cumsum(drawn, axis=1) - drawn), 0, drawn)
-        counts = taken @ onehot[ranked]
+        values = np.asarray(peak, np.float64)[ranked, c]
+        if draws[:, ranked[:reach]].sum(axis=1).min() >= k:
+            end = np.searchsorted(-values, -values[reach - 1], side="right")  # the whole tie at the cut
+            ranked, values = ranked[:end], values[:end]
+        counts = drawn_tally(values, labels[ranked], k, draws[:, ranked])
         found[:, c] = counts.max(axis=1) / counts.sum(axis=1)
     return found
 
 
+def chance_specificity(labels, k, draws, rng):
+    """(mean, 95th percentile) of the share of the most frequent class among k images drawn at random,
+    without replacement, from `labels`: the class specificity of a channel blind to class."""
+    found = np.array([np.bincount(labels[rng.choice(len(labels), k, replace=False)], minlength=len(CLASSES)).max()
+                      for _ in range(draws)]) / k
+    return float(found.mean()), float(np.percentile(found, 95))
+
+
 def examples(peak, where, labels, top, tally):
     """One layer's dataset examples from its `peaks`: {"rank" (channels, top) image rows, "value",
-    "where" (flat position), "tally" (channels, classes), "constant" (channels,)}."""
-    order = ranking(peak)
-    best = order[:, :top]
+    "where" (flat position), "tally" (channels, classes), "tied" (channels, 2) the images tied at the
+    last place shown and at the last place tallied, "constant" (channels,)}."""
+    best = ranking(peak)[:, :top]
     columns = np.arange(peak.shape[1])[:, None]
     return {"rank": best, "value": peak[best, columns], "where": where[best, columns],
-            "tally": class_tally(order, labels, tally), "constant": constant(peak)}
+            "tally": class_tally(peak, labels, tally), "tied": np.stack([tied(peak, top), tied(peak, tally)], axis=1),
+            "constant": constant(peak)}
 
 
 CHUNK = 500  # test images read at once: every layer's maps of them fit in memory
@@ -216,7 +263,8 @@ def layer_examples(peak, where, shape, field, labels, indices, top, tally):
     """One layer's examples file entries: per channel and rank the image's `index` in the official
     test split, its `value`, the `position` (row, column) of the peak in the layer's map ((-1, -1)
     for a layer without positions) and the `box` of input pixels it sees; the `tally` of classes of
-    the top `tally` images; which channels are `constant`; and every image's `peak`. `shape` is the
+    the top `tally` images and the images `tied` at the last place shown and tallied; which channels
+    are `constant`; and every image's `peak`. `shape` is the
     layer's output shape without the batch axis; images are in official order (ties by index)."""
     found = examples(peak, where, labels, top, tally)
     if len(shape) == 3:
@@ -227,12 +275,18 @@ def layer_examples(peak, where, shape, field, labels, indices, top, tally):
         position = np.full((*found["where"].shape, 2), -1)
         boxes = np.broadcast_to(np.array(box(None, 0, 0)), (*found["where"].shape, 4))
     return {"index": indices[found["rank"]], "value": found["value"].astype(np.float32), "position": position,
-            "box": boxes, "tally": found["tally"], "constant": found["constant"], "peak": peak.astype(np.float32)}
+            "box": boxes, "tally": found["tally"], "tied": found["tied"], "constant": found["constant"],
+            "peak": peak.astype(np.float32)}
 
 
-def layer_specificity(runs, labels, k, images, weights):
+SPECIFICITY, INITIAL, OVER_INITIAL, OVER_CHANCE = ("class_specificity", "class_specificity_initial",
+                                                  "class_specificity_over_initial", "class_specificity_over_chance")
+CHANCE_DRAWS = 10000  # random draws of `tally` labels behind the chance level
+
+
+def layer_specificity(runs, labels, k, images, weights, name=SPECIFICITY):
     """One model's layer over its seeds (`runs`: per seed, the layer's (N, channels) peaks) ->
-    (summary with the interval over seeds and images, (R,) resampled means).
+    (summary of `name` with the interval over seeds and images, (R,) resampled means).
 
     An image drawn twice in a resample counts twice among its top k, which makes a top-k share
     larger under resampling than it is: the resampled means are shifted to centre on the estimate
@@ -240,39 +294,67 @@ def layer_specificity(runs, labels, k, images, weights):
     per_seed, resampled = [], []
     for peak in runs:
         dead = constant(peak)
-        order = ranking(peak)
-        per_seed.append(float(np.nanmean(specificity(class_tally(order, labels, k), dead))) if not dead.all()
+        per_seed.append(float(np.nanmean(specificity(class_tally(peak, labels, k), dead))) if not dead.all()
                         else np.nan)
         alive = ~dead
-        found = resampled_specificity(order[alive], labels, k, images) if alive.any() else \
+        found = resampled_specificity(peak[:, alive], ranking(peak)[alive], labels, k, images) if alive.any() else \
             np.full((len(images), 1), np.nan)
         resampled.append(found.mean(axis=1))
     resampled = np.stack(resampled, axis=1)  # (R, seeds)
     with np.errstate(invalid="ignore"):
         means = (np.nan_to_num(resampled) * weights).sum(axis=1) / (np.isfinite(resampled) * weights).sum(axis=1)
-    name = "class_specificity"
     over = over_seeds([{name: value} for value in per_seed])
     if over[name] is not None:
         means = means - (np.nanmean(means) - over[name])
-    summary = {**with_interval(name, with_bounds(over[name], means)), spread(name): over[spread(name)],
-               "channels": int(runs[0].shape[1]), "constant_channels": float(np.mean([constant(p).sum() for p in runs]))}
-    return summary, means
+    return {**with_interval(name, with_bounds(over[name], means)), spread(name): over[spread(name)]}, means
 
 
-def specificity_metrics(peaks_by_run, roles, labels, k, resamples, seed):
-    """Every model's class specificity per layer, from `peaks_by_run` {model: {seed: {layer: (N,
-    channels) peaks}}} and `roles` {model: {role: layer}}, with the paired difference of every pair
-    of models at the first convolution and the last hidden layer."""
+def tie_summary(runs, k):
+    """The images tied at the k-th place over a layer's live channels: median and largest, mean over seeds."""
+    counts = [tied(peak, k)[~constant(peak)] for peak in runs]
+    return {"tied_at_tally_median": float(np.mean([np.median(c) if c.size else np.nan for c in counts])),
+            "tied_at_tally_max": float(np.mean([c.max() if c.size else np.nan for c in counts]))}
+
+
+def shifted(summary, name, by, new):
+    """`name` with its interval, less `by`, as `new`."""
+    mean, low, high = (None if value is None else value - by for value in interval(summary, name))
+    return {new: mean, f"{new}{LOW}": low, f"{new}{HIGH}": high}
+
+
+def model_specificity(runs, initial, labels, k, resampling, weights, chance):
+    """One model's layers ({layer: summary}, {layer: {name: (R,) resampled}}): specificity, the untrained
+    network's, their difference (paired), and the specificity over chance."""
+    layers, resampled = {}, {}
+    for layer in runs[0]:
+        trained, r_trained = layer_specificity([run[layer] for run in runs], labels, k, resampling.images, weights)
+        untrained, r_initial = layer_specificity([run[layer] for run in initial], labels, k, resampling.images,
+                                                 weights, INITIAL)
+        gain = None if trained[SPECIFICITY] is None or untrained[INITIAL] is None else \
+            trained[SPECIFICITY] - untrained[INITIAL]
+        layers[layer] = {**trained, **untrained, **with_interval(OVER_INITIAL, with_bounds(gain, r_trained - r_initial)),
+                         **shifted(trained, SPECIFICITY, chance, OVER_CHANCE), **tie_summary([run[layer] for run in runs], k),
+                         "channels": int(runs[0][layer].shape[1]),
+                         "constant_channels": float(np.mean([constant(run[layer]).sum() for run in runs]))}
+        resampled[layer] = {SPECIFICITY: r_trained, OVER_INITIAL: r_trained - r_initial}
+    return layers, resampled
+
+
+def specificity_metrics(peaks_by_run, initial_by_run, roles, labels, k, resamples, seed):
+    """Every model's class specificity per layer beside its baselines, from `peaks_by_run` {model: {seed:
+    {layer: (N, channels) peaks}}}, the same of the untrained networks `initial_by_run`, and `roles`
+    {model: {role: layer}}; the chance level; the paired difference of every pair of models at the
+    first convolution and the last hidden layer, of the specificity and of its gain over the untrained
+    network."""
     resampling = Resampling(len(labels), resamples, seed, "examples")
+    chance, p95 = chance_specificity(labels, k, CHANCE_DRAWS, resampling.stream("chance"))
     models, resampled = {}, {}
     for model, runs in peaks_by_run.items():
         seeds = list(runs)
-        weights = resampling.seeds(model, len(seeds))
-        layers = {}
-        for layer in runs[seeds[0]]:
-            layers[layer], resampled[model, layer] = layer_specificity([runs[s][layer] for s in seeds], labels, k,
-                                                                        resampling.images, weights)
+        layers, found = model_specificity([runs[s] for s in seeds], [initial_by_run[model][s] for s in seeds], labels,
+                                          k, resampling, resampling.seeds(model, len(seeds)), chance)
+        resampled.update({(model, layer): value for layer, value in found.items()})
         models[model] = {"roles": roles[model], "layers": layers}
-    differences = paired_differences(models, roles, ("class_specificity",),
-                                     lambda model, layer: {"class_specificity": resampled[model, layer]})
-    return round_floats({"top": k, "seeds": len(seeds), "models": models, "pairs": differences})
+    differences = paired_differences(models, roles, (SPECIFICITY, OVER_INITIAL), lambda model, layer: resampled[model, layer])
+    return round_floats({"top": k, "seeds": len(seeds), "chance": {SPECIFICITY: chance, f"{SPECIFICITY}_p95": p95},
+                         "models": models, "pairs": differences})

@@ -60,3 +60,29 @@ class Checkpoints:
 
     def __exit__(self, *exc):
         self.close()
+
+
+INITIAL_EPOCH = 0
+REINITIALISED = "re-initialised"  # an untrained network drawn from the layers' own initialisers (no epoch 0)
+
+
+def reinitialised(model, seed):
+    """A copy of `model` with fresh weights from its layers' own initialisers, seeded."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.models.clone_model(model)
+
+
+def initial_network(model, path, seed):
+    """(the network before training, what it is): epoch 0 of the checkpoints at `path` where they
+    hold it, else `model` re-initialised from its own initialisers with `seed` (an imported model
+    has no epoch 0; Adebayo et al. randomise the same way)."""
+    import keras
+
+    with Checkpoints(path) as checkpoints:
+        if INITIAL_EPOCH not in checkpoints.epochs:
+            return reinitialised(model, seed), REINITIALISED
+        initial = keras.models.clone_model(model)
+        assign(initial, checkpoints.weights(INITIAL_EPOCH), f"{path}, epoch {INITIAL_EPOCH}")
+    return initial, f"epoch {INITIAL_EPOCH}"
