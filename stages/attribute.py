@@ -1,6 +1,6 @@
 """Where each subject's predicted class finds its evidence, for one training run: integrated
-gradients and Grad-CAM, each checked against the same map from the run's initial weights
-(lib.attribution)."""
+gradients and Grad-CAM, each checked by re-initialising the network's layers from the top down with
+its untrained weights, beside two independent initialisations (lib.attribution)."""
 
 import json
 from pathlib import Path
@@ -27,41 +27,36 @@ def main():
     grayscale = params["data"]["grayscale"]
     subjects = Images.of(load_arrays(existing(args.subjects, "subjects"))).seen(grayscale)
 
-    import keras
-
     from lib.activations import network
     from lib.attribution import explain, last_convolution
-    from lib.checkpoints import Checkpoints, assign
+    from lib.checkpoints import BASELINE_SEED, initial_network, reinitialised
     from lib.training import deterministic
 
     deterministic(args.seed)
     model, _ = network(args.model, params["models"][args.name], input_channels(grayscale), f"models.{args.name}")
-    initial = None
-    with Checkpoints(existing(args.checkpoints, "checkpoints")) as checkpoints:
-        if 0 in checkpoints.epochs:
-            initial = keras.models.clone_model(model)
-            assign(initial, checkpoints.weights(0), f"{args.checkpoints}, epoch 0")
-    context = {"layer": last_convolution(model), "steps": params["attribution"]["steps"]}
+    untrained, how = initial_network(model, existing(args.checkpoints, "checkpoints"), args.seed)
+    other = reinitialised(model, args.seed + BASELINE_SEED)
+    settings = params["attribution"]
+    context = {"layer": last_convolution(model), "steps": settings["steps"], "tolerance": settings["tolerance"],
+               "max_steps": settings["max_steps"]}
     probabilities = np.asarray(model.predict(subjects.inputs, batch_size=1, verbose=0), np.float64)
-    maps, card = {}, {"model": args.name, "seed": args.seed, "grad_cam_layer": context["layer"],
-                      "initial_weights": initial is not None, "subjects": {}}
+    maps, card = {}, {"model": args.name, "seed": args.seed, "grad_cam_layer": context["layer"], "untrained": how,
+                      "baseline_seed": args.seed + BASELINE_SEED, "subjects": {}}
     for name, image, label, scores in zip(subjects.names, subjects.inputs, subjects.labels, probabilities):
         target = int(scores.argmax())
-        trained, untrained, facts = explain(model, initial, image, target, context)
+        trained, randomised, facts = explain(model, untrained, other, image, target, context)
         maps.update({f"{name}/{method}": value for method, value in trained.items()})
-        maps.update({f"{name}/{method}/initial": value for method, value in untrained.items()})
+        maps.update({f"{name}/{method}/initial": value for method, value in randomised.items()})
         card["subjects"][name] = {"label": label_name(label), "predicted": label_name(target),
                                   "probability": round(float(scores[target]), 6), "methods": facts}
     with atomic_dir(args.out) as folder:
         save_arrays(Path(folder) / ATTRIBUTION_MAPS, **maps)
         (Path(folder) / ATTRIBUTION_CARD).write_text(json.dumps(card, indent=2) + "\n")
-    flagged = [f"{name} {method}" for name, entry in card["subjects"].items()
-               for method, facts in entry["methods"].items() if facts["passes"] is False]
-    print(f"attribute: {args.name} seed {args.seed}: {len(subjects.names)} subjects, methods "
-          f"{', '.join(trained)}; sanity check "
-          + ("not possible (no initial weights: an imported model)" if initial is None else
-             f"failed by {', '.join(flagged)}" if flagged else "passed by every map") + f" -> {args.out}")
-
+    verdicts = [f"{name} {method} " + ("passes" if facts["passes"] else "FLAGGED" if facts["passes"] is False else
+                                       "undefined") for name, entry in card["subjects"].items()
+                for method, facts in entry["methods"].items()]
+    print(f"attribute: {args.name} seed {args.seed}: {len(subjects.names)} subjects, methods {', '.join(trained)}; "
+          f"sanity check against the {how} network: {', '.join(verdicts)} -> {args.out}")
 
 if __name__ == "__main__":
     run(main)

@@ -9,7 +9,6 @@ from pathlib import Path
 from lib.analysis import runs_of
 from lib.cifar import Images
 from lib.claims import judged
-from lib.attribution import SANITY
 from lib.channels import official_test_split
 from lib.cifar import model_inputs
 from lib.explorer import (ImageSet, at_seed, attribution_views, channel_numbers, channel_views, charts, folder_bytes,
@@ -63,13 +62,14 @@ def main():
     runs = {name: load_runs(args.channels, first_run, read, what, f"/{file}") for name, read, what, file in (
         ("examples", load_arrays, "channel examples", EXAMPLES), ("features", load_arrays, "optimised inputs", FEATURES),
         ("card", read_json, "channel card", EXAMPLES_CARD))}
+    specificity = read_json(existing(args.channel_metrics, "metrics"))
     views = channel_views({model: tuple(runs[name][model][seed] for name in ("examples", "features", "card"))
                            for model in params["models"]}, model_inputs(split_images, grayscale), split_indices,
-                          read_json(existing(args.channel_metrics, "metrics"))["models"])
+                          specificity["models"], specificity["chance"]["class_specificity"])
     attribution_cards, maps = (at_seed(load_runs(args.attributions, first_run, read, what, f"/{file}"), seed)
                                for read, what, file in ((read_json, "attribution card", ATTRIBUTION_CARD),
                                                         (load_arrays, "attribution maps", ATTRIBUTION_MAPS)))
-    data.update(attributions=attribution_views(attribution_cards, maps), sanity=SANITY)
+    data.update(attributions=attribution_views(attribution_cards, maps))
     write_explorer(args.out, data, scripts, views)
     print(f"explore: {len(scripts)} images x {len(params['models'])} models x {len(data['scales'])} layers stored; "
           f"{folder_bytes(args.out) / 1e6:.1f} MB in {args.out}/ (open {args.out}/index.html)")

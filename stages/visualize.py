@@ -62,9 +62,10 @@ def main():
     drawn = visualize(model, [*layers, roles["output"]], params["features"])
     cpu = time.process_time() - cpu
     features = {}
-    for layer, (pictures, reached, constant) in drawn.items():
+    for layer, (pictures, reached, constant, window) in drawn.items():
         features.update({f"{layer}/image": pictures, f"{layer}/objective": reached, f"{layer}/constant": constant})
-        card["layers"].setdefault(layer, {"channels": len(pictures)})["features_constant"] = np.flatnonzero(constant).tolist()
+        card["layers"].setdefault(layer, {"channels": len(pictures)}).update(
+            features_constant=np.flatnonzero(constant).tolist(), features_box=list(window))
     with atomic_dir(args.out) as folder:
         save_arrays(Path(folder) / EXAMPLES, **arrays)
         save_arrays(Path(folder) / FEATURES, **features)

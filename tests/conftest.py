@@ -105,7 +105,7 @@ def small_params(url, md5):
     params["explore"]["probe_images"] = 12
     params["channels"]["tally"] = 20
     params["features"]["steps"] = 8
-    params["attribution"]["steps"] = 16
+    params["attribution"].update(steps=16, max_steps=64)
     params["train"].update(max_epochs=2, batch_size=50, precision="float32",  # the same numerics on every CPU
                            threads=1)  # two trainings side by side run as one after the other
     return params

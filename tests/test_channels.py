@@ -7,8 +7,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from lib.attribution import (SANITY, explain, grad_cam, integrated_gradients, last_convolution, logits,
-                             sanity_check)
+from lib.attribution import explain, grad_cam, integrated_gradients, last_convolution, logits, sanity_check
 from lib.channels import (Field, box, chance_specificity, class_tally, constant, layer_examples, peaks, ranking,
                           receptive_field, resampled_specificity, specificity, specificity_metrics, split_peaks, tied)
 from lib.cifar import CLASSES
@@ -204,8 +203,9 @@ def test_a_model_with_class_specific_channels_is_more_specific_than_one_without_
 
 
 def test_a_linear_channels_visualization_is_its_filter_and_a_zero_channel_is_constant_not_noise():
-    images, reached, still = visualize(planted(activation=None), ["conv"], SETTINGS)["conv"]
+    images, reached, still, box = visualize(planted(activation=None), ["conv"], SETTINGS)["conv"]
     window = images[0, 15:18, 15:18, 0]  # the centre position's receptive field
+    assert box == (15, 15, 18, 18)
     assert np.corrcoef(window.ravel(), EDGE.ravel())[0, 1] > 0.9
     assert still.tolist() == [False, True, True, True] and np.isnan(images[1:]).all() and reached[0] > 1.5
     assert np.isfinite(images[0]).all() and 0 <= images[0].min() and images[0].max() <= 1
@@ -216,9 +216,23 @@ def test_the_mean_objective_rewards_a_detectors_sum_over_the_picture():
     kernel, bias = model.get_layer("conv").get_weights()
     kernel[:, :, 0, 0] = 1 / 9  # a blur: its mean over positions grows with every pixel
     model.get_layer("conv").set_weights([kernel, bias])
-    images, _, _ = visualize(model, ["conv"], {**SETTINGS, "objective": "mean"})["conv"]
+    images, _, _, box = visualize(model, ["conv"], {**SETTINGS, "objective": "mean"})["conv"]
+    assert box == (0, 0, 32, 32)
     inside = images[0, 4:28, 4:28]
     assert inside.min() > 0.9  # every pixel towards white
+
+
+@pytest.mark.parametrize("jitter", [0, 1])
+def test_pixels_a_detector_cannot_see_stay_grey(jitter):
+    """The planted 3x3 detector at the centre sees rows and columns 15-17 (and, shifted by the
+    jitter, one more on each side): every other pixel stays grey."""
+    settings = {**SETTINGS, "jitter": jitter}
+    images, _, _, box = visualize(planted(activation="relu"), ["conv"], settings)["conv"]
+    seen = np.zeros((32, 32), bool)
+    seen[15 - jitter:18 + jitter, 15 - jitter:18 + jitter] = True
+    assert box == (15 - jitter, 15 - jitter, 18 + jitter, 18 + jitter)
+    assert np.abs(images[0, ..., 0][~seen] - 0.5).max() < 0.05
+    assert np.ptp(images[0, 15:18, 15:18, 0]) > 0.5  # the field itself is drawn: dark left, bright right
 
 
 def test_visualizations_are_the_same_bit_for_bit_with_the_seed_and_differ_with_another():
@@ -241,14 +255,50 @@ def small_network(seed):
     return keras.Model(inputs, layers.Dense(len(CLASSES), activation="softmax", name="out")(x))
 
 
-def test_integrated_gradients_sum_to_the_logits_change_from_black():
-    model = small_network(0)
+def with_biases(model, seed=5):
+    """`model` with every bias set to random non-zero values: no longer positively homogeneous."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if getattr(layer, "bias", None) is not None:
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, rng.normal(0.3, 0.2, bias.shape).astype(np.float32)])
+    return model
+
+
+def test_integrated_gradients_refine_the_path_until_complete_where_gradient_times_input_is_not():
+    model = with_biases(small_network(0))
     image = np.random.default_rng(0).random((32, 32, 1)).astype(np.float32)
-    found, gap = integrated_gradients(logits(model), image, 3, 512)
+    found, facts = integrated_gradients(logits(model), image, 3, 4, tolerance=0.01, max_steps=4096)
     scores = logits(model)(np.stack([np.zeros_like(image), image]))[:, 3].numpy()
-    assert found.shape == (32, 32)
-    assert abs(found.sum() - (scores[1] - scores[0])) <= 0.01 * abs(scores[1] - scores[0])
-    assert gap <= 0.01
+    change = scores[1] - scores[0]
+    assert found.shape == (32, 32) and facts["complete"] and facts["completeness_gap"] <= 0.01
+    assert facts["steps"] > 4 and abs(found.sum() - change) <= 0.01 * abs(change)
+    assert facts["completeness_gap_absolute"] == pytest.approx(abs(found.sum() - change), rel=1e-3, abs=1e-6)
+    with tf.GradientTape() as tape:
+        x = tf.constant(image[None])
+        tape.watch(x)
+        score = logits(model)(x)[0, 3]
+    times_input = (tape.gradient(score, x).numpy()[0] * image).sum()
+    assert abs(times_input - change) > 0.05 * abs(change)  # gradient x input misses the biases' share
+    _, capped = integrated_gradients(logits(model), image, 3, 2, tolerance=1e-9, max_steps=8)
+    assert capped["steps"] == 8 and capped["complete"] is False
+
+
+def test_grad_cam_of_a_flatten_head_averages_the_gradient_over_positions():
+    """conv -> Flatten -> Dense: the gradient at each position is that position's weight, so the
+    channel's weight is their mean (a mutant using the gradient at each position differs)."""
+    inputs = keras.Input((4, 4, 1))
+    maps = layers.Conv2D(2, 1, activation="relu", name="conv")(inputs)
+    model = keras.Model(inputs, layers.Dense(2, activation="softmax", name="out")(layers.Flatten()(maps)))
+    model.get_layer("conv").set_weights([np.array([[[[1.0, 2.0]]]], np.float32), np.zeros(2, np.float32)])
+    dense = np.zeros((32, 2), np.float32)
+    dense[0::2, 1] = np.arange(16)  # channel 0's weight at position p is p; channel 1's is 0
+    dense[1::2, 1] = -1
+    model.get_layer("out").set_weights([dense, np.zeros(2, np.float32)])
+    image = np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4, 1)
+    alpha = np.array([np.arange(16).mean(), -1.0])
+    by_hand = np.maximum(image[..., 0] * alpha[0] + 2 * image[..., 0] * alpha[1], 0)
+    assert grad_cam(model, "conv", image, 1) == pytest.approx(by_hand, abs=1e-5)
 
 
 def test_grad_cam_of_a_network_ending_in_average_pooling_is_its_class_activation_map():
@@ -273,21 +323,45 @@ def edges(model, image, target, context):
     return np.hypot(np.gradient(gray, axis=0), np.gradient(gray, axis=1)).astype(np.float32), {}
 
 
-def test_the_sanity_check_catches_a_map_that_ignores_the_weights_and_passes_one_that_does_not():
-    trained, initial = small_network(0), small_network(1)
+def test_the_cascade_flags_a_map_that_ignores_the_weights_and_passes_one_that_does_not():
+    trained, untrained, other = small_network(0), small_network(1), small_network(2)
     image = np.random.default_rng(2).random((32, 32, 1)).astype(np.float32)
     context = {"layer": "conv_b", "steps": 64}
-    from lib.attribution import METHODS
+    from lib.attribution import METHODS, weighted_layers
 
-    _, _, facts = explain(trained, initial, image, 4, context, {**METHODS, "edges": edges})
-    assert facts["edges"]["rank_correlation"] == pytest.approx(1) and facts["edges"]["passes"] is False
+    _, _, facts = explain(trained, untrained, other, image, 4, context, {**METHODS, "edges": edges})
+    assert facts["edges"]["rank_correlation"] == {"signed": 1, "absolute": 1} and facts["edges"]["passes"] is False
+    assert [step["layer"] for step in facts["integrated_gradients"]["cascade"]] == ["out", "conv_b", "conv_a"]
+    assert weighted_layers(trained) == ["out", "conv_b", "conv_a"]
     for method in METHODS:
-        assert facts[method]["rank_correlation"] < SANITY and facts[method]["passes"] is True, method
+        found = facts[method]
+        assert found["cascade"][-1]["signed"] == found["rank_correlation"]["signed"], method
+        assert found["passes"] is True, (method, found)
+        assert found["threshold"]["absolute"] == pytest.approx((1 + found["baseline"]["absolute"]) / 2)
     assert facts["grad_cam"]["layer"] == "conv_b" and facts["integrated_gradients"]["completeness_gap"] < 0.05
+
+
+def test_a_picture_shared_by_unrelated_networks_sets_the_bar_and_a_constant_map_is_undefined():
+    """Two unrelated networks' |IG| agree on a high-contrast picture (it is in both): the bar is
+    that agreement, not a fixed number."""
+    image = np.zeros((32, 32, 1), np.float32)
+    image[:, 16:] = 1  # half black, half white: |IG| is zero on the black half for any network
+    maps = [integrated_gradients(logits(with_biases(small_network(s), s)), image, 0, 64)[0] for s in (0, 1, 2)]
+    rho = sanity_check(maps[0], maps[1], (maps[1], maps[2]))
+    assert rho["baseline"]["absolute"] > 0.5 and rho["rank_correlation"]["absolute"] > 0.5  # the picture, in all
+    assert rho["passes"] is True  # the trained map agrees with a random one no more than random ones do
     cam = np.zeros((32, 32), np.float32)
     cam[10:20, 5:9] = 1
-    assert sanity_check(cam, np.zeros_like(cam)) == {"rank_correlation": None, "passes": True,
-                                                     "sanity": "the initial weights' map is constant: it differs"}
-    assert sanity_check(np.zeros_like(cam), cam)["passes"] is None
-    _, untrained, imported = explain(trained, None, image, 4, context)
-    assert untrained == {} and all(f["passes"] is None and "imported" in f["sanity"] for f in imported.values())
+    assert sanity_check(cam, np.zeros_like(cam), (np.zeros_like(cam), cam))["passes"] is None  # never "passed"
+    assert sanity_check(np.zeros_like(cam), cam, (cam, cam))["passes"] is None
+
+
+def test_an_imported_networks_untrained_twin_is_drawn_from_its_own_initialisers():
+    from lib.checkpoints import reinitialised
+
+    model = small_network(0)
+    twin, again = reinitialised(model, 7), reinitialised(model, 7)
+    kernel = model.get_layer("conv_a").get_weights()[0]
+    assert not np.array_equal(twin.get_layer("conv_a").get_weights()[0], kernel)
+    assert np.array_equal(twin.get_layer("conv_a").get_weights()[0], again.get_layer("conv_a").get_weights()[0])
+    assert np.abs(twin.get_layer("conv_b").get_weights()[1]).max() == 0  # biases start at zero, as Keras draws them

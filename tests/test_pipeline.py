@@ -241,7 +241,9 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
     assert dense["intact_accuracy"] == pytest.approx(probe["models"]["benchmark"]["output"]["accuracy"], abs=0.05)
     assert set(reliance["pairs"]["dummy_vs_benchmark"]["difference"]["layers"]) == {"conv2d_1", "dense_1"}
     outcomes = load_arrays(reproduced.path / "data/ablation/dummy/0/outcomes.npz")
-    assert outcomes["conv2d_1/correct"].shape == (6, 20) and outcomes["dense_1/single_correct"].shape == (64, 20)
+    assert outcomes["conv2d_1/correct"].shape == (17, 20) and outcomes["dense_1/single_correct"].shape == (64, 20)
+    assert outcomes["dense_1/direction_correct"].shape == (64, 20) and outcomes["dense_1/activity_initial"].shape == (20, 64)
+    assert {"random_direction_top_importance", "mean_selectivity_initial", "mean_selectivity_permuted"} <= set(dense)
     assert "## Reliance on single channels" in report and "R1. The dummy model leans more" in report
     assert "| benchmark | dense_1 | 64 |" in report
 
@@ -249,12 +251,16 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
     assert list(channels["models"]["benchmark"]["layers"]) == channel_layers and channels["top"] == 20
     specific = channels["models"]["dummy"]["layers"]["dense_1"]
     assert 0.1 <= specific["class_specificity_low"] <= specific["class_specificity"] <= specific["class_specificity_high"] <= 1
+    assert 0.1 < channels["chance"]["class_specificity"] < channels["chance"]["class_specificity_p95"] <= 1
+    assert specific["class_specificity_over_initial"] == pytest.approx(
+        specific["class_specificity"] - specific["class_specificity_initial"], abs=2e-6)
     assert set(channels["pairs"]["dummy_vs_benchmark"]["difference"]["layers"]) == {"conv2d_1", "dense_1"}
     assert set(channels["models"]["dummy"]["attribution"]) == {"integrated_gradients", "grad_cam"}
     examples = load_arrays(reproduced.path / "data/channels/dummy/0/examples.npz")
     test_split = np.concatenate([load_arrays(reproduced.path / f"data/{part}.npz")["indices"] for part in ("val", "test")])
     assert examples["conv2d_1/index"].shape == (16, 9) and set(examples["dense_1/index"].ravel()) <= set(test_split)
-    assert examples["conv2d_1/peak"].shape == (100, 16) and examples["dense_1/tally"].sum(axis=1).tolist() == [20] * 64
+    assert examples["conv2d_1/peak"].shape == (100, 16) and examples["dense_1/tally"].sum(axis=1) == pytest.approx([20] * 64)
+    assert examples["dense_1/peak_initial"].shape == (100, 64) and (examples["dense_1/tied"] >= 1).all()
     features = load_arrays(reproduced.path / "data/channels/dummy/0/features.npz")
     assert features["conv2d_6/image"].shape == (16, 32, 32, 1) and features["dense_2/image"].shape == (10, 32, 32, 1)
     maps = load_arrays(reproduced.path / "data/attributions/benchmark/0/maps.npz")
@@ -653,7 +659,7 @@ def test_architectures_and_imported_models_are_params_and_retrain_nothing_else(r
     assert card["layers"]["stem"]["receptive_field"] == {"size": [3.0, 3.0], "jump": [1.0, 1.0], "start": [1.0, 1.0]}
     assert card["layers"]["pooled"]["receptive_field"] is None and card["layers"]["probs"]["channels"] == 10
     attributed = json.loads((reproduced.path / "data/attributions/input/0/attributions.json").read_text())
-    assert not attributed["initial_weights"] and attributed["grad_cam_layer"] == "body"
-    assert all(facts["passes"] is None and "imported" in facts["sanity"]
-               for facts in attributed["subjects"]["frog"]["methods"].values())
+    assert attributed["untrained"] == "re-initialised" and attributed["grad_cam_layer"] == "body"
+    for facts in attributed["subjects"]["frog"]["methods"].values():  # its layers re-drawn from their initialisers
+        assert [step["layer"] for step in facts["cascade"]][-1] == "stem" and set(facts["baseline"]) == {"signed", "absolute"}
     assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."

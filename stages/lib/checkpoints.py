@@ -86,3 +86,6 @@ def initial_network(model, path, seed):
         initial = keras.models.clone_model(model)
         assign(initial, checkpoints.weights(INITIAL_EPOCH), f"{path}, epoch {INITIAL_EPOCH}")
     return initial, f"epoch {INITIAL_EPOCH}"
+
+
+BASELINE_SEED = 1000  # added to a run's seed: an independent initialisation, the sanity check's baseline

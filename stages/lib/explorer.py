@@ -427,14 +427,16 @@ def as_bytes(values, low, high):
     return base64.b64encode(quantise(values, Scale(low, (high - low) / LEVELS)).tobytes()).decode()
 
 
-def channel_views(runs, inputs, indices, specificity):
+def channel_views(runs, inputs, indices, specificity, chance=None):
     """The channel view's data (plots/explorer/channels.js) of one run per model: `runs` {model:
     (examples arrays, features arrays, channel card)} as the visualize stage wrote them, `inputs`
     (N, side, side, depth) the official test split as the models see it in [0, 1], `indices` its
-    official indices, `specificity` metrics/channels.json's models. Per model and layer with
-    channels, each channel's top images (positions in `images`), their values and boxes, the class
-    tally, whether it is constant and its class specificity; per layer with an optimised input
-    (the output layer's classes too), those inputs as bytes."""
+    official indices, `specificity` metrics/channels.json's models and `chance` its chance level.
+    Per model and layer with channels, each channel's top images (positions in `images`), their
+    values and boxes, the class tally, the images tied at the last place shown and tallied, whether
+    it is constant and its class specificity, the layer's beside its baselines; per layer with an
+    optimised input (the output layer's classes too), those inputs as bytes and the window they
+    are drawn in."""
     from lib.channels import constant, specificity as share
 
     wanted = sorted({int(i) for examples, _, _ in runs.values() for name, values in examples.items()
@@ -453,18 +455,19 @@ def channel_views(runs, inputs, indices, specificity):
                     top=[[place[int(i)] for i in row] for row in examples[f"{layer}/index"]],
                     value=[[number(v) for v in row] for row in examples[f"{layer}/value"]],
                     box=examples[f"{layer}/box"].tolist(), tally=examples[f"{layer}/tally"].tolist(),
-                    constant=dead.tolist(),
+                    tied=examples[f"{layer}/tied"].tolist(), constant=dead.tolist(),
                     specificity=[number(v) for v in share(examples[f"{layer}/tally"], dead)],
                     summary={key: number(value) for key, value in numbers.items() if key.startswith("class_specificity")})
             if f"{layer}/image" in features:
                 pictures = np.nan_to_num(features[f"{layer}/image"], nan=0.0)
                 entry.update(feature=as_bytes(pictures, 0, 1), feature_constant=features[f"{layer}/constant"].tolist(),
-                             objective=[number(v) for v in features[f"{layer}/objective"]])
+                             objective=[number(v) for v in features[f"{layer}/objective"]],
+                             feature_box=facts.get("features_box"))
             layers[layer] = entry
         models[model] = {"roles": card["roles"], "layers": layers}
     pixels = np.stack([inputs[row_of[index]] for index in wanted]) if wanted else np.zeros((0, *inputs.shape[1:]))
     return {"side": int(inputs.shape[1]), "depth": int(inputs.shape[-1]), "images": wanted,
-            "pixels": as_bytes(pixels, 0, 1), "classes": list(CLASSES), "models": models}
+            "pixels": as_bytes(pixels, 0, 1), "classes": list(CLASSES), "models": models, "chance": chance}
 
 
 def channels_script(views):

@@ -17,6 +17,12 @@ seed, for every channel of a layer at once (each image in a batch serves its own
 - **Transformation robustness.** At every step the image is padded by `jitter` pixels (mirrored)
   and cropped back at a random offset, so a pattern that excites the channel only at one exact
   pixel alignment is not rewarded.
+- **Window.** Pixels the channel cannot see stay grey: for the `centre` objective the image is
+  grey outside the receptive field of the centre position (lib.channels), widened by `jitter`, the
+  pixels the shifted image can bring into it. The Fourier parameterisation spreads a step over the
+  whole picture (its steps filter the pixel gradient by 1/f²), which otherwise paints a 3×3
+  detector's pattern into a blob ten pixels wide; the window is reported (`box`) so that the
+  picture is shown cropped to it. The `mean` objective and layers without a field see the whole image.
 - **Optimiser.** Gradient ascent on the spectrum, `steps` steps, each image's gradient scaled to
   a root mean square of `learning_rate`: Lucid's Adam rescales every coordinate on its own, which
   undoes the decorrelation (a coordinate with a tiny, steady gradient moves as fast as the
@@ -75,11 +81,16 @@ class Visualizer:
         self.scale = tf.constant(spectrum_scale(self.side))
         jitter, side = settings["jitter"], self.side
         spatial = len(self.read.outputs[0].shape) == 4
+        self.box = window(model, layer, settings) if spatial else (0, 0, side, side)
+        top, left, bottom, right = self.box
+        inside = np.zeros((1, side, side, 1), np.float32)
+        inside[:, top:bottom, left:right] = 1
+        inside = tf.constant(inside)
 
         def image_of(spectrum):
             complex_spectrum = tf.complex(spectrum[..., 0], spectrum[..., 1]) * tf.cast(self.scale, tf.complex64)
             planes = tf.signal.irfft2d(complex_spectrum, fft_length=[side, side])  # (B, channels, side, side)
-            return tf.sigmoid(tf.transpose(planes, [0, 2, 3, 1]))
+            return 0.5 + inside * (tf.sigmoid(tf.transpose(planes, [0, 2, 3, 1])) - 0.5)
 
         def objective(images, targets):
             values = self.read(images, training=False)
@@ -149,6 +160,25 @@ def ascend(gradient_step, spectrum, steps, learning_rate, decay):
     return spectrum, moved
 
 
+def window(model, layer, settings):
+    """(top, left, bottom, right): the pixels the `centre` objective's position of a spatial `layer`
+    sees, widened by the jitter and clipped to the image; the whole image for the `mean` objective
+    or where the layer has no receptive field (lib.channels)."""
+    from lib.channels import box, receptive_field
+
+    side = model.inputs[0].shape[1]
+    rows, cols = model.get_layer(layer).output.shape[1:3]
+    field = receptive_field(model, layer) if settings["objective"] == "centre" else None
+    top, left, bottom, right = box(field, rows // 2, cols // 2, side)
+    jitter = settings["jitter"]
+    return max(top - jitter, 0), max(left - jitter, 0), min(bottom + jitter, side), min(right + jitter, side)
+
+
 def visualize(model, layers, settings):
-    """{layer: (images, reached, constant)} for `layers` of a float32 model, each on its own stream."""
-    return {layer: Visualizer(model, layer, settings).run(feature_stream(settings["seed"], layer)) for layer in layers}
+    """{layer: (images, reached, constant, box)} for `layers` of a float32 model, each on its own
+    stream; `box` the window outside which the images are grey."""
+    found = {}
+    for layer in layers:
+        visualizer = Visualizer(model, layer, settings)
+        found[layer] = (*visualizer.run(feature_stream(settings["seed"], layer)), visualizer.box)
+    return found

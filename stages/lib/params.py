@@ -241,7 +241,7 @@ SCHEMA = {
     "channels": {"top": whole(1), "tally": whole(1)},
     "features": {"objective": choice(*OBJECTIVES), "steps": whole(1), "learning_rate": positive_number,
                  "decay": fraction, "jitter": bounded(0, MAX_JITTER), "seed": whole(0)},
-    "attribution": {"steps": whole(2)},
+    "attribution": {"steps": whole(2), "tolerance": positive_number, "max_steps": whole(2)},
     "explore": {"probe_images": whole(0)},
 }
 
@@ -292,6 +292,9 @@ def validate(raw):
     top, tally = params["channels"]["top"], params["channels"]["tally"]
     if top > tally:
         raise ParamError("channels.top", top, f"must be at most channels.tally ({tally})")
+    steps, most = params["attribution"]["steps"], params["attribution"]["max_steps"]
+    if steps > most:
+        raise ParamError("attribution.steps", steps, f"must be at most attribution.max_steps ({most})")
     shown, drawn = params["explore"]["probe_images"], params["analysis"]["probe_size"]
     if shown > drawn:
         raise ParamError("explore.probe_images", shown, f"must be at most analysis.probe_size ({drawn})")

@@ -37,7 +37,9 @@ from lib.measures import percentile_interval
 CHANCE = 1 / len(CLASSES)
 COMPARED = ("first_conv", "last_hidden")  # the roles at which models are compared (and the claims judged)
 CURVE_SUMMARIES = ("retained_area", "half_drop_share")
-SHOWN = (*CURVE_SUMMARIES, "top_importance", "selectivity_importance_spearman")  # a layer's numbers the explorer shows
+SHOWN = (*CURVE_SUMMARIES, "top_importance", "random_direction_top_importance", "mean_selectivity",
+         "mean_selectivity_initial", "mean_selectivity_permuted",
+         "selectivity_importance_spearman")  # a layer's numbers the explorer shows, each beside its baseline
 PERMUTATIONS = 20  # shuffles of the probe labels behind the permuted-label baseline of selectivity
 PREDICTIVE = 0.3  # a rank correlation this large would make selectivity a (moderate) predictor of importance
 

@@ -2,7 +2,6 @@
 
 from lib.analysis import over_seeds
 from lib.dynamics import DIFFERS, RESEMBLES
-from lib.attribution import SANITY
 from lib.keys import interval, pair_models, spread
 from lib.files import CKA_FIGURE, DYNAMICS_FIGURE, SUBJECT_FIGURE_FILES, SUBJECT_FIGURES, SWEEP_FIGURE
 from lib.model import imported, trained_sizes
@@ -93,55 +92,82 @@ def where(small, top, measures):
 
 
 def reliance_lines(reliance):
-    """Per model and layer with channels, the ablation summaries and selectivity against importance."""
-    lines = ["Each layer's channels zeroed in a growing share (" + f"{reliance['orders']} random orders) and the rest of "
-             "the network run on the probe set (lib/reliance.py). *Retained area*: the area under the accuracy kept "
-             "above chance against the share zeroed (1: nothing lost until every channel is gone). *Half-drop share*: "
-             "the share zeroed when accuracy is half way to chance. *Top importance*: the most accuracy one channel "
-             "alone costs. *Spearman*: selectivity against importance across the layer's channels. Intervals: 95 %, "
-             "over seeds and probe images.", "",
-             "| model | layer | channels | intact accuracy | retained area | half-drop share | top importance | "
-             "mean selectivity | Spearman, selectivity vs importance |", "|" + " --- |" * 9]
+    """Per model and layer with channels, the ablation summaries and selectivity against importance,
+    each beside its baseline."""
+    lines = ["Each layer's channels zeroed in a growing share (" + f"{reliance['orders']} random orders, every count) and "
+             "the rest of the network run on the probe set (lib/reliance.py). *Retained area*: the area under the "
+             "accuracy kept above chance against the share zeroed (1: nothing lost until every channel is gone). "
+             "*Half-drop share*: the share zeroed when accuracy is half way to chance. *Top importance*: the most "
+             "accuracy one channel alone costs, beside (*random*) the most that projecting out one of as many random "
+             "directions of the layer's space costs (Morcos et al.'s baseline). *Mean selectivity*: beside the "
+             "untrained network's (its initial weights) and with the probe labels permuted. *Spearman*: selectivity "
+             "against importance across the layer's channels. Intervals: 95 %, over seeds and probe images.", "",
+             "| model | layer | channels | intact accuracy | retained area | half-drop share | top importance "
+             "(random) | mean selectivity (untrained; permuted) | Spearman, selectivity vs importance |", "|" + " --- |" * 9]
     for model, summary in reliance["models"].items():
         for layer, m in summary["layers"].items():
             shown = [f"{number(mean)} [{number(low)}, {number(high)}]" for mean, low, high in (
                 interval(m, name) for name in ("intact_accuracy", "retained_area", "half_drop_share"))]
             rho = interval(m, "selectivity_importance_spearman")
             lines.append(f"| {model} | {layer} | {m['channels']} | {' | '.join(shown)} | {number(m['top_importance'])} "
-                         f"| {number(m['mean_selectivity'])} | {number(rho[0])} [{number(rho[1])}, {number(rho[2])}] |")
+                         f"({number(m['random_direction_top_importance'])}) | {number(m['mean_selectivity'])} "
+                         f"({number(m['mean_selectivity_initial'])}; {number(m['mean_selectivity_permuted'])}) "
+                         f"| {number(rho[0])} [{number(rho[1])}, {number(rho[2])}] |")
+    return lines
+
+
+def with_ci(section, name):
+    mean, low, high = interval(section, name)
+    return f"{number(mean)} [{number(low)}, {number(high)}]"
+
+
+def specificity_lines(channels):
+    """Class specificity per model and layer beside its two baselines, and the pairs' differences."""
+    chance = channels["chance"]
+    models = channels["models"]
+    lines = [f"*Class specificity*: the share of a channel's top {channels['top']} images of the official test "
+             "split (by its peak over positions; images tied at the last place share it) in their most frequent "
+             "class, averaged over the layer's channels that are not constant (lib/channels.py). Its baselines: "
+             f"*chance*, {number(chance['class_specificity'])} (95th percentile "
+             f"{number(chance['class_specificity_p95'])}), the share of the most frequent class among "
+             f"{channels['top']} test images drawn at random; and the *untrained* network's own specificity "
+             "(its initial weights). *Gain*: specificity − untrained, the part training made. *Ties*: median "
+             f"(largest) number of images tied at the {channels['top']}th place. Intervals: 95 %, over seeds and "
+             "test images, bias-corrected.", "",
+             "| model | layer | specificity | untrained | gain over untrained | ties |", "|" + " --- |" * 6]
+    for model, summary in models.items():
+        for layer, m in summary["layers"].items():
+            lines.append(f"| {model} | {layer} | {with_ci(m, 'class_specificity')} | "
+                         f"{with_ci(m, 'class_specificity_initial')} | {with_ci(m, 'class_specificity_over_initial')} | "
+                         f"{number(m['tied_at_tally_median'])} ({number(m['tied_at_tally_max'])}) |")
+    for pair, found in channels["pairs"].items():
+        a, b = pair_models(pair)
+        said = "; ".join(f"{layer} specificity {with_ci(d, 'class_specificity')}, gain over untrained "
+                         f"{with_ci(d, 'class_specificity_over_initial')}"
+                         for layer, d in found["difference"]["layers"].items())
+        lines += ["", f"{a} − {b}: {said}."]
     return lines
 
 
 def channel_lines(channels):
-    """What the channels respond to: class specificity per model and layer, the pairs' differences,
-    and the sanity check of the subjects' maps."""
-    models = channels["models"]
-    lines = [f"*Class specificity*: the share of a channel's top {channels['top']} images of the official test "
-             "split (by its peak over positions) in their most frequent class, averaged over the layer's channels "
-             "that are not constant (lib/channels.py); 0.1 is no preference among the ten classes. Intervals: 95 %, "
-             "over seeds and test images, bias-corrected.", "",
-             "| layer | " + " | ".join(models) + " |", "|" + " --- |" * (len(models) + 1)]
-    layers = list(dict.fromkeys(layer for summary in models.values() for layer in summary["layers"]))
-    for layer in layers:
-        cells = [f"{number(m['class_specificity'])} [{number(m['class_specificity_low'])}, "
-                 f"{number(m['class_specificity_high'])}]" if (m := summary["layers"].get(layer)) else "—"
-                 for summary in models.values()]
-        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
-    for pair, found in channels["pairs"].items():
-        a, b = pair_models(pair)
-        said = "; ".join(f"{layer} {number(d['class_specificity'])} [{number(d['class_specificity_low'])}, "
-                         f"{number(d['class_specificity_high'])}]" for layer, d in found["difference"]["layers"].items())
-        lines += ["", f"{a} − {b}: {said}."]
-    checked = {model: summary.get("attribution", {}) for model, summary in models.items()}
-    lines += ["", "Sanity check of the subjects' maps (Adebayo et al. 2018): the Spearman correlation of each map's "
-              "magnitudes with the same map from the network's initial weights must stay below "
-              f"{SANITY}; "
-              + "; ".join(f"{model}: " + ", ".join(
-                  f"{method.replace('_', ' ')} {s['flagged']} of {s['maps']} flagged"
-                  + (f" ({s['maps'] - s['checked']} undefined)" if s['checked'] < s['maps'] else "")
-                  for method, s in methods.items()) for model, methods in checked.items())
-              + "."]
-    return lines
+    """What the channels respond to: class specificity with its baselines, and the sanity check of
+    the subjects' maps."""
+    checked = {model: summary.get("attribution", {}) for model, summary in channels["models"].items()}
+    return specificity_lines(channels) + [
+        "", "Sanity check of the subjects' maps (Adebayo et al. 2018): the network's layers re-initialised from the "
+        "top down; a map is flagged when, fully randomised, its Spearman correlation with the trained map (signed "
+        "or of magnitudes) is nearer 1 than the correlation between two independent initialisations' maps (the "
+        "baseline: what the picture alone makes unrelated networks share); undefined where a map is constant. "
+        + "; ".join(f"{model}: " + ", ".join(
+            f"{method.replace('_', ' ')} {s['flagged']} of {s['maps']} flagged"
+            + (f", {s['undefined']} undefined" if s['undefined'] else "")
+            + (f" (ρ with the randomised map {number(s['mean_rank_correlation_signed'])} signed, "
+               f"{number(s['mean_rank_correlation_absolute'])} of magnitudes; baseline "
+               f"{number(s['mean_baseline_signed'])}, {number(s['mean_baseline_absolute'])})"
+               if s['mean_baseline_absolute'] is not None else "")
+            + (f"; completeness gap up to {number(100 * s['largest_completeness_gap'])} %, {s['incomplete']} "
+               "beyond the tolerance" if "largest_completeness_gap" in s else "")
+            for method, s in methods.items()) for model, methods in checked.items()) + "."]
 
 
 def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir,

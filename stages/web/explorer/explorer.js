@@ -317,10 +317,10 @@ function drawModel(model, layer) {
 
 // What a channel responds to: its optimised input, its top test images (the patch each one's peak
 // sees) and the classes of its top images; for the output layer, each class's optimised input.
-function featureCanvas(entry, channel, title) {
+function featureCanvas(entry, channel, title, crop = true) {
   const canvas = el("canvas", { class: "enlarged", title });
-  const size = C.side * C.side * C.depth;
-  drawPixels(canvas, entry.featureBytes, channel * size, C.side, C.depth);
+  const size = C.side * C.side * C.depth, box = crop ? entry.feature_box : null;
+  drawPixels(canvas, entry.featureBytes, channel * size, C.side, C.depth, box || undefined);
   return canvas;
 }
 
@@ -335,12 +335,16 @@ function showWhole(imageRow, box, caption) {
   $("hover").hidden = false;
 }
 
+function whole(box) {
+  return !box || (box[0] === 0 && box[1] === 0 && box[2] === C.side && box[3] === C.side);
+}
+
 function tallyBars(counts) {
   const total = counts.reduce((a, b) => a + b, 0), top = Math.max(...counts);
   const rows = el("div", { class: "bars tally" });
   counts.forEach((count, k) => {
     rows.append(el("span", { class: count === top ? "top" : "" }, C.classes[k]),
-      el("span", {}, el("div", { class: "bar", style: `width:${((100 * count) / Math.max(1, total)).toFixed(1)}%` })), el("span", {}, String(count)));
+      el("span", {}, el("div", { class: "bar", style: `width:${((100 * count) / Math.max(1, total)).toFixed(1)}%` })), el("span", {}, fmt(count, 3)));
   });
   return rows;
 }
@@ -357,7 +361,7 @@ function channelPanel(model, layer, channel) {
     const still = entry.feature_constant[channel];
     row.append(still ? el("p", { class: "small" }, "No input changes this channel: no optimised input.")
       : el("div", {}, featureCanvas(entry, channel, `optimised input; objective reached ${fmt(entry.objective[channel])}`),
-        el("p", { class: "small" }, "optimised input")));
+        el("p", { class: "small" }, whole(entry.feature_box) ? "optimised input" : "optimised input, cropped to what the unit sees (grey beyond)")));
   }
   if (entry.top) {
     const grid = el("div", { class: "examples" });
@@ -370,13 +374,18 @@ function channelPanel(model, layer, channel) {
       crop.addEventListener("mouseleave", () => { $("hover").hidden = true; });
       grid.append(crop);
     });
-    row.append(el("div", {}, grid, el("p", { class: "small" }, `top ${entry.top[channel].length} test images, cropped to the receptive field`)));
+    const tiedShown = entry.tied[channel][0], shownNote = tiedShown > 1 ? `; ${tiedShown} images tie at the last place shown (the lowest indices are shown)` : "";
+    row.append(el("div", {}, grid, el("p", { class: "small" }, `top ${entry.top[channel].length} test images, cropped to the receptive field${shownNote}`)));
   }
   panel.append(row);
   if (entry.tally) {
-    const total = entry.tally[channel].reduce((a, b) => a + b, 0), summary = entry.summary || {};
-    panel.append(el("p", { class: "small" }, `Classes of its top ${total} test images: class specificity ${fmt(entry.specificity[channel], 3)} ` +
-      `(layer mean over seeds ${fmt(summary.class_specificity, 3)} [${fmt(summary.class_specificity_low, 3)}, ${fmt(summary.class_specificity_high, 3)}])`),
+    const total = Math.round(entry.tally[channel].reduce((a, b) => a + b, 0)), s = entry.summary || {}, tied = entry.tied[channel][1];
+    panel.append(el("p", { class: "small" }, `Classes of its top ${total} test images` +
+      (tied > 1 ? ` (${tied} images tie at the last place and share what is left of it)` : "") +
+      `: class specificity ${fmt(entry.specificity[channel], 3)}, chance ${fmt(C.chance, 3)}. Layer mean over seeds ` +
+      `${fmt(s.class_specificity, 3)} [${fmt(s.class_specificity_low, 3)}, ${fmt(s.class_specificity_high, 3)}], ` +
+      `untrained network ${fmt(s.class_specificity_initial, 3)}, gain over it ${fmt(s.class_specificity_over_initial, 3)} ` +
+      `[${fmt(s.class_specificity_over_initial_low, 3)}, ${fmt(s.class_specificity_over_initial_high, 3)}]`),
     tallyBars(entry.tally[channel]));
   }
   return panel;
@@ -432,8 +441,9 @@ function drawAttribution(entry) {
   const found = shown().filter((model) => (D.attributions[model] || {})[entry.name] && !entry.probe);
   $("attribution-note").textContent = entry.probe ? "Attributions are computed for the subjects; pick one above."
     : `Seed ${D.seed}. Integrated gradients (red: for, blue: against the class) and Grad-CAM at the last convolution, ` +
-      `each beside the same map from the network's initial weights: a map that explains the model must differ from it ` +
-      `(Spearman ρ of the magnitudes below ${D.sanity}).`;
+      `each beside the same map from the network with every layer re-initialised (its untrained weights): a map that ` +
+      `explains the model must agree with it no more than two independent initialisations' maps agree with each other ` +
+      `(the baseline ρ₀: what the picture alone makes them share); flagged at Spearman ρ ≥ (1 + ρ₀)/2, signed or of magnitudes.`;
   for (const model of found) {
     const facts = D.attributions[model][entry.name];
     const panel = el("figure", { class: "panel", "data-model": model },
@@ -441,16 +451,33 @@ function drawAttribution(entry) {
     for (const [method, m] of Object.entries(facts.methods)) {
       const row = el("div", { class: "maps-row", "data-method": method });
       row.append(el("figure", {}, overlay(entry, m.map, `${method}, trained`), el("p", { class: "small" }, "trained")));
-      if (m.initial) row.append(el("figure", {}, overlay(entry, m.initial, `${method}, initial weights`), el("p", { class: "small" }, "initial weights")));
-      const verdict = m.passes === null ? el("span", { class: "small" }, m.sanity || "the sanity check is undefined (a constant map)")
-        : m.passes ? el("span", { class: "passed" }, m.rank_correlation === null ? `passes: ${m.sanity}`
-          : `differs from the initial weights' map (ρ ${fmt(m.rank_correlation, 3)}): passes`)
-          : el("span", { class: "flagged" }, `FAILS the sanity check: ρ ${fmt(m.rank_correlation, 3)} with the initial weights' map`);
-      const gap = m.completeness_gap === undefined || m.completeness_gap === null ? "" : `; sums to the logit's change within ${fmt(100 * m.completeness_gap, 2)} %`;
-      panel.append(el("h4", {}, method.replaceAll("_", " ") + (m.layer ? ` at ${m.layer}` : "")), row, el("p", { class: "small" }, verdict, gap));
+      if (m.initial) row.append(el("figure", {}, overlay(entry, m.initial, `${method}, randomised`), el("p", { class: "small" }, "randomised")));
+      panel.append(el("h4", {}, method.replaceAll("_", " ") + (m.layer ? ` at ${m.layer}` : "")), row,
+        el("p", { class: "small" }, sanityVerdict(m), completeness(m)), cascadeLine(m));
     }
     box.append(panel);
   }
+}
+
+function sanityVerdict(m) {
+  const rho = m.rank_correlation || {}, base = m.baseline || {};
+  const said = `ρ with the randomised map ${fmt(rho.signed, 3)} signed, ${fmt(rho.absolute, 3)} of magnitudes; ` +
+    `baseline ρ₀ ${fmt(base.signed, 3)}, ${fmt(base.absolute, 3)}`;
+  if (m.passes === null) return el("span", { class: "undefined small" }, `sanity check undefined: ${m.sanity} (${said})`);
+  return m.passes ? el("span", { class: "passed" }, `passes: ${said}`)
+    : el("span", { class: "flagged" }, `FAILS the sanity check (${(m.flagged_on || []).join(", ")}): ${said}`);
+}
+
+function completeness(m) {
+  if (m.completeness_gap === undefined || m.completeness_gap === null) return "";
+  return `; ${m.steps} steps: sums to the logit's change within ${fmt(100 * m.completeness_gap, 2)} % ` +
+    `(${fmt(m.completeness_gap_absolute, 3)})` + (m.complete ? "" : " — MISSES the tolerance");
+}
+
+function cascadeLine(m) {
+  if (!m.cascade) return "";
+  return el("p", { class: "small cascade" }, "Cascade, layers re-initialised from the top (ρ signed / magnitudes): " +
+    m.cascade.map((step) => `${step.layer} ${fmt(step.signed, 2)} / ${fmt(step.absolute, 2)}`).join(" → "));
 }
 
 function readOut(model, canvas, event) {
