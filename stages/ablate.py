@@ -19,8 +19,7 @@ from lib.store import atomic_dir, existing, load_arrays, save_arrays
 def main():
     parser = stage_parser(__doc__, training_run=True)
     parser.add_argument("--model", required=True, help="input .keras: the trained (or imported) model")
-    parser.add_argument("--checkpoints", required=True,
-                        help="input .npz: the run's weights by epoch (epoch 0: the untrained network, the baseline)")
+    parser.add_argument("--checkpoints", required=True, help="input .npz: the run's weights by epoch (0: untrained)")
     parser.add_argument("--activations", required=True, help="input folder: the run's stored activations (extract)")
     parser.add_argument("--probe", required=True, help="input .npz: the probe set (its images and labels)")
     parser.add_argument("--out", required=True,
@@ -28,15 +27,14 @@ def main():
     args = parser.parse_args()
     params = load(args.params)
     check_run(params, args.name, args.seed)
-    settings = params["ablation"]
     probe = Images.of(load_arrays(existing(args.probe, "probe set"))).seen(params["data"]["grayscale"])
     labels = np.asarray(probe.labels, int)
     stored = Path(args.activations) / images_file("probe")
 
-    from lib.activations import layer_outputs, network, rest_of
+    from lib.activations import network
     from lib.checkpoints import initial_network
     from lib.model import channel_layers
-    from lib.reliance import ablate_layer, ablation_orders, channel_activity, order_stream, random_directions
+    from lib.reliance import ablated_layers
     from lib.training import deterministic
 
     deterministic(args.seed)
@@ -44,21 +42,14 @@ def main():
                            f"models.{args.name}")
     acts = load_arrays(existing(stored, "activations"))
     initial, untrained = initial_network(model, existing(args.checkpoints, "checkpoints"), args.seed)
-    ablated = channel_layers(model, roles)
-    before = layer_outputs(initial, probe.inputs)
     arrays, layers = {}, {}
-    for layer in ablated:
-        channels = acts[layer].shape[-1]
-        orders = ablation_orders(channels, settings["orders"], order_stream(settings["seed"], args.seed, layer))
-        directions = random_directions(channels, channels, order_stream(settings["seed"], args.seed, f"{layer} directions"))
-        found = ablate_layer(rest_of(model, layer), acts[layer], labels, orders, directions)
-        found["activity_initial"] = channel_activity(before[layer])
+    for layer, found in ablated_layers(model, initial, channel_layers(model, roles), acts, probe.inputs, labels,
+                                       params["ablation"], args.seed):
         arrays.update({f"{layer}/{key}": value for key, value in found.items()})
-        layers[layer] = {"channels": channels, "counts": found["counts"].tolist(),
+        layers[layer] = {"channels": int(found["counts"][-1]), "counts": found["counts"].tolist(),
                          "intact_accuracy": float(found["correct"][0].mean())}
-        print(f"ablate: {args.name} seed {args.seed}: {layer}: {channels} channels; probe accuracy "
-              f"{found['correct'][0].mean():.3f} intact, {found['correct'][-1].mean():.3f} with every channel zeroed",
-              flush=True)
+        print(f"ablate: {args.name} seed {args.seed}: {layer}: {layers[layer]['channels']} channels; probe accuracy "
+              f"{found['correct'][0].mean():.3f} intact, {found['correct'][-1].mean():.3f} all zeroed", flush=True)
     with atomic_dir(args.out) as folder:
         save_arrays(Path(folder) / ABLATION_OUTCOMES, **arrays)
         (Path(folder) / ABLATION_CARD).write_text(json.dumps(

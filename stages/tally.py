@@ -6,18 +6,13 @@ from pathlib import Path
 
 from lib.analysis import first
 from lib.attribution import sanity_summary
-from lib.channels import official_test_split, specificity_metrics
+from lib.channels import official_test_split, specificity_metrics, specificity_rows, stored_peaks
 from lib.claims import shown
 from lib.files import ATTRIBUTION_CARD, CHANNEL_PLOTS, EXAMPLES, EXAMPLES_CARD
 from lib.keys import interval
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.store import atomic_dir, load_arrays, load_runs, read_json, save_csv, save_json
-
-
-def peaks_of(path, what="peak"):
-    """{layer: (N, channels) peaks} of a run's examples file (`what`: "peak" or "peak_initial")."""
-    return {name.rsplit("/", 1)[0]: values for name, values in load_arrays(path).items() if name.endswith(f"/{what}")}
 
 
 def main():
@@ -36,9 +31,8 @@ def main():
     params = load(args.params)
     _, labels, _ = official_test_split(args.val, args.test)
     cards = load_runs(args.channels, params, read_json, "channel card", f"/{EXAMPLES_CARD}")
-    peaks = load_runs(args.channels, params, peaks_of, "channel examples", f"/{EXAMPLES}")
-    initial = load_runs(args.channels, params, lambda path: peaks_of(path, "peak_initial"), "channel examples",
-                        f"/{EXAMPLES}")
+    peaks, initial = (load_runs(args.channels, params, lambda path, what=what: stored_peaks(path, what),
+                                "channel examples", f"/{EXAMPLES}") for what in ("peak", "peak_initial"))
     attributions = load_runs(args.attributions, params, read_json, "attribution card", f"/{ATTRIBUTION_CARD}")
     roles = {model: first(runs)["roles"] for model, runs in cards.items()}
     metrics = specificity_metrics(peaks, initial, roles, labels, params["channels"]["tally"],
@@ -46,13 +40,9 @@ def main():
     for model, runs in attributions.items():
         metrics["models"][model]["attribution"] = sanity_summary(list(runs.values()))
     save_json(args.metrics, metrics)
-    chance = metrics["chance"]["class_specificity"]
-    rows = [{"model": model, "layer": layer, **{key: m[key] for key in ("class_specificity", "class_specificity_low",
-                                                                       "class_specificity_high", "class_specificity_initial",
-                                                                       "channels")}, "chance": chance}
-            for model, summary in metrics["models"].items() for layer, m in summary["layers"].items()]
     with atomic_dir(args.plots) as folder:
-        save_csv(Path(folder) / CHANNEL_PLOTS["specificity"], rows)
+        save_csv(Path(folder) / CHANNEL_PLOTS["specificity"], specificity_rows(metrics))
+    chance = metrics["chance"]["class_specificity"]
     for model, summary in metrics["models"].items():
         last = summary["roles"]["last_hidden"]
         flagged = {method: f"{s['flagged']} of {s['maps']}" for method, s in summary["attribution"].items()}

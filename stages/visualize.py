@@ -6,8 +6,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 from lib.channels import official_test_split
 from lib.cifar import input_channels, model_inputs
 from lib.files import EXAMPLES, EXAMPLES_CARD, FEATURES
@@ -34,38 +32,24 @@ def main():
         raise ParamError("channels.tally", settings["tally"],
                          f"must be at most {len(images)}, the images of the official test split")
 
-    from lib.activations import layer_reader, network
-    from lib.channels import field_card, layer_examples, receptive_field, split_peaks
+    from lib.activations import network
+    from lib.channels import run_examples
     from lib.checkpoints import initial_network
-    from lib.features import visualize
+    from lib.features import feature_files, visualize
     from lib.model import channel_layers
     from lib.training import deterministic
 
     deterministic(args.seed)
     model, roles = network(args.model, params["models"][args.name], input_channels(grayscale), f"models.{args.name}")
     layers = channel_layers(model, roles)
-    found = split_peaks(layer_reader(model, layers), model_inputs(images, grayscale))
     initial, untrained = initial_network(model, existing(args.checkpoints, "checkpoints"), args.seed)
-    baseline = split_peaks(layer_reader(initial, layers), model_inputs(images, grayscale))
-    arrays, card = {}, {"model": args.name, "seed": args.seed, "split": "test", "images": len(images),
-                        "top": settings["top"], "tally": settings["tally"], "roles": roles, "untrained": untrained,
-                        "layers": {}}
-    for layer in layers:
-        field = receptive_field(model, layer)
-        shape = tuple(model.get_layer(layer).output.shape[1:])
-        entry = layer_examples(*found[layer], shape, field, labels, indices, settings["top"], settings["tally"])
-        arrays.update({f"{layer}/{key}": value for key, value in entry.items()})
-        arrays[f"{layer}/peak_initial"] = baseline[layer][0].astype(np.float32)
-        card["layers"][layer] = {"channels": shape[-1], "receptive_field": field_card(field),
-                                 "constant": np.flatnonzero(entry["constant"]).tolist()}
+    arrays, found = run_examples(model, initial, layers, model_inputs(images, grayscale), labels, indices, settings)
+    card = {"model": args.name, "seed": args.seed, "split": "test", "images": len(images), "top": settings["top"],
+            "tally": settings["tally"], "roles": roles, "untrained": untrained, "layers": found}
     cpu = time.process_time()
     drawn = visualize(model, [*layers, roles["output"]], params["features"])
     cpu = time.process_time() - cpu
-    features = {}
-    for layer, (pictures, reached, constant, window) in drawn.items():
-        features.update({f"{layer}/image": pictures, f"{layer}/objective": reached, f"{layer}/constant": constant})
-        card["layers"].setdefault(layer, {"channels": len(pictures)}).update(
-            features_constant=np.flatnonzero(constant).tolist(), features_box=list(window))
+    features = feature_files(drawn, card["layers"])
     with atomic_dir(args.out) as folder:
         save_arrays(Path(folder) / EXAMPLES, **arrays)
         save_arrays(Path(folder) / FEATURES, **features)

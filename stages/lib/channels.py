@@ -146,6 +146,11 @@ def box(field, row, col, side=SIDE):
     return top, left, bottom, right
 
 
+def stored_peaks(path, what="peak"):
+    """{layer: (N, channels) peaks} of a run's examples file (`what`: "peak" or "peak_initial")."""
+    return {name.rsplit("/", 1)[0]: values for name, values in load_arrays(path).items() if name.endswith(f"/{what}")}
+
+
 def field_card(field):
     """A Field as JSON, or None."""
     return None if field is None else {name: [float(v) for v in value] for name, value in field._asdict().items()}
@@ -279,6 +284,26 @@ def layer_examples(peak, where, shape, field, labels, indices, top, tally):
             "peak": peak.astype(np.float32)}
 
 
+def run_examples(model, untrained, layers, inputs, labels, indices, settings):
+    """One run's examples of `layers` over the official test split (`inputs` as the model sees them,
+    `labels`, `indices`) with the `channels` params: ({"<layer>/<what>": layer_examples' arrays and
+    `peak_initial`, the `untrained` network's peaks}, {layer: its card: channels, receptive field,
+    constant channels})."""
+    from lib.activations import layer_reader
+
+    found, baseline = (split_peaks(layer_reader(network, layers), inputs) for network in (model, untrained))
+    arrays, card = {}, {}
+    for layer in layers:
+        field = receptive_field(model, layer)
+        shape = tuple(model.get_layer(layer).output.shape[1:])
+        entry = layer_examples(*found[layer], shape, field, labels, indices, settings["top"], settings["tally"])
+        entry["peak_initial"] = baseline[layer][0].astype(np.float32)
+        arrays.update({f"{layer}/{key}": value for key, value in entry.items()})
+        card[layer] = {"channels": shape[-1], "receptive_field": field_card(field),
+                       "constant": np.flatnonzero(entry["constant"]).tolist()}
+    return arrays, card
+
+
 SPECIFICITY, INITIAL, OVER_INITIAL, OVER_CHANCE = ("class_specificity", "class_specificity_initial",
                                                   "class_specificity_over_initial", "class_specificity_over_chance")
 CHANCE_DRAWS = 10000  # random draws of `tally` labels behind the chance level
@@ -358,3 +383,11 @@ def specificity_metrics(peaks_by_run, initial_by_run, roles, labels, k, resample
     differences = paired_differences(models, roles, (SPECIFICITY, OVER_INITIAL), lambda model, layer: resampled[model, layer])
     return round_floats({"top": k, "seeds": len(seeds), "chance": {SPECIFICITY: chance, f"{SPECIFICITY}_p95": p95},
                          "models": models, "pairs": differences})
+
+
+def specificity_rows(metrics):
+    """The plot rows of specificity_metrics: per model and layer, the specificity with its interval
+    beside the untrained network's and chance."""
+    keys = (SPECIFICITY, f"{SPECIFICITY}{LOW}", f"{SPECIFICITY}{HIGH}", INITIAL, "channels")
+    return [{"model": model, "layer": layer, **{key: m[key] for key in keys}, "chance": metrics["chance"][SPECIFICITY]}
+            for model, summary in metrics["models"].items() for layer, m in summary["layers"].items()]

@@ -82,10 +82,7 @@ class Visualizer:
         jitter, side = settings["jitter"], self.side
         spatial = len(self.read.outputs[0].shape) == 4
         self.box = window(model, layer, settings) if spatial else (0, 0, side, side)
-        top, left, bottom, right = self.box
-        inside = np.zeros((1, side, side, 1), np.float32)
-        inside[:, top:bottom, left:right] = 1
-        inside = tf.constant(inside)
+        inside = tf.constant(window_mask(self.box, side))
 
         def image_of(spectrum):
             complex_spectrum = tf.complex(spectrum[..., 0], spectrum[..., 1]) * tf.cast(self.scale, tf.complex64)
@@ -174,6 +171,14 @@ def window(model, layer, settings):
     return max(top - jitter, 0), max(left - jitter, 0), min(bottom + jitter, side), min(right + jitter, side)
 
 
+def window_mask(box, side):
+    """(1, side, side, 1) float32: 1 inside `box` (top, left, bottom, right), 0 outside."""
+    top, left, bottom, right = box
+    inside = np.zeros((1, side, side, 1), np.float32)
+    inside[:, top:bottom, left:right] = 1
+    return inside
+
+
 def visualize(model, layers, settings):
     """{layer: (images, reached, constant, box)} for `layers` of a float32 model, each on its own
     stream; `box` the window outside which the images are grey."""
@@ -182,3 +187,14 @@ def visualize(model, layers, settings):
         visualizer = Visualizer(model, layer, settings)
         found[layer] = (*visualizer.run(feature_stream(settings["seed"], layer)), visualizer.box)
     return found
+
+
+def feature_files(drawn, card):
+    """visualize's result as the examples file's arrays ("<layer>/<what>": image, objective,
+    constant), each layer's facts added to `card` {layer: entry} (its constant channels and window)."""
+    arrays = {}
+    for layer, (pictures, reached, constant, box) in drawn.items():
+        arrays.update({f"{layer}/image": pictures, f"{layer}/objective": reached, f"{layer}/constant": constant})
+        card.setdefault(layer, {"channels": len(pictures)}).update(
+            features_constant=np.flatnonzero(constant).tolist(), features_box=list(box))
+    return arrays

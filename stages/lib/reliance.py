@@ -131,6 +131,21 @@ def ablate_layer(evaluate, acts, labels, orders, directions):
             "activity": channel_activity(acts)}
 
 
+def ablated_layers(model, untrained, layers, acts, inputs, labels, settings, run_seed):
+    """(layer, ablate_layer's arrays and the untrained network's `activity_initial`) for each of
+    `layers` of one run in turn: `acts` its stored probe activations, `inputs` the probe images,
+    `settings` the ablation params; the orders and random directions on streams of the layer's own."""
+    from lib.activations import layer_reader, rest_of
+
+    before = layer_reader(untrained, layers)(inputs)
+    for layer in layers:
+        channels = acts[layer].shape[-1]
+        orders = ablation_orders(channels, settings["orders"], order_stream(settings["seed"], run_seed, layer))
+        directions = random_directions(channels, channels, order_stream(settings["seed"], run_seed, f"{layer} directions"))
+        found = ablate_layer(rest_of(model, layer), acts[layer], labels, orders, directions)
+        yield layer, {**found, "activity_initial": channel_activity(before[layer])}
+
+
 def class_means(activity, labels, weights):
     """(R, classes present, channels): each channel's mean activity per class, the images weighted
     by `weights` (R, N) (ones: every image once)."""
