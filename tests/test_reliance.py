@@ -193,3 +193,18 @@ def test_channel_activity_is_the_mean_over_positions_and_the_spearman_of_a_hand_
     x, y = np.array([1.0, 2, 3, 4, 5]), np.array([5.0, 6, 7, 8, 7])  # ranks 1 2 3 4 5 against 1 2 3.5 5 3.5
     assert spearman(x, y) == pytest.approx(np.corrcoef([1, 2, 3, 4, 5], [1, 2, 3.5, 5, 3.5])[0, 1])
     assert spearman(x, -x) == pytest.approx(-1) and np.isnan(spearman(x, np.ones(5)))
+
+
+def test_the_r2_number_is_the_spearman_of_each_channels_selectivity_with_its_importance():
+    labels = np.repeat(np.arange(N_CLASSES), 10)
+    run = by_layer(run_outcomes(labels, 1, 0))
+    metrics, _, rows = reliance_metrics({"m": {0: run}}, {"m": {"first_conv": "layer", "last_hidden": "layer"}},
+                                        labels, 4, 100, 0)
+    from lib.reliance import importance, intact
+
+    selective = selectivity(run["layer"]["activity"], labels)
+    important = importance(intact(run["layer"]), run["layer"]["single_correct"])
+    assert [row["selectivity"] for row in rows] == pytest.approx(selective.tolist(), abs=1e-6)  # rounded
+    found = metrics["models"]["m"]["layers"]["layer"]["selectivity_importance_spearman"]
+    assert found == pytest.approx(spearman(selective, important), abs=1e-6)
+    assert metrics["models"]["m"]["layers"]["layer"]["mean_selectivity_permuted"] < np.nanmean(selective)
