@@ -365,3 +365,25 @@ def test_an_imported_networks_untrained_twin_is_drawn_from_its_own_initialisers(
     assert not np.array_equal(twin.get_layer("conv_a").get_weights()[0], kernel)
     assert np.array_equal(twin.get_layer("conv_a").get_weights()[0], again.get_layer("conv_a").get_weights()[0])
     assert np.abs(twin.get_layer("conv_b").get_weights()[1]).max() == 0  # biases start at zero, as Keras draws them
+
+
+def test_the_sanity_summary_counts_flagged_undefined_and_incomplete_maps_beside_the_baselines():
+    from lib.attribution import sanity_summary
+
+    def facts(passes, rho, base, **more):
+        return {"passes": passes, "rank_correlation": {"signed": rho, "absolute": rho},
+                "baseline": {"signed": base, "absolute": base}, **more}
+
+    cards = [{"subjects": {"frog": {"methods": {
+        "integrated_gradients": facts(True, 0.2, 0.4, completeness_gap=0.004, complete=True),
+        "grad_cam": facts(None, None, 0.1)}}}},
+        {"subjects": {"frog": {"methods": {
+            "integrated_gradients": facts(False, 0.9, 0.5, completeness_gap=0.03, complete=False),
+            "grad_cam": facts(True, 0.1, 0.3)}}}}]
+    found = sanity_summary(cards)
+    ig, cam = found["integrated_gradients"], found["grad_cam"]
+    assert (ig["maps"], ig["checked"], ig["flagged"], ig["undefined"], ig["incomplete"]) == (2, 2, 1, 0, 1)
+    assert ig["mean_rank_correlation_signed"] == pytest.approx(0.55) and ig["mean_baseline_absolute"] == pytest.approx(0.45)
+    assert ig["largest_completeness_gap"] == 0.03
+    assert (cam["checked"], cam["undefined"], cam["mean_rank_correlation_absolute"]) == (1, 1, 0.1)
+    assert "largest_completeness_gap" not in cam
