@@ -339,6 +339,16 @@ def test_the_cascade_flags_a_map_that_ignores_the_weights_and_passes_one_that_do
         assert found["passes"] is True, (method, found)
         assert found["threshold"]["absolute"] == pytest.approx((1 + found["baseline"]["absolute"]) / 2)
     assert facts["grad_cam"]["layer"] == "conv_b" and facts["integrated_gradients"]["completeness_gap"] < 0.05
+    paths = []
+
+    def recording(model, image, target, context):
+        paths.append((context["steps"], context.get("max_steps")))
+        return METHODS["integrated_gradients"](model, image, target, context)
+
+    _, _, found = explain(trained, untrained, other, image, 4, {**context, "steps": 2, "tolerance": 0.001,
+                                                                 "max_steps": 4096}, {"ig": recording})
+    steps = found["ig"]["steps"]
+    assert steps > 2 and paths == [(2, 4096)] + [(steps, steps)] * 4  # the cascade (3 layers) and the baseline
 
 
 def test_a_picture_shared_by_unrelated_networks_sets_the_bar_and_a_constant_map_is_undefined():

@@ -16,6 +16,19 @@ def one_hot(classes):
     return probabilities
 
 
+class Planted:
+    """An ablator (lib.activations.Ablator's interface) over a numpy `rest` of a network and its layer's `values`."""
+
+    def __init__(self, rest, values):
+        self.rest, self.values = rest, values
+
+    def masked(self, mask):
+        return self.rest(self.values * mask)
+
+    def projected(self, direction):
+        return self.rest(self.values - (self.values @ direction)[..., None] * direction)
+
+
 def carried_by_channel_0(values):
     """The rest of a network in which channel 0 alone carries the class: its mean over positions is
     the label + 1; with it zeroed, every image is called class 0."""
@@ -47,12 +60,13 @@ def test_the_curve_measures_every_count_so_its_area_is_the_mean_over_counts():
 
 def test_a_channel_carrying_all_the_signal_drops_accuracy_to_chance_and_no_other_matters():
     orders = ablation_orders(4, 6, order_stream(0, 0, "conv"))
-    found = ablate_layer(carried_by_channel_0, layer_values(LABELS), LABELS, orders, np.eye(4))
+    values = layer_values(LABELS)
+    found = ablate_layer(Planted(carried_by_channel_0, values), values, LABELS, orders, np.eye(4))
     assert found["counts"].tolist() == [0, 1, 2, 3, 4]
     assert found["single_correct"][0].mean() == pytest.approx(CHANCE)  # only the class-0 images stay right
     assert found["single_correct"][1:].all()
     assert np.array_equal(found["direction_correct"], found["single_correct"])  # a unit axis is a channel
-    tilted = ablate_layer(carried_by_channel_0, layer_values(LABELS), LABELS, orders, np.full((1, 4), 0.5))
+    tilted = ablate_layer(Planted(carried_by_channel_0, values), values, LABELS, orders, np.full((1, 4), 0.5))
     assert 0 < tilted["direction_correct"].mean() < 1  # a direction across the channels takes part of the signal
     expected = [np.mean([CHANCE if 0 in order[:count] else 1.0 for order in orders]) for count in range(5)]
     assert found["correct"].mean(axis=1) == pytest.approx(expected)
@@ -88,7 +102,7 @@ def test_selectivity_is_one_for_a_single_class_zero_for_all_alike_and_undefined_
 
 def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped_over_is_refused():
     keras = pytest.importorskip("keras")
-    from lib.activations import layer_outputs, rest_of
+    from lib.activations import Ablator, layer_outputs
     from lib.model import reference
     from lib.stage import StageError
 
@@ -99,7 +113,15 @@ def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped
     for layer, channel in (("conv2d_3", 5), ("dense_1", 17)):
         mask = np.ones(stored[layer].shape[-1], np.float32)
         mask[channel] = 0
-        from_values = rest_of(model, layer)(stored[layer] * mask)
+        ablator = Ablator(model, layer, stored[layer], batch=16)
+        from_values = ablator.masked(mask)
+        axis = np.eye(len(mask), dtype=np.float32)[channel]
+        assert np.array_equal(ablator.projected(axis), from_values)  # projecting out a unit axis zeroes its channel
+        direction = np.random.default_rng(2).standard_normal(len(mask)).astype(np.float32)
+        direction /= np.linalg.norm(direction)
+        values = stored[layer]
+        by_hand = Ablator(model, layer, values - (values @ direction)[..., None] * direction).masked(np.ones_like(mask))
+        assert np.allclose(ablator.projected(direction), by_hand, atol=1e-5)
         zeroed = keras.models.clone_model(model)
         zeroed.set_weights(model.get_weights())
         kernel, bias = zeroed.get_layer(layer).get_weights()
@@ -115,16 +137,17 @@ def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped
     joined = keras.layers.Add(name="skip")([first, second])
     outputs = keras.layers.Dense(N_CLASSES, activation="softmax", name="out")(keras.layers.Flatten()(joined))
     model = keras.Model(inputs, outputs)
-    with pytest.raises(StageError, match="second: the layers after it need more than its output"):
-        rest_of(model, "second")
     values = np.random.default_rng(0).random((3, 8, 8, 4), dtype=np.float32)
-    assert rest_of(model, "skip")(values).shape == (3, N_CLASSES)
+    with pytest.raises(StageError, match="second: the layers after it need more than its output"):
+        Ablator(model, "second", values)
+    assert Ablator(model, "skip", values).masked(np.ones(4)).shape == (3, N_CLASSES)
 
 
 def test_the_orders_are_seeded():
     def curve(seed):
         orders = ablation_orders(8, 3, order_stream(seed, 0, "conv2d_1"))
-        return orders, ablate_layer(carried_by_channel_0, layer_values(LABELS, 8), LABELS, orders, np.eye(8))["correct"]
+        values = layer_values(LABELS, 8)
+        return orders, ablate_layer(Planted(carried_by_channel_0, values), values, LABELS, orders, np.eye(8))["correct"]
 
     (orders, first), (again, second) = curve(0), curve(0)
     assert np.array_equal(orders, again) and first.tobytes() == second.tobytes()
@@ -153,7 +176,7 @@ def run_outcomes(labels, carrier_channels, seed):
 
     orders = ablation_orders(channels, 4, order_stream(0, seed, "layer"))
     directions = random_directions(channels, channels, order_stream(0, seed, "layer directions"))
-    found = ablate_layer(evaluate, values, labels, orders, directions)
+    found = ablate_layer(Planted(evaluate, values), values, labels, orders, directions)
     found["activity_initial"] = np.random.default_rng(seed).random((len(labels), channels))
     return {f"layer/{key}": value for key, value in found.items()}
 

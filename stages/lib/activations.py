@@ -49,23 +49,41 @@ def layers_card(model, roles):
     return json.dumps({"layers": list(shapes), "shapes": shapes, "roles": roles}, indent=2) + "\n"
 
 
-def rest_of(model, layer, batch=2 * BATCH):
-    """A function (values of `layer`, (N, ...)) -> (N, classes) float32: the network's output
-    computed from them by the layers after `layer` alone, `batch` images at a time (one compiled
-    graph, called directly: `predict` would cost a tenth of a second per call in set-up)."""
+def rest_model(model, layer):
+    """A keras.Model: the layers after `layer`, from its output to the network's."""
     try:
-        rest = keras.Model(model.get_layer(layer).output, model.outputs[0])
+        return keras.Model(model.get_layer(layer).output, model.outputs[0])
     except ValueError as error:
         raise StageError(f"{layer}: the layers after it need more than its output ({' '.join(str(error).split())[:200]}); "
                          "its channels cannot be ablated from its stored values") from error
-    shape = tf.TensorSpec([None, *rest.inputs[0].shape[1:]], tf.float32)
-    forward = tf.function(lambda values: rest(values, training=False), input_signature=[shape], autograph=False)
 
-    def run(values):
-        return np.concatenate([forward(values[start:start + batch]).numpy()
-                               for start in range(0, len(values), batch)]).astype(np.float32)
 
-    return run
+class Ablator:
+    """The layers after `layer` run on its stored `values` (N, ..., channels), changed inside one
+    compiled graph (the values stay in TensorFlow, `batch` images at a time): `masked(mask)` scales
+    each channel by the mask's entry, `projected(direction)` removes a unit direction from every
+    position's channel vector; each -> (N, classes) float32."""
+
+    def __init__(self, model, layer, values, batch=2 * BATCH):
+        rest, stored = rest_model(model, layer), tf.constant(values, tf.float32)
+        vector = [tf.TensorSpec([values.shape[-1]], tf.float32)]
+
+        def compiled(change):
+            def run(v):
+                return tf.concat([rest(change(stored[start:start + batch], v), training=False)
+                                  for start in range(0, len(values), batch)], axis=0)
+            return tf.function(run, input_signature=vector, autograph=False)
+
+        self._masked = compiled(lambda x, mask: x * mask)
+        self._projected = compiled(lambda x, direction: x - tf.tensordot(x, direction, 1)[..., None] * direction)
+
+    def masked(self, mask):
+        return self._masked(np.asarray(mask, np.float32)).numpy()
+
+    def projected(self, direction):
+        return self._projected(np.asarray(direction, np.float32)).numpy()
+
+
 
 
 def linear_twin(layer):

@@ -141,8 +141,8 @@ def sanity_check(trained, randomised, baseline_pair):
 
 
 def integrated_gradients_map(model, image, target, context):
-    """Integrated gradients as a method: (map, facts); `context["steps"]` fixes the path where
-    `context` has no tolerance (the cascade reuses the trained map's path)."""
+    """Integrated gradients as a method: (map, facts); the path refined from `context["steps"]` up to
+    `context["max_steps"]` (the cascade passes the trained map's steps as both: its path)."""
     found, facts = integrated_gradients(logits(model), image, target, context["steps"], context.get("tolerance", 0.0),
                                         context.get("max_steps"))
     return found, facts
@@ -187,11 +187,12 @@ def explain(model, untrained, other, image, target, context, methods=None):
         if found is None:
             continue
         trained_maps[method], facts[method] = found
-        fixed = {**context, **({"steps": facts[method]["steps"], "tolerance": 0.0} if "steps" in facts[method] else {})}
-        steps = cascade(model, untrained, compute, image, target, fixed)
-        random_maps[method] = steps[-1][1]
+        steps = facts[method].get("steps")
+        fixed = {**context, **({"steps": steps, "max_steps": steps} if steps else {})}  # the trained map's path
+        randomised = cascade(model, untrained, compute, image, target, fixed)
+        random_maps[method] = randomised[-1][1]
         facts[method]["cascade"] = [{"layer": name, **agreement(trained_maps[method], found_map)}
-                                    for name, found_map in steps]
+                                    for name, found_map in randomised]
         facts[method].update(sanity_check(trained_maps[method], random_maps[method],
                                           (random_maps[method], compute(other, image, target, fixed)[0])))
     return trained_maps, random_maps, facts

@@ -210,8 +210,10 @@ def drawn_tally(values, ranked_labels, k, drawn):
     """(R, classes) each resample's tally of its top k from `drawn` (R, n) counts of the ranked
     images, whose responses are `values` (n,): a group of tied images shares what it gets."""
     starts, sizes = tie_groups(values)
-    group = np.add.reduceat(drawn, starts, axis=1)
+    group = drawn if len(starts) == len(values) else np.add.reduceat(drawn, starts, axis=1)
     taken = np.clip(k - (np.cumsum(group, axis=1) - group), 0, group)
+    if len(starts) == len(values):  # no ties: each image takes what is left, up to its draws
+        return taken @ np.eye(len(CLASSES))[ranked_labels]
     fraction = np.divide(taken, group, out=np.zeros(group.shape), where=group > 0)
     return (drawn * np.repeat(fraction, sizes, axis=1)) @ np.eye(len(CLASSES))[ranked_labels]
 
@@ -222,12 +224,13 @@ def resampled_specificity(peak, order, labels, k, draws):
     and its ranking `order` (channels, N)."""
     reach = min(order.shape[1], LOOKAHEAD * k)
     found = np.empty((len(draws), len(order)))
+    peak, by_image = np.asarray(peak, np.float64), np.ascontiguousarray(np.asarray(draws).T)
     for c, ranked in enumerate(order):
-        values = np.asarray(peak, np.float64)[ranked, c]
-        if draws[:, ranked[:reach]].sum(axis=1).min() >= k:
+        values = peak[ranked, c]
+        if by_image[ranked[:reach]].sum(axis=0).min() >= k:
             end = np.searchsorted(-values, -values[reach - 1], side="right")  # the whole tie at the cut
             ranked, values = ranked[:end], values[:end]
-        counts = drawn_tally(values, labels[ranked], k, draws[:, ranked])
+        counts = drawn_tally(values, labels[ranked], k, np.ascontiguousarray(by_image[ranked].T))
         found[:, c] = counts.max(axis=1) / counts.sum(axis=1)
     return found
 

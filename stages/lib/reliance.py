@@ -74,18 +74,18 @@ def single_masks(channels):
     return 1 - np.eye(channels, dtype=np.float32)
 
 
-def outcomes(evaluate, acts, labels, masks):
+def outcomes(ablator, labels, masks):
     """Per mask and image, whether the network still predicts the label and the label's probability.
 
-    `evaluate(x)` runs the rest of the network on a layer's values `x` and returns (N, classes)
-    probabilities; `acts` (N, ..., channels) are the layer's stored values, `masks` (M, channels).
-    Each distinct mask is evaluated once. Returns (M, N) bool and (M, N) float32."""
+    `ablator.masked(mask)` runs the rest of the network on the layer's values with each channel
+    scaled by `mask` and returns (N, classes) probabilities (lib.activations.Ablator); `masks`
+    (M, channels). Each distinct mask is evaluated once. Returns (M, N) bool and (M, N) float32."""
     unique, inverse = np.unique(masks, axis=0, return_inverse=True)
     rows = np.arange(len(labels))
     correct = np.empty((len(unique), len(labels)), bool)
     p_label = np.empty((len(unique), len(labels)), np.float32)
     for i, mask in enumerate(unique):
-        probabilities = np.asarray(evaluate(acts * mask))
+        probabilities = np.asarray(ablator.masked(mask))
         correct[i] = probabilities.argmax(axis=1) == labels
         p_label[i] = probabilities[rows, labels]
     inverse = inverse.reshape(-1)
@@ -99,14 +99,10 @@ def random_directions(channels, count, rng):
     return found / np.linalg.norm(found, axis=1, keepdims=True)
 
 
-def direction_outcomes(evaluate, acts, labels, directions):
+def direction_outcomes(ablator, labels, directions):
     """(D, N) bool: whether the network still predicts each image's label with each of `directions`
-    (D, channels) projected out of the layer's values at every position."""
-    acts = np.asarray(acts, np.float32)
-    found = np.empty((len(directions), len(labels)), bool)
-    for i, direction in enumerate(np.asarray(directions, np.float32)):
-        found[i] = np.asarray(evaluate(acts - (acts @ direction)[..., None] * direction)).argmax(axis=1) == labels
-    return found
+    (D, channels) projected out of the layer's values at every position (`ablator.projected`)."""
+    return np.stack([np.asarray(ablator.projected(direction)).argmax(axis=1) == labels for direction in directions])
 
 
 def channel_activity(acts):
@@ -115,19 +111,19 @@ def channel_activity(acts):
     return acts.reshape(len(acts), -1, acts.shape[-1]).mean(axis=1)
 
 
-def ablate_layer(evaluate, acts, labels, orders, directions):
+def ablate_layer(ablator, acts, labels, orders, directions):
     """One run's layer ablated: {"counts", "correct", "p_label" (counts, N) averaged over the orders,
     "single_correct" (channels, N) bool, "direction_correct" (D, N) bool with each of `directions`
     projected out instead, "activity" (N, channels)}."""
     channels = acts.shape[-1]
     counts = ablation_counts(channels)
     masks = curve_masks(orders, counts)
-    correct, p_label = outcomes(evaluate, acts, labels, np.concatenate([masks.reshape(-1, channels),
+    correct, p_label = outcomes(ablator, labels, np.concatenate([masks.reshape(-1, channels),
                                                                          single_masks(channels)]))
     curve = len(counts) * len(orders)
     return {"counts": np.array(counts), "correct": correct[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
             "p_label": p_label[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
-            "single_correct": correct[curve:], "direction_correct": direction_outcomes(evaluate, acts, labels, directions),
+            "single_correct": correct[curve:], "direction_correct": direction_outcomes(ablator, labels, directions),
             "activity": channel_activity(acts)}
 
 
@@ -135,14 +131,14 @@ def ablated_layers(model, untrained, layers, acts, inputs, labels, settings, run
     """(layer, ablate_layer's arrays and the untrained network's `activity_initial`) for each of
     `layers` of one run in turn: `acts` its stored probe activations, `inputs` the probe images,
     `settings` the ablation params; the orders and random directions on streams of the layer's own."""
-    from lib.activations import layer_reader, rest_of
+    from lib.activations import Ablator, layer_reader
 
     before = layer_reader(untrained, layers)(inputs)
     for layer in layers:
         channels = acts[layer].shape[-1]
         orders = ablation_orders(channels, settings["orders"], order_stream(settings["seed"], run_seed, layer))
         directions = random_directions(channels, channels, order_stream(settings["seed"], run_seed, f"{layer} directions"))
-        found = ablate_layer(rest_of(model, layer), acts[layer], labels, orders, directions)
+        found = ablate_layer(Ablator(model, layer, acts[layer]), acts[layer], labels, orders, directions)
         yield layer, {**found, "activity_initial": channel_activity(before[layer])}
 
 
