@@ -34,7 +34,7 @@ def main():
     from lib.activations import network
     from lib.checkpoints import initial_network
     from lib.model import channel_layers
-    from lib.reliance import ablated_layers
+    from lib.ablation import ablated_layers
     from lib.training import deterministic
 
     deterministic(args.seed)

@@ -12,7 +12,7 @@ from lib.files import ATTRIBUTION_CARD, CHANNEL_PLOTS, EXAMPLES, EXAMPLES_CARD
 from lib.keys import interval
 from lib.params import load, stage_parser
 from lib.stage import run
-from lib.store import atomic_dir, load_arrays, load_runs, read_json, save_csv, save_json
+from lib.store import atomic_dir, load_runs, read_json, save_csv, save_json
 
 
 def main():

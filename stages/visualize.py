@@ -33,8 +33,8 @@ def main():
                          f"must be at most {len(images)}, the images of the official test split")
 
     from lib.activations import network
-    from lib.channels import run_examples
     from lib.checkpoints import initial_network
+    from lib.examples import run_examples
     from lib.features import feature_files, visualize
     from lib.model import channel_layers
     from lib.training import deterministic

@@ -17,7 +17,7 @@ def one_hot(classes):
 
 
 class Planted:
-    """An ablator (lib.activations.Ablator's interface) over a numpy `rest` of a network and its layer's `values`."""
+    """An ablator (lib.ablation.Ablator's interface) over a numpy `rest` of a network and its layer's `values`."""
 
     def __init__(self, rest, values):
         self.rest, self.values = rest, values
@@ -102,7 +102,8 @@ def test_selectivity_is_one_for_a_single_class_zero_for_all_alike_and_undefined_
 
 def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped_over_is_refused():
     keras = pytest.importorskip("keras")
-    from lib.activations import Ablator, layer_outputs
+    from lib.ablation import Ablator
+    from lib.activations import layer_outputs
     from lib.model import reference
     from lib.stage import StageError
 

@@ -4,10 +4,8 @@ import json
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from lib.model import ARCHITECTURES, imported, in_float32, layer_names, load_imported, resolve_roles
-from lib.stage import StageError
 
 BATCH = 250
 
@@ -47,43 +45,6 @@ def layers_card(model, roles):
     """The facts the analysis needs of a network, as JSON text: layers in order with shapes, roles."""
     shapes = {name: list(model.get_layer(name).output.shape[1:]) for name in layer_names(model)}
     return json.dumps({"layers": list(shapes), "shapes": shapes, "roles": roles}, indent=2) + "\n"
-
-
-def rest_model(model, layer):
-    """A keras.Model: the layers after `layer`, from its output to the network's."""
-    try:
-        return keras.Model(model.get_layer(layer).output, model.outputs[0])
-    except ValueError as error:
-        raise StageError(f"{layer}: the layers after it need more than its output ({' '.join(str(error).split())[:200]}); "
-                         "its channels cannot be ablated from its stored values") from error
-
-
-class Ablator:
-    """The layers after `layer` run on its stored `values` (N, ..., channels), changed inside one
-    compiled graph (the values stay in TensorFlow, `batch` images at a time): `masked(mask)` scales
-    each channel by the mask's entry, `projected(direction)` removes a unit direction from every
-    position's channel vector; each -> (N, classes) float32."""
-
-    def __init__(self, model, layer, values, batch=2 * BATCH):
-        rest, stored = rest_model(model, layer), tf.constant(values, tf.float32)
-        vector = [tf.TensorSpec([values.shape[-1]], tf.float32)]
-
-        def compiled(change):
-            def run(v):
-                return tf.concat([rest(change(stored[start:start + batch], v), training=False)
-                                  for start in range(0, len(values), batch)], axis=0)
-            return tf.function(run, input_signature=vector, autograph=False)
-
-        self._masked = compiled(lambda x, mask: x * mask)
-        self._projected = compiled(lambda x, direction: x - tf.tensordot(x, direction, 1)[..., None] * direction)
-
-    def masked(self, mask):
-        return self._masked(np.asarray(mask, np.float32)).numpy()
-
-    def projected(self, direction):
-        return self._projected(np.asarray(direction, np.float32)).numpy()
-
-
 
 
 def linear_twin(layer):

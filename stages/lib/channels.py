@@ -287,26 +287,6 @@ def layer_examples(peak, where, shape, field, labels, indices, top, tally):
             "peak": peak.astype(np.float32)}
 
 
-def run_examples(model, untrained, layers, inputs, labels, indices, settings):
-    """One run's examples of `layers` over the official test split (`inputs` as the model sees them,
-    `labels`, `indices`) with the `channels` params: ({"<layer>/<what>": layer_examples' arrays and
-    `peak_initial`, the `untrained` network's peaks}, {layer: its card: channels, receptive field,
-    constant channels})."""
-    from lib.activations import layer_reader
-
-    found, baseline = (split_peaks(layer_reader(network, layers), inputs) for network in (model, untrained))
-    arrays, card = {}, {}
-    for layer in layers:
-        field = receptive_field(model, layer)
-        shape = tuple(model.get_layer(layer).output.shape[1:])
-        entry = layer_examples(*found[layer], shape, field, labels, indices, settings["top"], settings["tally"])
-        entry["peak_initial"] = baseline[layer][0].astype(np.float32)
-        arrays.update({f"{layer}/{key}": value for key, value in entry.items()})
-        card[layer] = {"channels": shape[-1], "receptive_field": field_card(field),
-                       "constant": np.flatnonzero(entry["constant"]).tolist()}
-    return arrays, card
-
-
 SPECIFICITY, INITIAL, OVER_INITIAL, OVER_CHANCE = ("class_specificity", "class_specificity_initial",
                                                   "class_specificity_over_initial", "class_specificity_over_chance")
 CHANCE_DRAWS = 10000  # random draws of `tally` labels behind the chance level

@@ -78,7 +78,7 @@ def outcomes(ablator, labels, masks):
     """Per mask and image, whether the network still predicts the label and the label's probability.
 
     `ablator.masked(mask)` runs the rest of the network on the layer's values with each channel
-    scaled by `mask` and returns (N, classes) probabilities (lib.activations.Ablator); `masks`
+    scaled by `mask` and returns (N, classes) probabilities (lib.ablation.Ablator); `masks`
     (M, channels). Each distinct mask is evaluated once. Returns (M, N) bool and (M, N) float32."""
     unique, inverse = np.unique(masks, axis=0, return_inverse=True)
     rows = np.arange(len(labels))
@@ -125,21 +125,6 @@ def ablate_layer(ablator, acts, labels, orders, directions):
             "p_label": p_label[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
             "single_correct": correct[curve:], "direction_correct": direction_outcomes(ablator, labels, directions),
             "activity": channel_activity(acts)}
-
-
-def ablated_layers(model, untrained, layers, acts, inputs, labels, settings, run_seed):
-    """(layer, ablate_layer's arrays and the untrained network's `activity_initial`) for each of
-    `layers` of one run in turn: `acts` its stored probe activations, `inputs` the probe images,
-    `settings` the ablation params; the orders and random directions on streams of the layer's own."""
-    from lib.activations import Ablator, layer_reader
-
-    before = layer_reader(untrained, layers)(inputs)
-    for layer in layers:
-        channels = acts[layer].shape[-1]
-        orders = ablation_orders(channels, settings["orders"], order_stream(settings["seed"], run_seed, layer))
-        directions = random_directions(channels, channels, order_stream(settings["seed"], run_seed, f"{layer} directions"))
-        found = ablate_layer(Ablator(model, layer, acts[layer]), acts[layer], labels, orders, directions)
-        yield layer, {**found, "activity_initial": channel_activity(before[layer])}
 
 
 def class_means(activity, labels, weights):
