@@ -326,8 +326,7 @@ def tie_summary(runs, k):
 
 def shifted(summary, name, by, new):
     """`name` with its interval, less `by`, as `new`."""
-    mean, low, high = (None if value is None else value - by for value in interval(summary, name))
-    return {new: mean, f"{new}{LOW}": low, f"{new}{HIGH}": high}
+    return with_interval(new, tuple(None if value is None else value - by for value in interval(summary, name)))
 
 
 def model_specificity(runs, initial, labels, k, resampling, weights, chance):
