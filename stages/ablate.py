@@ -1,10 +1,10 @@
 """Ablate one training run's channels: per layer with channels, the probe set's outcomes with an
 increasing share of them zeroed (in seeded random orders), with each alone zeroed and with random
 directions projected out (the baseline of a channel's importance), computed from the layer's stored
-activations through the rest of the network; and the untrained network's channel activity (the
-baseline of selectivity) (lib.reliance)."""
+activations through the rest of the network (or, around a skip connection, the whole network with
+the layer changed inside it; a layer that cannot be changed is skipped and named in the card);
+and the untrained network's channel activity (the baseline of selectivity) (lib.reliance)."""
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from lib.cifar import Images, input_channels
 from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, images_file
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
-from lib.store import atomic_dir, existing, load_arrays, save_arrays
+from lib.store import atomic_dir, existing, load_arrays, save_arrays, save_json
 
 
 def main():
@@ -33,8 +33,7 @@ def main():
 
     from lib.activations import network
     from lib.checkpoints import initial_network
-    from lib.model import channel_layers
-    from lib.ablation import ablated_layers
+    from lib.ablation import ablate_run
     from lib.training import deterministic
 
     deterministic(args.seed)
@@ -42,18 +41,11 @@ def main():
                            f"models.{args.name}")
     acts = load_arrays(existing(stored, "activations"))
     initial, untrained = initial_network(model, existing(args.checkpoints, "checkpoints"), args.seed)
-    arrays, layers = {}, {}
-    for layer, found in ablated_layers(model, initial, channel_layers(model, roles), acts, probe.inputs, labels,
-                                       params["ablation"], args.seed):
-        arrays.update({f"{layer}/{key}": value for key, value in found.items()})
-        layers[layer] = {"channels": int(found["counts"][-1]), "counts": found["counts"].tolist(),
-                         "intact_accuracy": float(found["correct"][0].mean())}
-        print(f"ablate: {args.name} seed {args.seed}: {layer}: {layers[layer]['channels']} channels; probe accuracy "
-              f"{found['correct'][0].mean():.3f} intact, {found['correct'][-1].mean():.3f} all zeroed", flush=True)
+    arrays, card = ablate_run(model, initial, roles, acts, probe.inputs, labels, params["ablation"], args.seed,
+                              lambda line: print(f"ablate: {args.name} seed {args.seed}: {line}", flush=True))
     with atomic_dir(args.out) as folder:
         save_arrays(Path(folder) / ABLATION_OUTCOMES, **arrays)
-        (Path(folder) / ABLATION_CARD).write_text(json.dumps(
-            {"model": args.name, "seed": args.seed, "roles": roles, "untrained": untrained, "layers": layers}, indent=2) + "\n")
+        save_json(Path(folder) / ABLATION_CARD, {"model": args.name, "seed": args.seed, "untrained": untrained, **card})
 
 
 if __name__ == "__main__":

@@ -1,23 +1,21 @@
 """Build the feature explorer, plots/explorer/: one page, opened from the file system, to browse every
 subject and a class-balanced sample of the probe set through every model, layer and channel (first
 seed), with each image's measures beside the probe set's, the claims, CKA, training curves, the size
-sweep, the replayed checkpoints, each channel's selectivity and importance, what each channel
-responds to (its top test images and optimised input) and where each subject's evidence lies."""
-
-from pathlib import Path
+sweep, the replayed checkpoints, each channel's selectivity and importance and what zeroing it costs
+each class, what each channel responds to (its top test images and optimised input) and what builds
+it (its inputs from the layer below), and where each subject's evidence lies."""
 
 from lib.analysis import runs_of
 from lib.cifar import Images
 from lib.claims import judged
 from lib.channels import official_test_split
 from lib.cifar import model_inputs
-from lib.explorer import (ImageSet, at_seed, attribution_views, channel_numbers, channel_views, charts, folder_bytes,
-                          page_data, probe_names, write_explorer)
-from lib.files import (ATTRIBUTION_CARD, ATTRIBUTION_MAPS, EXAMPLES, EXAMPLES_CARD, FEATURES, RELIANCE_PLOTS,
-                       REPLAY_CARD)
+from lib.explorer import (ImageSet, at_seed, attribution_views, channel_views, charts, folder_bytes,
+                          page_data, probe_names, reliance_channels, write_explorer)
+from lib.files import ATTRIBUTION_CARD, ATTRIBUTION_MAPS, EXAMPLES, EXAMPLES_CARD, FEATURES, REPLAY_CARD
 from lib.params import load, stage_parser
 from lib.stage import run
-from lib.store import existing, load_arrays, load_runs, read_csv, read_json
+from lib.store import existing, load_arrays, load_runs, read_json
 
 
 def main():
@@ -54,10 +52,9 @@ def main():
     subject_metrics, probe_metrics, reliance = (read_json(existing(path, "metrics")) for path in (
         args.subject_metrics, args.probe_metrics, args.reliance_metrics))
     verdicts = judged(params["models"], subject_metrics, probe_metrics, reliance)
-    channel_rows = read_csv(existing(Path(args.reliance_plots) / RELIANCE_PLOTS["channels"], "channel numbers"))
     data, scripts = page_data(subjects, probe, params, probe_metrics, verdicts, at_seed(train_metrics, seed),
                               at_seed(dynamics, seed), charts(args.analysis_plots, args.dynamics_plots), reliance,
-                              channel_numbers(channel_rows, seed))
+                              reliance_channels(args.reliance_plots, seed))
     split_images, _, split_indices = official_test_split(args.val, args.test)
     runs = {name: load_runs(args.channels, first_run, read, what, f"/{file}") for name, read, what, file in (
         ("examples", load_arrays, "channel examples", EXAMPLES), ("features", load_arrays, "optimised inputs", FEATURES),

@@ -1,10 +1,12 @@
 """Score every model's reliance on single channels from its runs' ablation outcomes: the curves and
-their summaries, class selectivity against importance, the differences between models (lib.reliance)."""
+their summaries, class selectivity against importance (lib.reliance), what zeroing each channel
+costs each class (lib.damage), the differences between models."""
 
 from pathlib import Path
 
 from lib.analysis import first
 from lib.claims import shown
+from lib.damage import damage_metrics, merged
 from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, RELIANCE_PLOTS
 from lib.keys import interval
 from lib.params import load, stage_parser
@@ -31,15 +33,21 @@ def main():
     roles = {model: first(runs)["roles"] for model, runs in cards.items()}
     metrics, curves, channels = reliance_metrics(outcomes, roles, labels, params["ablation"]["orders"],
                                                  settings["resamples"], settings["seed"])
+    damage, damage_channels, classes = damage_metrics(outcomes, roles, labels, settings["resamples"], settings["seed"])
+    metrics, channels = merged(metrics, channels, damage, damage_channels,
+                               {model: first(runs).get("skipped", {}) for model, runs in cards.items()})
     save_json(args.metrics, metrics)
     with atomic_dir(args.plots) as folder:
         save_csv(Path(folder) / RELIANCE_PLOTS["curves"], curves)
         save_csv(Path(folder) / RELIANCE_PLOTS["channels"], channels)
+        save_csv(Path(folder) / RELIANCE_PLOTS["classes"], classes)
     for model, summary in metrics["models"].items():
         last = summary["roles"]["last_hidden"]
         numbers = summary["layers"][last]
         print(f"score: {model}: {last}: {shown('retained area', interval(numbers, 'retained_area'))}; "
-              f"{shown('Spearman of selectivity with importance', interval(numbers, 'selectivity_importance_spearman'))}")
+              f"{shown('Spearman of selectivity with importance', interval(numbers, 'selectivity_importance_spearman'))}; "
+              f"most-hurt class = selective class for {numbers['hurt_matched']:.4g} of {numbers['hurt_defined']:.4g} channels "
+              f"(chance {numbers['hurt_matched_chance']:.4g})")
 
 if __name__ == "__main__":
     run(main, tensorflow=False)

@@ -100,12 +100,23 @@ def test_selectivity_is_one_for_a_single_class_zero_for_all_alike_and_undefined_
     assert np.isnan(index[4])  # a negative class mean: the index is defined for non-negative activity
 
 
-def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped_over_is_refused():
+def zeroed(model, layer, channel):
+    """A copy of `model` with `layer`'s kernel and bias of `channel` zeroed."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    kernel, bias = copy.get_layer(layer).get_weights()
+    kernel[..., channel], bias[channel] = 0, 0
+    copy.get_layer(layer).set_weights([kernel, bias])
+    return copy
+
+
+def test_masked_values_through_the_rest_equal_zeroed_weights_and_inside_the_graph_too():
     keras = pytest.importorskip("keras")
     from lib.ablation import Ablator
     from lib.activations import layer_outputs
     from lib.model import reference
-    from lib.stage import StageError
 
     keras.utils.set_random_seed(3)
     model = reference(channels=1)
@@ -114,7 +125,8 @@ def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped
     for layer, channel in (("conv2d_3", 5), ("dense_1", 17)):
         mask = np.ones(stored[layer].shape[-1], np.float32)
         mask[channel] = 0
-        ablator = Ablator(model, layer, stored[layer], batch=16)
+        ablator = Ablator(model, layer, stored[layer], images, batch=16)
+        assert ablator.path == "stored"
         from_values = ablator.masked(mask)
         axis = np.eye(len(mask), dtype=np.float32)[channel]
         assert np.array_equal(ablator.projected(axis), from_values)  # projecting out a unit axis zeroes its channel
@@ -123,25 +135,46 @@ def test_masked_values_through_the_rest_equal_zeroed_weights_and_a_layer_skipped
         values = stored[layer]
         by_hand = Ablator(model, layer, values - (values @ direction)[..., None] * direction).masked(np.ones_like(mask))
         assert np.allclose(ablator.projected(direction), by_hand, atol=1e-5)
-        zeroed = keras.models.clone_model(model)
-        zeroed.set_weights(model.get_weights())
-        kernel, bias = zeroed.get_layer(layer).get_weights()
-        kernel[..., channel], bias[channel] = 0, 0
-        zeroed.get_layer(layer).set_weights([kernel, bias])
-        rerun = zeroed.predict(images, verbose=0)
+        rerun = zeroed(model, layer, channel).predict(images, verbose=0)
         assert np.allclose(from_values, rerun, atol=1e-5), layer
         assert not np.allclose(from_values, model.predict(images, verbose=0), atol=1e-5), layer
+        graph = Ablator(model, layer, None, images, batch=16, path="graph")  # the same change inside the whole graph
+        assert graph.path == "graph"
+        assert np.allclose(graph.masked(mask), from_values, atol=1e-5), layer
+        assert np.allclose(graph.projected(direction), ablator.projected(direction), atol=1e-5), layer
 
-    inputs = keras.Input((8, 8, 1))  # a layer skipped over: the rest needs more than its values
-    first = keras.layers.Conv2D(4, 3, padding="same", name="first")(inputs)
-    second = keras.layers.Conv2D(4, 3, padding="same", name="second")(first)
-    joined = keras.layers.Add(name="skip")([first, second])
-    outputs = keras.layers.Dense(N_CLASSES, activation="softmax", name="out")(keras.layers.Flatten()(joined))
-    model = keras.Model(inputs, outputs)
-    values = np.random.default_rng(0).random((3, 8, 8, 4), dtype=np.float32)
-    with pytest.raises(StageError, match="second: the layers after it need more than its output"):
-        Ablator(model, "second", values)
-    assert Ablator(model, "skip", values).masked(np.ones(4)).shape == (3, N_CLASSES)
+
+def residual(channels=4):
+    """A small residual network: `inner`, a convolution inside a block whose input skips around it."""
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    stem = keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name="stem")(inputs)
+    inner = keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name="inner")(stem)
+    joined = keras.layers.Add(name="joined")([stem, inner])
+    pooled = keras.layers.GlobalAveragePooling2D(name="pooled")(joined)
+    return keras.Model(inputs, keras.layers.Dense(N_CLASSES, activation="softmax", name="out")(pooled))
+
+
+def test_a_convolution_inside_a_residual_block_is_ablated_inside_the_graph_as_zeroed_weights_are():
+    keras = pytest.importorskip("keras")
+    from lib.ablation import Ablator, Unablatable
+    from lib.activations import layer_outputs
+
+    keras.utils.set_random_seed(4)
+    model = residual()
+    images = np.random.default_rng(0).random((6, 8, 8, 1), dtype=np.float32)
+    stored = layer_outputs(model, images)
+    ablator = Ablator(model, "inner", stored["inner"], images, batch=4)
+    assert ablator.path == "graph"  # the layers after it need the stem's output too
+    mask = np.array([1, 0, 1, 1], np.float32)
+    assert np.allclose(ablator.masked(mask), zeroed(model, "inner", 1).predict(images, verbose=0), atol=1e-6)
+    assert np.allclose(ablator.masked(np.ones(4)), model.predict(images, verbose=0), atol=1e-6)
+    stem = Ablator(model, "stem", stored["stem"], images, batch=4)
+    assert stem.path == "stored"  # everything after the stem flows from its output alone
+    assert np.allclose(stem.masked(mask), zeroed(model, "stem", 1).predict(images, verbose=0), atol=1e-6)
+    with pytest.raises(Unablatable, match="inner: the layers after it need more than its output"):
+        Ablator(model, "inner", stored["inner"])
 
 
 def test_the_orders_are_seeded():

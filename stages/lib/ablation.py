@@ -1,61 +1,145 @@
-"""One run's channels ablated, in TensorFlow: the layers above a layer run on its stored values,
-masked or with a direction projected out inside one compiled graph, for every layer with channels
-(lib.reliance holds the measures; this module runs the network)."""
+"""One run's channels ablated, in TensorFlow, for every layer with channels of any network: the
+layers above a layer run on its stored values where they need nothing else (the shortcut, exact),
+else the whole network runs from the input with the layer's output changed inside the graph
+(skip connections, branches); each change (channels masked, or a direction projected out) inside
+one compiled graph. lib.reliance holds the measures; this module runs the network."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from lib.activations import BATCH, layer_reader
+from lib.model import LAST_CONV, channel_layers, last_convolution
 from lib.reliance import ablate_layer, ablation_orders, channel_activity, order_stream, random_directions
-from lib.stage import StageError
+
+
+class Unablatable(Exception):
+    """A layer whose channels cannot be changed inside the network (said in the outputs, skipped)."""
 
 
 def rest_model(model, layer):
-    """A keras.Model: the layers after `layer`, from its output to the network's."""
+    """A keras.Model: the layers after `layer`, from its output to the network's; None where they
+    need more than its output (a skip connection around it)."""
     try:
         return keras.Model(model.get_layer(layer).output, model.outputs[0])
-    except ValueError as error:
-        raise StageError(f"{layer}: the layers after it need more than its output ({' '.join(str(error).split())[:200]}); "
-                         "its channels cannot be ablated from its stored values") from error
+    except ValueError:
+        return None
+
+
+class ChannelChange(keras.layers.Layer):
+    """Its input with each channel scaled by `scale` and the unit `direction` projected out of every
+    position's channel vector; ones and zeros (the start) leave it exactly as it is."""
+
+    def __init__(self, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = self.add_weight(shape=(channels,), initializer="ones", trainable=False, name="scale")
+        self.direction = self.add_weight(shape=(channels,), initializer="zeros", trainable=False, name="direction")
+
+    def call(self, x):
+        scaled = x * keras.ops.cast(self.scale, x.dtype)
+        direction = keras.ops.cast(self.direction, x.dtype)
+        return scaled - keras.ops.tensordot(scaled, direction, 1)[..., None] * direction
+
+
+def in_graph(model, layer, reading=None):
+    """(a keras.Model from the network's input to its output, or to layer `reading`'s output, with
+    a ChannelChange applied to `layer`'s output wherever it is used; that change). The network's
+    own layers are shared, not copied. Unablatable where the network cannot be rebuilt so."""
+    target = model.get_layer(layer)
+    change = ChannelChange(int(target.output.shape[-1]), name=f"{layer}_changed")
+    outputs = {}
+
+    def call(operation, *args, **kwargs):
+        out = operation(*args, **kwargs)
+        out = change(out) if operation is target else out
+        outputs[operation.name] = out
+        return out
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=lambda operation: operation, call_function=call)
+        changed = copy if reading is None else keras.Model(copy.inputs, outputs[reading])
+    except Exception as error:  # Keras' errors for a graph it cannot rebuild are of many kinds
+        raise Unablatable(f"{layer}: the network cannot be rebuilt with its output changed "
+                          f"({type(error).__name__}: {' '.join(str(error).split())[:160]})") from error
+    if not any(node is change for node in changed.layers):
+        raise Unablatable(f"{layer}: its output does not reach {reading or 'the output'}")
+    return changed, change
+
+
+def batched(network, data, batch):
+    """A compiled function (no arguments) running `network` on `data` (a tf constant), `batch` at a time."""
+    def run():
+        return tf.concat([network(data[start:start + batch], training=False) for start in range(0, len(data), batch)],
+                         axis=0)
+    return tf.function(run, autograph=False)
 
 
 class Ablator:
-    """The layers after `layer` run on its stored `values` (N, ..., channels), changed inside one
-    compiled graph (the values stay in TensorFlow, `batch` images at a time): `masked(mask)` scales
-    each channel by the mask's entry, `projected(direction)` removes a unit direction from every
-    position's channel vector; each -> (N, classes) float32."""
+    """The network's outputs with one layer's channels changed: `masked(mask)` scales each channel
+    by the mask's entry, `projected(direction)` removes a unit direction from every position's
+    channel vector; each -> (N, classes) float32 probabilities. From the layer's stored `values`
+    (N, ..., channels) through the layers after it where they need nothing else (`path` "stored"),
+    else from the `inputs` through the whole network with the change inside it (`path` "graph", which
+    `path` can also ask for)."""
 
-    def __init__(self, model, layer, values, batch=2 * BATCH):
-        rest, stored = rest_model(model, layer), tf.constant(values, tf.float32)
-        vector = [tf.TensorSpec([values.shape[-1]], tf.float32)]
+    def __init__(self, model, layer, values, inputs=None, batch=2 * BATCH, path=None):
+        rest = None if path == "graph" else rest_model(model, layer)
+        if rest is None and inputs is None:
+            raise Unablatable(f"{layer}: the layers after it need more than its output, and no inputs were given "
+                              "to run the whole network on")
+        if rest is not None:
+            self.path, self.change = "stored", ChannelChange(values.shape[-1])
+            network, data = (lambda x, training: rest(self.change(x), training=training)), values
+        else:
+            self.path, (network, self.change), data = "graph", in_graph(model, layer), inputs
+        self._run = batched(network, tf.constant(data, tf.float32), batch)
 
-        def compiled(change):
-            def run(v):
-                return tf.concat([rest(change(stored[start:start + batch], v), training=False)
-                                  for start in range(0, len(values), batch)], axis=0)
-            return tf.function(run, input_signature=vector, autograph=False)
-
-        self._masked = compiled(lambda x, mask: x * mask)
-        self._projected = compiled(lambda x, direction: x - tf.tensordot(x, direction, 1)[..., None] * direction)
+    def _with(self, scale, direction):
+        self.change.scale.assign(np.asarray(scale, np.float32))
+        self.change.direction.assign(np.asarray(direction, np.float32))
+        return self._run().numpy()
 
     def masked(self, mask):
-        return self._masked(np.asarray(mask, np.float32)).numpy()
+        return self._with(mask, np.zeros(len(mask)))
 
     def projected(self, direction):
-        return self._projected(np.asarray(direction, np.float32)).numpy()
-
-
+        return self._with(np.ones(len(direction)), direction)
 
 
 def ablated_layers(model, untrained, layers, acts, inputs, labels, settings, run_seed):
-    """(layer, ablate_layer's arrays and the untrained network's `activity_initial`) for each of
-    `layers` of one run in turn: `acts` its stored probe activations, `inputs` the probe images,
-    `settings` the ablation params; the orders and random directions on streams of the layer's own."""
+    """(layer, ablate_layer's arrays and the untrained network's `activity_initial`, how it was
+    ablated: "stored", "graph" or why it could not be) for each of `layers` of one run in turn:
+    `acts` its stored probe activations, `inputs` the probe images, `settings` the ablation params;
+    the orders and random directions on streams of the layer's own. A layer that cannot be ablated
+    yields no arrays."""
     before = layer_reader(untrained, layers)(inputs)
     for layer in layers:
+        try:
+            ablator = Ablator(model, layer, acts[layer], inputs)
+        except Unablatable as reason:
+            yield layer, None, str(reason)
+            continue
         channels = acts[layer].shape[-1]
         orders = ablation_orders(channels, settings["orders"], order_stream(settings["seed"], run_seed, layer))
         directions = random_directions(channels, channels, order_stream(settings["seed"], run_seed, f"{layer} directions"))
-        found = ablate_layer(Ablator(model, layer, acts[layer]), acts[layer], labels, orders, directions)
-        yield layer, {**found, "activity_initial": channel_activity(before[layer])}
+        found = ablate_layer(ablator, acts[layer], labels, orders, directions)
+        yield layer, {**found, "activity_initial": channel_activity(before[layer])}, ablator.path
+
+
+def ablate_run(model, untrained, roles, acts, inputs, labels, settings, run_seed, said=lambda line: None):
+    """One run's layers with channels ablated (ablated_layers): ({"<layer>/<what>": arrays}, the
+    card's {"roles" (with the last convolution), "layers": {layer: channels, counts, path, intact
+    accuracy}, "skipped": {layer: why}}); `said` gets a line per layer."""
+    arrays, layers, skipped = {}, {}, {}
+    for layer, found, how in ablated_layers(model, untrained, channel_layers(model, roles), acts, inputs, labels,
+                                            settings, run_seed):
+        if found is None:
+            skipped[layer] = how
+            said(f"{how}; skipped")
+            continue
+        arrays.update({f"{layer}/{key}": value for key, value in found.items()})
+        layers[layer] = {"channels": int(found["counts"][-1]), "counts": found["counts"].tolist(), "path": how,
+                         "intact_accuracy": float(found["correct"][0].mean())}
+        said(f"{layer}: {layers[layer]['channels']} channels ({how}); probe accuracy "
+             f"{found['correct'][0].mean():.3f} intact, {found['correct'][-1].mean():.3f} all zeroed")
+    return arrays, {"roles": {**roles, LAST_CONV: last_convolution(model)}, "layers": layers, "skipped": skipped}

@@ -1,5 +1,6 @@
-"""The reference article's claims, its two suggested measures, and two claims of Morcos et al. 2018
-about single channels (R1, R2: lib.reliance), judged from the metrics.
+"""The reference article's claims, its two suggested measures, two claims of Morcos et al. 2018
+about single channels (R1, R2: lib.reliance) and one of Zhou et al. 2018 (R3: lib.damage), judged
+from the metrics.
 
 The article compares a "benchmark" (more training data) with a "dummy" (less); here they are the
 models trained here with the largest and the smallest `train_size`. Layers are found by their
@@ -12,13 +13,17 @@ cannot cover seed-to-seed variation, and the report calls the verdicts provision
 about a single image is judged on each subject that has a label, noted as such. R2 says that a
 correlation is near zero, so it is judged against a band (± lib.reliance.PREDICTIVE) instead of
 zero: held when the interval lies wholly inside it, not held when wholly outside it on either side
-(a strong negative correlation predicts too, inversely), else inconclusive.
+(a strong negative correlation predicts too, inversely), else inconclusive. R3 is judged per model
+on its own intervals (the hurt match above its permutation chance, the correlation of selectivity
+with the max-class drop above zero); how that correlation compares with the overall drop's (the
+Spearman gap) and the comparison of the two models are stated beside the verdict, not part of it.
 """
 
 from typing import NamedTuple
 
 from lib.keys import OUTPUT, find_pair, interval, measured_key, role_section
 from lib.model import largest, smallest
+from lib.damage import JUDGED
 from lib.reliance import COMPARED, PREDICTIVE
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
@@ -164,10 +169,21 @@ def within(values, bound):
     return HELD if -bound < low and high < bound else NOT_HELD if low >= bound or high <= -bound else INCONCLUSIVE
 
 
+def ablated(reliance, model, role):
+    """Whether the model's layer playing `role` was ablated (a layer that cannot be is skipped)."""
+    return reliance["models"][model]["roles"].get(role) in reliance["models"][model]["layers"]
+
+
+def unablated(model, role):
+    return NOT_JUDGED, f"{model}: its {role.replace('_', ' ')} layer was not ablated → {NOT_JUDGED}"
+
+
 def reliance_verdicts(reliance, big, small):
     """The claims of Morcos et al. 2018 about reliance on single channels, judged from
     metrics/reliance.json (lib.reliance) at the first convolution and the last hidden layer."""
-    parts, lines = zip(*(compare(reliance, big, small, role, "retained_area", bigger=big) for role in COMPARED))
+    parts, lines = zip(*(compare(reliance, big, small, role, "retained_area", bigger=big)
+                         if ablated(reliance, big, role) and ablated(reliance, small, role)
+                         else unablated(big if not ablated(reliance, big, role) else small, role) for role in COMPARED))
     verdicts = [Verdict(
         f"R1. The {small} model leans more on single channels than the {big}: zeroing a growing share of a "
         f"layer's channels costs it more of its accuracy above chance (a smaller retained area under the "
@@ -176,6 +192,10 @@ def reliance_verdicts(reliance, big, small):
     parts, lines = [], []
     for model in (big, small):
         for role in COMPARED:
+            if not ablated(reliance, model, role):
+                parts.append(NOT_JUDGED)
+                lines.append(unablated(model, role)[1])
+                continue
             layer = reliance["models"][model]["roles"][role]
             rho = interval(role_section(reliance["models"][model], role), "selectivity_importance_spearman")
             parts.append(within(rho, PREDICTIVE))
@@ -188,6 +208,46 @@ def reliance_verdicts(reliance, big, small):
     return verdicts
 
 
+def zhou_part(reliance, model, role, measure, said):
+    """(verdict, line) of one model's `measure` at `role`, judged by the side of zero of its interval."""
+    layer = reliance["models"][model]["roles"].get(role)
+    numbers = reliance["models"][model]["layers"].get(layer)
+    if numbers is None or measure not in numbers:
+        return unablated(model, role)
+    values = interval(numbers, measure)
+    return sign_of(values), f"{model} {layer}: {shown(said, values)} → {sign_of(values)}"
+
+
+def zhou_verdict(reliance, big, small):
+    """R3 (Zhou et al. 2018) for both models at the roles JUDGED: the hurt match above its chance and
+    selectivity correlated with the max-class drop; beside it, how that correlation compares with the
+    overall drop's, and the two models compared."""
+    parts, lines = [], []
+    for model in (big, small):
+        for role in JUDGED:
+            numbers = reliance["models"][model]["layers"].get(reliance["models"][model]["roles"].get(role), {})
+            for measure, said in (("hurt_match_over_chance", "hurt match − chance"),
+                                  ("max_drop_spearman", "Spearman of selectivity with the max-class drop")):
+                verdict, line = zhou_part(reliance, model, role, measure, said)
+                parts.append(verdict)
+                if measure == "hurt_match_over_chance" and "hurt_matched" in numbers:
+                    line += (f" ({numbers['hurt_matched']:.4g} of {numbers['hurt_defined']:.4g} channels; chance "
+                             f"{numbers['hurt_matched_chance']:.4g}, 95th percentile {numbers['hurt_matched_chance_p95']:.4g})")
+                lines.append(line)
+            _, line = zhou_part(reliance, model, role, "spearman_gap", "beside it, minus the Spearman with the overall drop")
+            lines.append(line)
+    for role in JUDGED:
+        if ablated(reliance, big, role) and ablated(reliance, small, role):
+            lines.append(f"is the {big}'s reliance more class-specific? "
+                         f"{compare(reliance, big, small, role, 'hurt_match_over_chance', bigger=big)[1]}")
+    return Verdict(
+        "R3. Zeroing one channel hurts most the class the channel is selective for more often than chance (its "
+        "channels permuted), and the more selective a channel, the more accuracy its most-hurt class loses (rank "
+        "correlation above zero), at the last convolution and the last hidden layer of both models (probe set; Zhou "
+        "et al. 2018).", combine(parts), lines,
+        (("last_hidden", "hurt_match_over_chance"), ("last_hidden", "max_drop_spearman")))
+
+
 def judged(models, subjects, probe, reliance=None):
     """Every claim's verdict for the models of params: the one trained here on the most images against
     the one on the fewest (and, given `reliance`, the claims about single channels); none where
@@ -195,4 +255,6 @@ def judged(models, subjects, probe, reliance=None):
     big, small = largest(models), smallest(models)
     if big == small:
         return []
-    return evaluate(subjects, probe, big, small) + (reliance_verdicts(reliance, big, small) if reliance else [])
+    if not reliance:
+        return evaluate(subjects, probe, big, small)
+    return evaluate(subjects, probe, big, small) + reliance_verdicts(reliance, big, small) + [zhou_verdict(reliance, big, small)]

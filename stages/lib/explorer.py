@@ -22,11 +22,11 @@ import numpy as np
 
 from lib.analysis import copies, layer_measures, round_floats
 from lib.cifar import CLASSES, Images, label_name
-from lib.files import ANALYSIS_PLOTS, DYNAMICS_PLOTS
+from lib.files import ANALYSIS_PLOTS, DYNAMICS_PLOTS, RELIANCE_PLOTS
 from lib.keys import FOR_PAGE, OUTPUT
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
 from lib.reliance import SHOWN
-from lib.store import atomic_dir, read_csv
+from lib.store import atomic_dir, existing, read_csv
 from web.vendor import LICENSES, PACKAGES, VENDOR
 
 LEVELS = 255  # a layer's values are stored as round((value - low) / step), step = (high - low) / LEVELS
@@ -289,17 +289,35 @@ def explorer(subjects, probe, sample, bins, models):
     return data, scripts
 
 
-def channel_numbers(rows, seed):
-    """{model: {layer: {"selectivity": [...], "importance": [...]}}} of one seed's runs, by channel,
-    from the score stage's channel rows (None where the selectivity is undefined)."""
+CHANNEL_NUMBERS = ("selectivity", "importance", "selective_class", "most_hurt", "hurt_match", "max_class_drop",
+                   "max_class_drop_low", "max_class_drop_high", "most_hurt_loss_rise", "loss_rise")  # score's, by channel
+
+
+def channel_numbers(rows, seed, class_rows=()):
+    """{model: {layer: {number: [by channel], "class_drops": [by channel: each class's accuracy drop]}}}
+    of one seed's runs, from the score stage's channel rows (CHANNEL_NUMBERS; None where undefined)
+    and per-class rows."""
     found = {}
     for row in numeric_rows(rows):
         if int(row["seed"]) == seed:
-            numbers = found.setdefault(str(row["model"]), {}).setdefault(str(row["layer"]),
-                                                                         {"selectivity": [], "importance": []})
-            numbers["selectivity"].append(row["selectivity"])
-            numbers["importance"].append(row["importance"])
+            numbers = found.setdefault(str(row["model"]), {}).setdefault(str(row["layer"]), {})
+            for key in CHANNEL_NUMBERS:
+                if key in row:
+                    numbers.setdefault(key, []).append(row[key])
+    for row in numeric_rows(class_rows):
+        if int(row["seed"]) == seed:
+            drops = found[str(row["model"])][str(row["layer"])].setdefault("class_drops", [])
+            if int(row["channel"]) == len(drops):
+                drops.append([])
+            drops[int(row["channel"])].append(row["accuracy_drop"])
     return found
+
+
+def reliance_channels(folder, seed):
+    """channel_numbers of one seed from the score stage's plot folder."""
+    channels, classes = (read_csv(existing(Path(folder) / RELIANCE_PLOTS[name], f"score's {name} numbers"))
+                         for name in ("channels", "classes"))
+    return channel_numbers(channels, seed, classes)
 
 
 def page_data(subjects, probe, params, probe_metrics, verdicts, train_metrics, dynamics, charts_found,
@@ -427,6 +445,18 @@ def as_bytes(values, low, high):
     return base64.b64encode(quantise(values, Scale(low, (high - low) / LEVELS)).tobytes()).decode()
 
 
+INPUTS_SHOWN = 4  # a channel's strongest inputs from the layer below named each way (lib.circuits)
+
+
+def strongest(inputs, shown=INPUTS_SHOWN):
+    """{"positive": [[channel, contribution]], "negative": [...]}: the `shown` largest contributions
+    of each sign, largest first (ties: the lower channel)."""
+    order = np.argsort(-np.asarray(inputs, np.float64), kind="stable")
+    positive = [[int(c), number(inputs[c])] for c in order[:shown] if inputs[c] > 0]
+    negative = [[int(c), number(inputs[c])] for c in order[::-1][:shown] if inputs[c] < 0]
+    return {"positive": positive, "negative": negative}
+
+
 def channel_views(runs, inputs, indices, specificity, chance=None):
     """The channel view's data (plots/explorer/channels.js) of one run per model: `runs` {model:
     (examples arrays, features arrays, channel card)} as the visualize stage wrote them, `inputs`
@@ -434,7 +464,8 @@ def channel_views(runs, inputs, indices, specificity, chance=None):
     official indices, `specificity` metrics/channels.json's models and `chance` its chance level.
     Per model and layer with channels, each channel's top images (positions in `images`), their
     values and boxes, the class tally, the images tied at the last place shown and tallied, whether
-    it is constant and its class specificity, the layer's beside its baselines; per layer with an
+    it is constant and its class specificity, the layer's beside its baselines, its strongest inputs
+    from the layer below (lib.circuits) and what they leave of its value; per layer with an
     optimised input (the output layer's classes too), those inputs as bytes and the window they
     are drawn in."""
     from lib.channels import constant, specificity as share
@@ -458,6 +489,9 @@ def channel_views(runs, inputs, indices, specificity, chance=None):
                     tied=examples[f"{layer}/tied"].tolist(), constant=dead.tolist(),
                     specificity=[number(v) for v in share(examples[f"{layer}/tally"], dead)],
                     summary={key: number(value) for key, value in numbers.items() if key.startswith("class_specificity")})
+            if f"{layer}/inputs" in examples:
+                entry.update(below=facts["below"], inputs=[strongest(row) for row in examples[f"{layer}/inputs"]],
+                             inputs_rest=[number(v) for v in examples[f"{layer}/inputs_rest"]])
             if f"{layer}/image" in features:
                 pictures = np.nan_to_num(features[f"{layer}/image"], nan=0.0)
                 entry.update(feature=as_bytes(pictures, 0, 1), feature_constant=features[f"{layer}/constant"].tolist(),

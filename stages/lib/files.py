@@ -24,7 +24,7 @@ CKA_FIGURE, SWEEP_FIGURE = "cka.png", "size_sweep.png"  # analyze
 SUBJECT_FIGURES = "subjects/{name}"  # analyze: the folder of one subject's figures
 DYNAMICS_PLOTS = {"measures": "measures.csv", "plane": "plane.csv", "cka_to_best": "cka_to_best.csv"}  # trace
 DYNAMICS_FIGURE = "dynamics.png"  # trace
-RELIANCE_PLOTS = {"curves": "curves.csv", "channels": "channels.csv"}  # score
+RELIANCE_PLOTS = {"curves": "curves.csv", "channels": "channels.csv", "classes": "classes.csv"}  # score
 CHANNEL_PLOTS = {"specificity": "specificity.csv"}  # tally
 
 FEATURE_MAPS = "feature_maps_{role}.png"  # analyze, per subject: the article's figs. 2-8

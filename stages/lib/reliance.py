@@ -39,7 +39,9 @@ COMPARED = ("first_conv", "last_hidden")  # the roles at which models are compar
 CURVE_SUMMARIES = ("retained_area", "half_drop_share")
 SHOWN = (*CURVE_SUMMARIES, "top_importance", "random_direction_top_importance", "mean_selectivity",
          "mean_selectivity_initial", "mean_selectivity_permuted",
-         "selectivity_importance_spearman")  # a layer's numbers the explorer shows, each beside its baseline
+         "selectivity_importance_spearman", "hurt_match", "hurt_match_chance", "hurt_match_over_chance",
+         "mean_max_class_drop", "random_direction_max_class_drop", "max_drop_spearman",
+         "spearman_gap")  # a layer's numbers the explorer shows, each beside its baseline (lib.damage: the last seven)
 PERMUTATIONS = 20  # shuffles of the probe labels behind the permuted-label baseline of selectivity
 PREDICTIVE = 0.3  # a rank correlation this large would make selectivity a (moderate) predictor of importance
 
@@ -113,8 +115,9 @@ def channel_activity(acts):
 
 def ablate_layer(ablator, acts, labels, orders, directions):
     """One run's layer ablated: {"counts", "correct", "p_label" (counts, N) averaged over the orders,
-    "single_correct" (channels, N) bool, "direction_correct" (D, N) bool with each of `directions`
-    projected out instead, "activity" (N, channels)}."""
+    "p_label_intact" (N,) with nothing ablated, "single_correct" (channels, N) bool and
+    "single_p_label" (channels, N) with each channel alone zeroed, "direction_correct" (D, N) bool
+    with each of `directions` projected out instead, "activity" (N, channels)}."""
     channels = acts.shape[-1]
     counts = ablation_counts(channels)
     masks = curve_masks(orders, counts)
@@ -123,7 +126,8 @@ def ablate_layer(ablator, acts, labels, orders, directions):
     curve = len(counts) * len(orders)
     return {"counts": np.array(counts), "correct": correct[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
             "p_label": p_label[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
-            "single_correct": correct[curve:], "direction_correct": direction_outcomes(ablator, labels, directions),
+            "p_label_intact": p_label[0], "single_correct": correct[curve:], "single_p_label": p_label[curve:],
+            "direction_correct": direction_outcomes(ablator, labels, directions),
             "activity": channel_activity(acts)}
 
 
@@ -350,6 +354,8 @@ def paired_differences(models, roles, names, resampled_of):
         found = {}
         for role in COMPARED:
             la, lb = roles[a][role], roles[b][role]
+            if la not in models[a]["layers"] or lb not in models[b]["layers"]:
+                continue  # a layer that could not be ablated
             ra, rb = resampled_of(a, la), resampled_of(b, lb)
             found[role_key(role, la, lb)] = {}
             for name in names:

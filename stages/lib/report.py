@@ -113,6 +113,30 @@ def reliance_lines(reliance):
                          f"({number(m['random_direction_top_importance'])}) | {number(m['mean_selectivity'])} "
                          f"({number(m['mean_selectivity_initial'])}; {number(m['mean_selectivity_permuted'])}) "
                          f"| {number(rho[0])} [{number(rho[1])}, {number(rho[2])}] |")
+    lines += [f"- Not ablated: {model} {layer}: {reason}." for model, summary in reliance["models"].items()
+              for layer, reason in summary.get("skipped", {}).items()]
+    return lines
+
+
+def damage_lines(reliance):
+    """Per model and layer with channels, what zeroing one channel costs each class (lib.damage)."""
+    lines = ["What zeroing one channel alone costs each class (lib/damage.py; Zhou et al. 2018). *Matched*: the "
+             "channels whose most-hurt class (the largest accuracy drop; ties told apart by the loss, then shared) is "
+             "their selective class (the largest mean activity), of those with one; beside it the mean matched with "
+             "the channels permuted (chance) and its 95th percentile. *Max-class drop*: the accuracy the most-hurt "
+             "class loses, mean over channels, beside (*random*) a random direction's. *Spearman*: selectivity against "
+             "the max-class drop, and that minus its Spearman with the overall drop (the gap). Means over seeds.", "",
+             "| model | layer | matched (chance; 95th pct) | match − chance | max-class drop (random) | Spearman, "
+             "selectivity vs max-class drop | gap | tied on accuracy |", "|" + " --- |" * 8]
+    for model, summary in reliance["models"].items():
+        for layer, m in summary["layers"].items():
+            if "hurt_matched" not in m:
+                continue
+            lines.append(f"| {model} | {layer} | {number(m['hurt_matched'])} of {number(m['hurt_defined'])} "
+                         f"({number(m['hurt_matched_chance'])}; {number(m['hurt_matched_chance_p95'])}) | "
+                         f"{with_ci(m, 'hurt_match_over_chance')} | {number(m['mean_max_class_drop'])} "
+                         f"({number(m['random_direction_max_class_drop'])}) | {with_ci(m, 'max_drop_spearman')} | "
+                         f"{with_ci(m, 'spearman_gap')} | {number(m['tied_on_accuracy'])} |")
     return lines
 
 
@@ -224,7 +248,7 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
         for name, found in early.items():
             lines += early_lines(name, found)
     if reliance:
-        lines += ["", "## Reliance on single channels", ""] + reliance_lines(reliance)
+        lines += ["", "## Reliance on single channels", ""] + reliance_lines(reliance) + [""] + damage_lines(reliance)
     if channels:
         lines += ["", "## What the channels respond to", ""] + channel_lines(channels)
     lines += ["", "## Models", ""] + model_rows(models, train_metrics, subjects, probe)

@@ -349,6 +349,39 @@ function tallyBars(counts) {
   return rows;
 }
 
+function dropBars(drops, hurt) {
+  const top = Math.max(1e-9, ...drops.map((d) => Math.abs(d ?? 0)));
+  const rows = el("div", { class: "bars drops" });
+  drops.forEach((drop, k) => {
+    rows.append(el("span", { class: hurt.split("/").includes(C.classes[k]) ? "top" : "" }, C.classes[k]),
+      el("span", {}, el("div", { class: drop < 0 ? "bar gain" : "bar", style: `width:${((100 * Math.abs(drop ?? 0)) / top).toFixed(1)}%` })), el("span", {}, fmt(drop, 3)));
+  });
+  return rows;
+}
+
+// What zeroing the channel alone costs each class (the score stage, probe set; Zhou et al. 2018).
+function damageNote(model, layer, channel) {
+  const n = (D.channels[model] || {})[layer];
+  if (!n || !n.class_drops) return [];
+  const hurt = n.most_hurt[channel] || "", selective = n.selective_class[channel], match = n.hurt_match[channel];
+  const same = selective === null ? "undefined (a dead channel)" : `${selective}${match === 1 ? ", the same" : match > 0 ? `, sharing the place (${fmt(match, 2)})` : ", another"}`;
+  return [el("p", { class: "small damage" }, `Zeroed alone (probe set): its most-hurt class ${hurt.replaceAll("/", " and ") || "none"} loses ` +
+    `${fmt(n.max_class_drop[channel], 3)} of its accuracy [${fmt(n.max_class_drop_low[channel], 3)}, ${fmt(n.max_class_drop_high[channel], 3)}] ` +
+    `(its loss +${fmt(n.most_hurt_loss_rise[channel], 3)}), the whole probe set ${fmt(n.importance[channel], 3)}; its selective class: ${same}. ` +
+    "Accuracy lost by class:"), dropBars(n.class_drops[channel], hurt)];
+}
+
+// What builds the channel: its strongest inputs from the layer below (lib/circuits.py), as links.
+function inputsNote(entry, channel) {
+  if (!entry.inputs) return [];
+  const link = ([c, v]) => el("a", { href: "#channel-models", class: "input-link", "data-layer": entry.below, "data-channel": String(c),
+    onclick: (event) => { event.preventDefault(); show({ layer: entry.below, channel: c }); } }, `${entry.below} ${c} (${v > 0 ? "+" : ""}${fmt(v, 3)})`);
+  const list = (pairs) => (pairs.length ? pairs.flatMap((pair, i) => (i ? [", ", link(pair)] : [link(pair)])) : ["none"]);
+  const { positive, negative } = entry.inputs[channel];
+  return [el("p", { class: "small inputs" }, `Built from ${entry.below} (weight × activation at its peak, mean over its top images): `,
+    ...list(positive), "; against it: ", ...list(negative), `; the rest (its bias) ${fmt(entry.inputs_rest[channel], 3)}.`)];
+}
+
 function channelPanel(model, layer, channel) {
   const entry = C.models[model].layers[layer], panel = el("figure", { class: "panel", "data-model": model });
   panel.append(el("figcaption", {}, `${model}: ${layer} channel ${channel}`));
@@ -377,7 +410,7 @@ function channelPanel(model, layer, channel) {
     const tiedShown = entry.tied[channel][0], shownNote = tiedShown > 1 ? `; ${tiedShown} images tie at the last place shown (the lowest indices are shown)` : "";
     row.append(el("div", {}, grid, el("p", { class: "small" }, `top ${entry.top[channel].length} test images, cropped to the receptive field${shownNote}`)));
   }
-  panel.append(row);
+  panel.append(row, ...inputsNote(entry, channel), ...damageNote(model, layer, channel));
   if (entry.tally) {
     const total = Math.round(entry.tally[channel].reduce((a, b) => a + b, 0)), s = entry.summary || {}, tied = entry.tied[channel][1];
     panel.append(el("p", { class: "small" }, `Classes of its top ${total} test images` +
