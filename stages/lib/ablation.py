@@ -9,8 +9,10 @@ import numpy as np
 import tensorflow as tf
 
 from lib.activations import BATCH, layer_reader
-from lib.model import LAST_CONV, channel_layers, last_convolution
-from lib.reliance import ablate_layer, ablation_orders, channel_activity, order_stream, random_directions
+from lib.attribution import last_convolution
+from lib.model import channel_layers
+from lib.reliance import (LAST_CONV, ablate_layer, ablation_orders, channel_activity, order_stream,
+                          random_directions)
 
 
 class Unablatable(Exception):

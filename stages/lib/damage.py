@@ -32,8 +32,7 @@ import numpy as np
 from lib.analysis import over_seeds, pairs, round_floats
 from lib.cifar import CLASSES
 from lib.keys import role_key, spread, with_interval
-from lib.model import LAST_CONV
-from lib.reliance import (Resampling, class_means, importance, intact, selectivity_of, spearman, spearman_rows,
+from lib.reliance import (LAST_CONV, Resampling, class_means, importance, intact, selectivity_of, spearman, spearman_rows,
                           with_bounds)
 
 EPSILON = 1e-7  # Keras' floor on a probability inside a log loss

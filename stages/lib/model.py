@@ -24,7 +24,6 @@ from lib.stage import StageError
 
 ROLES = ("first_conv", "last_hidden", OUTPUT)
 MAPS = ("first_conv", "last_hidden")
-LAST_CONV = "last_conv"  # not a role of params: the last convolution, found (last_convolution)
 FILTERS = 16
 HIDDEN = 64
 DROPOUT = 0.5
@@ -184,13 +183,6 @@ def channel_layers(model, roles):
     last hidden layer, in the network's order; the last axis of a layer's output is its channels."""
     return [layer.name for layer in _layers(model)
             if type(layer).__name__ in CONVOLUTIONS or layer.name == roles["last_hidden"]]
-
-
-def last_convolution(model):
-    """The name of the network's last convolution (None where it has none): with the last hidden
-    layer, where claim R3 is judged (lib.damage)."""
-    convolutions = [layer.name for layer in _layers(model) if type(layer).__name__ in CONVOLUTIONS]
-    return convolutions[-1] if convolutions else None
 
 
 def resolve_roles(model, given, key):

@@ -36,6 +36,7 @@ from lib.measures import percentile_interval
 
 CHANCE = 1 / len(CLASSES)
 COMPARED = ("first_conv", "last_hidden")  # the roles at which models are compared (and the claims judged)
+LAST_CONV = "last_conv"  # the network's last convolution, beside the roles of lib.model (lib.ablation finds it)
 CURVE_SUMMARIES = ("retained_area", "half_drop_share")
 SHOWN = (*CURVE_SUMMARIES, "top_importance", "random_direction_top_importance", "mean_selectivity",
          "mean_selectivity_initial", "mean_selectivity_permuted",
