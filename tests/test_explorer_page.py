@@ -11,7 +11,7 @@ import pytest
 from browser import browser_page, screenshot
 from conftest import Project
 from lib.explorer import LEVELS, Scale, as_grid, colour_table, probe_names, probe_sample, quantise
-from lib.store import load_arrays
+from lib.store import load_arrays, read_csv
 
 pytestmark = pytest.mark.e2e
 MODELS = ("dummy", "benchmark")
@@ -195,7 +195,7 @@ def test_a_view_opens_from_its_address_and_fits_a_phone(explored):
 
 def test_each_claim_links_to_its_numbers_and_the_epoch_slider_moves_the_table_and_charts(explored):
     verdicts = explored.data["verdicts"]
-    assert len(verdicts) == 8 and all(v["refs"] for v in verdicts)
+    assert len(verdicts) == 9 and all(v["refs"] for v in verdicts)
     with browser_page() as (tab, visit):
         open_page(tab, explored)
         tab.wait_for_function("() => document.documentElement.dataset.charts", timeout=60_000)
@@ -288,6 +288,12 @@ def test_a_channels_top_images_and_optimised_input_and_a_subjects_maps_are_drawn
         tab.locator(f"#channel-models {panel} .examples canvas").first.hover()
         hover = tab.locator("#hover-caption").inner_text()
         tally = tab.locator(f"#channel-models {panel} .tally span:nth-child(3n)").all_inner_texts()
+        drops = tab.locator(f"#channel-models {panel} .drops span:nth-child(3n)").all_inner_texts()
+        damage = tab.locator(f"#channel-models {panel} p.damage").inner_text()
+        link = tab.locator(f"#channel-models {panel} a.input-link").first
+        below = (link.get_attribute("data-layer"), int(link.get_attribute("data-channel")))
+        link.click()  # down the circuit: the channel's strongest input
+        tab.wait_for_function(f"() => document.documentElement.dataset.view === '0/{below[0]}/{below[1]}'")
         tab.select_option("#layer", "dense_2")
         tab.wait_for_function("() => document.querySelectorAll('#channel-models .classes-strip canvas').length === 20")
         attributions = tab.evaluate(CANVAS, "#attribution-models canvas.overlay")
@@ -305,6 +311,12 @@ def test_a_channels_top_images_and_optimised_input_and_a_subjects_maps_are_drawn
                                         * 255).ravel().tolist()
     assert hover.startswith(f"test {examples['conv2d_2/index'][channel][0]}: peak ")
     assert [float(count) for count in tally] == pytest.approx(examples["conv2d_2/tally"][channel].tolist(), abs=0.05)
+    inputs = examples["conv2d_2/inputs"][channel]
+    assert below == ("conv2d_1", int(np.argmax(inputs) if inputs.max() > 0 else np.argmin(inputs)))
+    rows = [row for row in read_csv(explored.path / "plots/reliance/classes.csv")
+            if (row["model"], row["seed"], row["layer"], row["channel"]) == ("benchmark", "0", "conv2d_2", str(channel))]
+    assert [float(d) for d in drops] == pytest.approx([float(row["accuracy_drop"]) for row in rows], abs=5e-4)
+    assert damage.startswith("Zeroed alone (probe set): its most-hurt class")
     assert len(attributions) == 8 and all(a["width"] == 32 for a in attributions)  # 2 models x 2 methods x trained, initial
     assert len(verdicts) == 4
     assert visit.errors == [] and visit.remote == [], (visit.errors, visit.remote)

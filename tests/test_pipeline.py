@@ -19,7 +19,7 @@ from conftest import ARCHIVE_NAME, Project, small_params
 from lib.cifar import CLASSES, model_inputs
 from lib.headline import SHOW_DROP, SHOW_KEEP
 from lib.keys import values
-from lib.store import load_arrays
+from lib.store import load_arrays, read_csv
 from lib.workers import overrides, shares
 
 LAYERS = ["conv2d_1", "conv2d_2", "pool_1", "conv2d_3", "conv2d_4", "pool_2", "conv2d_5", "conv2d_6", "dense_1",
@@ -225,7 +225,7 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
     assert activations["conv2d_1"].shape == (20, 32, 32, 16)
     assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."
     report = (reproduced.path / "plots/report.md").read_text()
-    assert "## Claims" in report and len(re.findall(r"\*\*(HELD|NOT HELD|INCONCLUSIVE)\*\*", report)) == 6
+    assert "## Claims" in report and len(re.findall(r"\*\*(HELD|NOT HELD|INCONCLUSIVE|NOT JUDGED)\*\*", report)) == 9
     assert "**Provisional:** one training seed" in report and probe["seeds"] == 1
     gap = probe["pairs"]["dummy_vs_benchmark"]["difference"]
     assert {"zero_fraction", "zero_fraction_low", "zero_fraction_high"} <= set(gap["layers"]["dense_1"])
@@ -239,8 +239,18 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
     dense = reliance["models"]["benchmark"]["layers"]["dense_1"]
     assert dense["channels"] == 64 and {"retained_area_low", "half_drop_share_seed_sd", "top_importance"} <= set(dense)
     assert dense["intact_accuracy"] == pytest.approx(probe["models"]["benchmark"]["output"]["accuracy"], abs=0.05)
-    assert set(reliance["pairs"]["dummy_vs_benchmark"]["difference"]["layers"]) == {"conv2d_1", "dense_1"}
+    assert set(reliance["pairs"]["dummy_vs_benchmark"]["difference"]["layers"]) == {"conv2d_1", "conv2d_6", "dense_1"}
+    assert {"hurt_match_over_chance_low", "spearman_gap_high"} <= set(reliance["pairs"]["dummy_vs_benchmark"]["difference"]
+                                                                       ["layers"]["conv2d_6"])
+    assert 0 <= dense["hurt_matched"] <= dense["hurt_defined"] <= 64 and dense["hurt_matched_chance"] > 0
+    assert {"max_drop_spearman_low", "mean_max_class_drop", "random_direction_max_class_drop"} <= set(dense)
+    classes = read_csv(reproduced.path / "plots/reliance/classes.csv")
+    assert len(classes) == 2 * sum(16 if name.startswith("conv") else 64 for name in channel_layers) * 10
+    per_channel = read_csv(reproduced.path / "plots/reliance/channels.csv")
+    assert {"most_hurt", "selective_class", "hurt_match", "max_class_drop_low"} <= set(per_channel[0])
+    assert "R3. Zeroing one channel hurts most" in report and "What zeroing one channel alone costs each class" in report
     outcomes = load_arrays(reproduced.path / "data/ablation/dummy/0/outcomes.npz")
+    assert outcomes["dense_1/single_p_label"].shape == (64, 20) and outcomes["dense_1/p_label_intact"].shape == (20,)
     assert outcomes["conv2d_1/correct"].shape == (17, 20) and outcomes["dense_1/single_correct"].shape == (64, 20)
     assert outcomes["dense_1/direction_correct"].shape == (64, 20) and outcomes["dense_1/activity_initial"].shape == (20, 64)
     assert {"random_direction_top_importance", "mean_selectivity_initial", "mean_selectivity_permuted"} <= set(dense)
@@ -261,6 +271,9 @@ def test_repro_extracts_and_analyzes_every_model_and_dvc_plots_draws_offline(rep
     assert examples["conv2d_1/index"].shape == (16, 9) and set(examples["dense_1/index"].ravel()) <= set(test_split)
     assert examples["conv2d_1/peak"].shape == (100, 16) and examples["dense_1/tally"].sum(axis=1) == pytest.approx([20] * 64)
     assert examples["dense_1/peak_initial"].shape == (100, 64) and (examples["dense_1/tied"] >= 1).all()
+    assert examples["dense_1/inputs"].shape == (64, 16) and "conv2d_1/inputs" not in examples  # what builds a channel
+    card = json.loads((reproduced.path / "data/channels/dummy/0/channels.json").read_text())
+    assert card["layers"]["dense_1"]["below"] == "conv2d_6" and card["layers"]["conv2d_3"]["below"] == "conv2d_2"
     features = load_arrays(reproduced.path / "data/channels/dummy/0/features.npz")
     assert features["conv2d_6/image"].shape == (16, 32, 32, 1) and features["dense_2/image"].shape == (10, 32, 32, 1)
     maps = load_arrays(reproduced.path / "data/attributions/benchmark/0/maps.npz")
@@ -575,13 +588,15 @@ def test_checkpoints_replayed_match_the_analysis_and_dynamics_epochs_rerun_only_
 
 
 def save_foreign_model(path):
-    """A network trained elsewhere (here: built and saved, untrained), with layer names of its own."""
+    """A network trained elsewhere (here: built and saved, untrained), with layer names of its own and
+    a residual block (the stem's pooled output skips around the body)."""
     import keras
 
     inputs = keras.Input((32, 32, 1))
     x = keras.layers.Conv2D(8, 3, activation="relu", name="stem")(inputs)
     x = keras.layers.MaxPooling2D(2, name="shrink")(x)
-    x = keras.layers.Conv2D(8, 3, activation="relu", name="body")(x)
+    body = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="body")(x)
+    x = keras.layers.Add(name="res_a")([x, body])
     x = keras.layers.GlobalAveragePooling2D(name="pooled")(x)
     keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="probs")(x)).save(path)
 
@@ -662,4 +677,12 @@ def test_architectures_and_imported_models_are_params_and_retrain_nothing_else(r
     assert attributed["untrained"] == "re-initialised" and attributed["grad_cam_layer"] == "body"
     for facts in attributed["subjects"]["frog"]["methods"].values():  # its layers re-drawn from their initialisers
         assert [step["layer"] for step in facts["cascade"]][-1] == "stem" and set(facts["baseline"]) == {"signed", "absolute"}
+    ablation = json.loads((reproduced.path / "data/ablation/input/0/ablation.json").read_text())
+    assert ablation["layers"]["body"]["path"] == "graph"  # the residual block's body: zeroed inside the network
+    assert ablation["layers"]["stem"]["path"] == "stored" and ablation["skipped"] == {}
+    assert ablation["roles"]["last_conv"] == "body"
+    reliance = json.loads((reproduced.path / "metrics/reliance.json").read_text())
+    assert set(reliance["models"]["input"]["layers"]) == {"stem", "body", "pooled"}
+    assert card["layers"]["body"]["below"] == "stem" and card["layers"]["pooled"]["below"] == "body"
+    assert "R3." in report and (reproduced.path / "plots/explorer/index.html").is_file()
     assert reproduced.dvc("status").stdout.strip() == "Data and pipelines are up to date."

@@ -22,7 +22,10 @@ Per run, layer and channel zeroed alone (the ablate stage's outcomes, probe set)
   than the damage overall.
 
 Baseline of the drops: random directions of the layer's space projected out instead (Morcos et
-al.'s). Intervals over seeds and probe images from the same bootstrap as lib.reliance's (the same
+al.'s). A most-hurt class found from fewer distinct images (a bootstrap resample) is noisier, so it
+agrees with the selective class less often and its drop is a larger maximum of noisier drops: the
+resampled values of the CENTRED numbers (and each channel's max-class drop) are shifted to centre
+on the estimate (a bias-corrected percentile interval, as lib.channels does for specificity). Intervals over seeds and probe images from the same bootstrap as lib.reliance's (the same
 image draws and seed weights), so that differences between models are paired. Claim R3
 (lib.claims) is judged at the roles JUDGED.
 """
@@ -40,6 +43,7 @@ JUDGED = (LAST_CONV, "last_hidden")  # the roles at which claim R3 is judged and
 PERMUTATIONS = 1000  # random pairings of the channels behind the 95th percentile of the hurt match's chance
 SUMMARIES = ("hurt_match", "hurt_match_over_chance", "mean_max_class_drop", "max_drop_spearman", "spearman_gap")
 COMPARED = ("hurt_match_over_chance", "spearman_gap")  # differences between models at the roles JUDGED
+CENTRED = ("hurt_match", "hurt_match_over_chance", "mean_max_class_drop")  # biased under resampling
 
 
 def loss(p_label):
@@ -163,7 +167,8 @@ def names(shares):
 def channel_rows(run, point, resampled):
     """Per channel of one run's layer: its selective and most-hurt classes, the hurt match, the
     max-class drop with its interval over images, and the loss rises (the most-hurt class's, overall)."""
-    low, high = (np.nanpercentile(resampled["max_drop"], q, axis=0) for q in (2.5, 97.5))
+    drops = resampled["max_drop"] - (np.nanmean(resampled["max_drop"], axis=0) - point["max_drop"][0])
+    low, high = (np.nanpercentile(drops, q, axis=0) for q in (2.5, 97.5))
     overall = (loss(run["single_p_label"]) - loss(run["p_label_intact"])[None]).mean(axis=1)
     hurt_rise = np.nansum(point["hurt"][0] * point["rises"][0], axis=-1)
     return [{"selective_class": names(point["selective"][0][c]), "most_hurt": names(point["hurt"][0][c]),
@@ -184,6 +189,9 @@ def layer_damage(runs, labels, images, weights, rngs):
     resampled = {name: seed_weighted(np.stack([run_numbers(d)[name] for d in drawn], axis=1), weights)
                  for name in SUMMARIES}
     over = over_seeds(per_seed)
+    for name in CENTRED:
+        if over[name] is not None:
+            resampled[name] = resampled[name] - (np.nanmean(resampled[name]) - over[name])
     summary = {name: over[name] for name in ("hurt_match_chance", "random_direction_max_class_drop")}
     for name in SUMMARIES:
         summary.update({**with_interval(name, with_bounds(over[name], resampled[name])), spread(name): over[spread(name)]})
