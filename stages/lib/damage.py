@@ -35,7 +35,7 @@ import numpy as np
 from lib.analysis import over_seeds, pairs, round_floats
 from lib.cifar import CLASSES
 from lib.keys import role_key, spread, with_interval
-from lib.reliance import (LAST_CONV, Resampling, class_means, importance, intact, selectivity_of, spearman, spearman_rows,
+from lib.reliance import (LAST_CONV, Resampling, class_means, importance, intact, selectivity_of, spearman_rows,
                           with_bounds)
 
 EPSILON = 1e-7  # Keras' floor on a probability inside a log loss
@@ -186,8 +186,8 @@ def layer_damage(runs, labels, images, weights, rngs):
     points = [run_damage(run, labels, ones) for run in runs]
     drawn = [run_damage(run, labels, images) for run in runs]
     per_seed = [{name: float(value[0]) for name, value in run_numbers(point).items()} for point in points]
-    resampled = {name: seed_weighted(np.stack([run_numbers(d)[name] for d in drawn], axis=1), weights)
-                 for name in SUMMARIES}
+    numbers = [run_numbers(d) for d in drawn]
+    resampled = {name: seed_weighted(np.stack([n[name] for n in numbers], axis=1), weights) for name in SUMMARIES}
     over = over_seeds(per_seed)
     for name in CENTRED:
         if over[name] is not None:
