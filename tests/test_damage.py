@@ -105,7 +105,7 @@ def test_ties_on_accuracy_are_told_apart_by_the_loss_and_ties_left_are_shared():
     drops = np.array([[0.1, 0.1, 0.0], [0.0, 0.0, 0.0], [0.2, 0.1, 0.0]])
     rises = np.array([[0.3, 0.5, 0.9], [0.0, 0.0, 0.0], [0.1, 0.2, 0.3]])
     assert most_hurt(drops, rises).tolist() == [[0, 1, 0], [1 / 3, 1 / 3, 1 / 3], [1, 0, 0]]
-    assert shared_max(np.array([[np.nan, np.nan]])).tolist() == [[None, None]] or np.isnan(shared_max(np.array([[np.nan, np.nan]]))).all()
+    assert np.isnan(shared_max(np.array([[np.nan, np.nan]]))).all()  # undefined stays undefined
 
 
 def test_the_selective_class_is_undefined_for_a_dead_channel_and_chance_counts_the_defined_channels():
@@ -123,3 +123,15 @@ def test_per_class_means_weigh_the_images_drawn():
     found = per_class(cost, labels, np.array([[1, 1, 1, 1], [2, 0, 0, 1]]))
     assert found[0, 0, :2].tolist() == [0.5, 2.0] and found[1, 0, :2].tolist() == [1.0, 4.0]
     assert np.isnan(found[0, 0, 2])  # a class with no image
+
+
+def test_a_layer_left_unablated_leaves_its_claims_unjudged_not_failed():
+    from lib.claims import NOT_JUDGED, reliance_verdicts
+
+    metrics, _, _ = scored({"benchmark": {0: planted(IDENTITY)}, "dummy": {0: planted(IDENTITY, 1)}}, resamples=50)
+    del metrics["models"]["dummy"]["layers"]["layer"]
+    metrics["models"]["dummy"]["skipped"] = {"layer": "layer: planted"}
+    r1, r2 = reliance_verdicts(metrics, "benchmark", "dummy")
+    assert r1.verdict == NOT_JUDGED and "dummy: its first conv layer was not ablated → not judged" in r2.evidence
+    verdict = zhou_verdict(metrics, "benchmark", "dummy")
+    assert verdict.verdict == NOT_JUDGED and "dummy: its last conv layer was not ablated → not judged" in verdict.evidence

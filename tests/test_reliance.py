@@ -265,3 +265,32 @@ def test_the_r2_number_is_the_spearman_of_each_channels_selectivity_with_its_imp
     found = metrics["models"]["m"]["layers"]["layer"]["selectivity_importance_spearman"]
     assert found == pytest.approx(spearman(selective, important), abs=1e-6)
     assert metrics["models"]["m"]["layers"]["layer"]["mean_selectivity_permuted"] < np.nanmean(selective)
+
+
+def test_a_layer_that_cannot_be_changed_inside_the_network_is_skipped_and_said_not_a_failure(monkeypatch):
+    keras = pytest.importorskip("keras")
+    from lib import ablation
+    from lib.activations import layer_outputs
+    from lib.report import reliance_lines
+
+    keras.utils.set_random_seed(5)
+    model = residual()
+    images = np.random.default_rng(0).random((20, 8, 8, 1), dtype=np.float32)
+    labels = np.arange(20) % N_CLASSES
+    roles = {"first_conv": "stem", "last_hidden": "pooled", "output": "out"}
+
+    def refused(model, layer, reading=None):
+        raise ablation.Unablatable(f"{layer}: the network cannot be rebuilt with its output changed (planted)")
+
+    monkeypatch.setattr(ablation, "in_graph", refused)
+    said = []
+    arrays, card = ablation.ablate_run(model, model, roles, layer_outputs(model, images), images, labels,
+                                       {"orders": 2, "seed": 0}, 0, said.append)
+    assert card["skipped"] == {"inner": "inner: the network cannot be rebuilt with its output changed (planted)"}
+    assert set(card["layers"]) == {"stem", "pooled"} and card["roles"]["last_conv"] == "inner"
+    assert "inner/correct" not in arrays and arrays["stem/single_correct"].shape == (4, 20)
+    assert any(line.endswith("; skipped") for line in said)
+    outcomes = {"resnet": {0: by_layer(arrays)}}
+    metrics, _, _ = reliance_metrics(outcomes, {"resnet": card["roles"]}, labels, 2, 20, 0)
+    metrics["models"]["resnet"]["skipped"] = card["skipped"]
+    assert "- Not ablated: resnet inner: inner: the network cannot be rebuilt" in "\n".join(reliance_lines(metrics))
