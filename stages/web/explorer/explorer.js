@@ -367,7 +367,7 @@ function damageNote(model, layer, channel) {
   const same = selective === null ? "undefined (a dead channel)" : `${selective}${match === 1 ? ", the same" : match > 0 ? `, sharing the place (${fmt(match, 2)})` : ", another"}`;
   return [el("p", { class: "small damage" }, `Zeroed alone (probe set): its most-hurt class ${hurt.replaceAll("/", " and ") || "none"} loses ` +
     `${fmt(n.max_class_drop[channel], 3)} of its accuracy [${fmt(n.max_class_drop_low[channel], 3)}, ${fmt(n.max_class_drop_high[channel], 3)}] ` +
-    `(its loss +${fmt(n.most_hurt_loss_rise[channel], 3)}), the whole probe set ${fmt(n.importance[channel], 3)} (negative: a gain); its selective class: ${same}. ` +
+    `(its loss +${fmt(n.most_hurt_loss_rise[channel], 3)}), the whole probe set ${fmt(n.importance[channel], 3)}${n.importance[channel] < 0 ? " (a gain)" : ""}; its selective class: ${same}. ` +
     "Accuracy lost by class:"), dropBars(n.class_drops[channel], hurt)];
 }
 
