@@ -29,18 +29,21 @@ def rest_model(model, layer):
 
 
 class ChannelChange(keras.layers.Layer):
-    """Its input with each channel scaled by `scale` and the unit `direction` projected out of every
-    position's channel vector; ones and zeros (the start) leave it exactly as it is."""
+    """Its input with each channel scaled by `scale` (ones: unchanged), or, while `projecting` (read
+    when a graph is traced: one graph per setting), with the unit `direction` projected out of every
+    position's channel vector instead."""
 
     def __init__(self, channels, **kwargs):
         super().__init__(**kwargs)
         self.scale = self.add_weight(shape=(channels,), initializer="ones", trainable=False, name="scale")
         self.direction = self.add_weight(shape=(channels,), initializer="zeros", trainable=False, name="direction")
+        self.projecting = False
 
     def call(self, x):
-        scaled = x * keras.ops.cast(self.scale, x.dtype)
+        if not self.projecting:
+            return x * keras.ops.cast(self.scale, x.dtype)
         direction = keras.ops.cast(self.direction, x.dtype)
-        return scaled - keras.ops.tensordot(scaled, direction, 1)[..., None] * direction
+        return x - keras.ops.tensordot(x, direction, 1)[..., None] * direction
 
 
 def in_graph(model, layer, reading=None):
@@ -94,18 +97,23 @@ class Ablator:
             network, data = (lambda x, training: rest(self.change(x), training=training)), values
         else:
             self.path, (network, self.change), data = "graph", in_graph(model, layer), inputs
-        self._run = batched(network, tf.constant(data, tf.float32), batch)
+        data = tf.constant(data, tf.float32)
+        self._runs = {projecting: batched(network, data, batch) for projecting in (False, True)}
 
-    def _with(self, scale, direction):
-        self.change.scale.assign(np.asarray(scale, np.float32))
-        self.change.direction.assign(np.asarray(direction, np.float32))
-        return self._run().numpy()
+    def _run(self, projecting):
+        self.change.projecting = projecting
+        try:
+            return self._runs[projecting]().numpy()
+        finally:
+            self.change.projecting = False
 
     def masked(self, mask):
-        return self._with(mask, np.zeros(len(mask)))
+        self.change.scale.assign(np.asarray(mask, np.float32))
+        return self._run(False)
 
     def projected(self, direction):
-        return self._with(np.ones(len(direction)), direction)
+        self.change.direction.assign(np.asarray(direction, np.float32))
+        return self._run(True)
 
 
 def ablated_layers(model, untrained, layers, acts, inputs, labels, settings, run_seed):
