@@ -178,12 +178,19 @@ def unablated(model, role):
     return NOT_JUDGED, f"{model}: its {role.replace('_', ' ')} layer was not ablated → {NOT_JUDGED}"
 
 
+def compare_ablated(reliance, big, small, role, measure):
+    """compare() of the larger model's `measure` at `role` against the smaller's; not judged where
+    either model's layer was not ablated."""
+    for model in (big, small):
+        if not ablated(reliance, model, role):
+            return unablated(model, role)
+    return compare(reliance, big, small, role, measure, bigger=big)
+
+
 def reliance_verdicts(reliance, big, small):
     """The claims of Morcos et al. 2018 about reliance on single channels, judged from
     metrics/reliance.json (lib.reliance) at the first convolution and the last hidden layer."""
-    parts, lines = zip(*(compare(reliance, big, small, role, "retained_area", bigger=big)
-                         if ablated(reliance, big, role) and ablated(reliance, small, role)
-                         else unablated(big if not ablated(reliance, big, role) else small, role) for role in COMPARED))
+    parts, lines = zip(*(compare_ablated(reliance, big, small, role, "retained_area") for role in COMPARED))
     verdicts = [Verdict(
         f"R1. The {small} model leans more on single channels than the {big}: zeroing a growing share of a "
         f"layer's channels costs it more of its accuracy above chance (a smaller retained area under the "
@@ -236,10 +243,8 @@ def zhou_verdict(reliance, big, small):
                 lines.append(line)
             _, line = zhou_part(reliance, model, role, "spearman_gap", "beside it, minus the Spearman with the overall drop")
             lines.append(line)
-    for role in JUDGED:
-        if ablated(reliance, big, role) and ablated(reliance, small, role):
-            lines.append(f"is the {big}'s reliance more class-specific? "
-                         f"{compare(reliance, big, small, role, 'hurt_match_over_chance', bigger=big)[1]}")
+    lines += [f"is the {big}'s reliance more class-specific? "
+              f"{compare_ablated(reliance, big, small, role, 'hurt_match_over_chance')[1]}" for role in JUDGED]
     return Verdict(
         "R3. Zeroing one channel hurts most the class the channel is selective for more often than chance (its "
         "channels permuted), and the more selective a channel, the more accuracy its most-hurt class loses (rank "
