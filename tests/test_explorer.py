@@ -237,3 +237,17 @@ def test_a_signed_map_is_stored_centred_on_zero_and_an_unsigned_one_from_zero_wi
     heat = np.frombuffer(base64.b64decode(cam["map"]["bytes"]), np.uint8).reshape(2, 2)
     assert not cam["map"]["signed"] and heat.tolist() == [[0, 42], [85, 255]] and cam["initial"] is None
     assert cam["sanity"].startswith("no initial weights") and found["predicted"] == "cat"
+
+
+def test_a_channels_strongest_inputs_each_way_and_its_class_drops_by_channel():
+    from lib.explorer import strongest
+
+    found = strongest(np.array([0.5, -0.2, 0.0, 2.0, -0.9, 0.5]), shown=2)
+    assert found == {"positive": [[3, 2.0], [0, 0.5]], "negative": [[4, -0.9], [1, -0.2]]}  # ties: the lower channel
+    assert strongest(np.zeros(3)) == {"positive": [], "negative": []}
+    rows = [{"model": "m", "seed": "0", "layer": "l", "channel": str(c), "selectivity": "0.5", "importance": "0",
+             "most_hurt": "cat/dog" if c else "cat"} for c in range(2)]
+    classes = [{"model": "m", "seed": "0", "layer": "l", "channel": str(c), "class": name, "accuracy_drop": str(c + k)}
+               for c in range(2) for k, name in enumerate(("cat", "dog"))]
+    numbers = channel_numbers(rows, 0, classes)["m"]["l"]
+    assert numbers["most_hurt"] == ["cat", "cat/dog"] and numbers["class_drops"] == [[0.0, 1.0], [1.0, 2.0]]
