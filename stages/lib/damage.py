@@ -32,11 +32,11 @@ image draws and seed weights), so that differences between models are paired. Cl
 
 import numpy as np
 
-from lib.analysis import over_seeds, pairs, round_floats
+from lib.analysis import over_seeds, round_floats
 from lib.cifar import CLASSES
-from lib.keys import role_key, spread, with_interval
-from lib.reliance import (LAST_CONV, Resampling, class_means, importance, intact, selectivity_of, spearman_rows,
-                          with_bounds)
+from lib.keys import spread, with_interval
+from lib.reliance import (LAST_CONV, Resampling, class_means, importance, intact, paired_differences, selectivity_of,
+                          spearman_rows, with_bounds)
 
 EPSILON = 1e-7  # Keras' floor on a probability inside a log loss
 JUDGED = (LAST_CONV, "last_hidden")  # the roles at which claim R3 is judged and models compared
@@ -204,28 +204,10 @@ def layer_damage(runs, labels, images, weights, rngs):
     return summary, resampled, rows, classes
 
 
-def damage_pairs(layers, resampled, roles):
-    """{pair: {role key: a − b of COMPARED with the interval of the paired resampled differences}}
-    at the roles JUDGED that both models have ablated."""
-    differences = {}
-    for pair, (a, b) in pairs(layers).items():
-        differences[pair] = {}
-        for role in JUDGED:
-            la, lb = roles[a].get(role), roles[b].get(role)
-            if (a, la) not in resampled or (b, lb) not in resampled:
-                continue
-            found = differences[pair][role_key(role, la, lb)] = {}
-            for name in COMPARED:
-                ma, mb = layers[a][la][name], layers[b][lb][name]
-                found.update(with_interval(name, with_bounds(np.nan if None in (ma, mb) else ma - mb,
-                                                             resampled[a, la][name] - resampled[b, lb][name])))
-    return differences
-
-
 def damage_metrics(outcomes, roles, labels, resamples, seed):
     """Every model's per-class reliance, from `outcomes` {model: {seed: {layer: arrays}}} and `roles`
-    {model: {role: layer}} (with LAST_CONV): ({"models": {model: {layer: summary}}, "pairs": {pair:
-    {role key: differences a − b of COMPARED at the roles JUDGED}}}, channel rows, class rows)."""
+    {model: {role: layer}} (with LAST_CONV): ({"models": {model: {layer: summary}}, "pairs":
+    lib.reliance.paired_differences of COMPARED at the roles JUDGED}, channel rows, class rows)."""
     resampling = Resampling(len(labels), resamples, seed)
     layers, resampled, channels, classes = {}, {}, [], []
     for model, runs in outcomes.items():
@@ -239,7 +221,9 @@ def damage_metrics(outcomes, roles, labels, resamples, seed):
                          for s, run_rows in zip(seeds, rows) for c, row in enumerate(run_rows)]
             classes += [{"model": model, "seed": s, "layer": layer, **row} for s, run_rows in zip(seeds, per_class_rows)
                         for row in run_rows]
-    return {"models": layers, "pairs": damage_pairs(layers, resampled, roles)}, channels, classes
+    differences = paired_differences({model: {"layers": found} for model, found in layers.items()}, roles, COMPARED,
+                                     lambda model, layer: resampled[model, layer], compared=JUDGED)
+    return {"models": layers, "pairs": differences}, channels, classes
 
 
 def merged(metrics, channel_rows, damage, damage_rows, skipped=None):
@@ -251,7 +235,7 @@ def merged(metrics, channel_rows, damage, damage_rows, skipped=None):
         for layer, summary in layers.items():
             metrics["models"][model]["layers"][layer].update(summary)
     for pair, found in damage["pairs"].items():
-        for key, numbers in found.items():
+        for key, numbers in found["difference"]["layers"].items():
             metrics["pairs"][pair]["difference"]["layers"].setdefault(key, {}).update(numbers)
     metrics["hurt_permutations"] = PERMUTATIONS
     by_channel = {(row["model"], row["seed"], row["layer"], row["channel"]): row for row in damage_rows}

@@ -345,16 +345,16 @@ def layer_reliance(runs, labels, images, weights, permuted):
     return summary, resampled, rows, channels
 
 
-def paired_differences(models, roles, names, resampled_of):
-    """Per pair of models, a − b of each of `names` at the roles COMPARED, with the interval of the
+def paired_differences(models, roles, names, resampled_of, compared=COMPARED):
+    """Per pair of models, a − b of each of `names` at the roles `compared`, with the interval of the
     resampled differences: {pair: {"difference": {"layers": {role key: {name, name_low, name_high}}}}}.
     `models` {model: {"layers": {layer: {name: value}}}}; `resampled_of(model, layer)` -> {name: (R,)},
-    drawn alike for every model (paired)."""
+    drawn alike for every model (paired). A role whose layer either model lacks is left out."""
     differences = {}
     for pair, (a, b) in pairs(models).items():
         found = {}
-        for role in COMPARED:
-            la, lb = roles[a][role], roles[b][role]
+        for role in compared:
+            la, lb = roles[a].get(role), roles[b].get(role)
             if la not in models[a]["layers"] or lb not in models[b]["layers"]:
                 continue  # a layer that could not be ablated
             ra, rb = resampled_of(a, la), resampled_of(b, lb)
