@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
-from lib.analysis import first, probe_metrics, runs_of, size_sweep, subjects_metrics
+from lib.analysis import probe_metrics, runs_of, size_sweep, subjects_metrics
 from lib.cifar import Images
 from lib.files import ANALYSIS_PLOTS, CKA_FIGURE, SUBJECT_FIGURES, SWEEP_FIGURE
 from lib.keys import OUTPUT
 from lib.model import MAPS
 from lib.params import load, stage_parser
 from lib.stage import run
+from lib.stats import first
 from lib.store import atomic_dir, existing, load_arrays, load_runs, read_csv, read_json, save_csv, save_json
 from lib import figures, tables
 

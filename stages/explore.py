@@ -8,8 +8,7 @@ it (its inputs from the layer below), and where each subject's evidence lies."""
 from lib.analysis import runs_of
 from lib.cifar import Images
 from lib.claims import judged
-from lib.channels import official_test_split
-from lib.cifar import model_inputs
+from lib.cifar import model_inputs, official_test_split
 from lib.explorer import (ImageSet, at_seed, attribution_views, channel_views, charts, folder_bytes,
                           page_data, probe_names, reliance_channels, write_explorer)
 from lib.files import ATTRIBUTION_CARD, ATTRIBUTION_MAPS, EXAMPLES, EXAMPLES_CARD, FEATURES, REPLAY_CARD

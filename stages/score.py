@@ -4,7 +4,6 @@ costs each class (lib.damage), the differences between models."""
 
 from pathlib import Path
 
-from lib.analysis import first
 from lib.claims import shown
 from lib.damage import damage_metrics, merged
 from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, RELIANCE_PLOTS
@@ -12,6 +11,7 @@ from lib.keys import interval
 from lib.params import load, stage_parser
 from lib.reliance import by_layer, reliance_metrics
 from lib.stage import run
+from lib.stats import first
 from lib.store import atomic_dir, existing, load_arrays, load_runs, read_json, save_csv, save_json
 
 

@@ -4,14 +4,15 @@ in the sanity check (lib.attribution)."""
 
 from pathlib import Path
 
-from lib.analysis import first
 from lib.attribution import sanity_summary
-from lib.channels import official_test_split, specificity_metrics, specificity_rows, stored_peaks
+from lib.channels import specificity_metrics, specificity_rows, stored_peaks
+from lib.cifar import official_test_split
 from lib.claims import shown
 from lib.files import ATTRIBUTION_CARD, CHANNEL_PLOTS, EXAMPLES, EXAMPLES_CARD
 from lib.keys import interval
 from lib.params import load, stage_parser
 from lib.stage import run
+from lib.stats import first
 from lib.store import atomic_dir, load_runs, read_json, save_csv, save_json
 
 

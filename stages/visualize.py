@@ -6,8 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from lib.channels import official_test_split
-from lib.cifar import input_channels, model_inputs
+from lib.cifar import input_channels, model_inputs, official_test_split
 from lib.files import EXAMPLES, EXAMPLES_CARD, FEATURES
 from lib.params import ParamError, check_run, load, stage_parser
 from lib.stage import run

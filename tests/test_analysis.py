@@ -5,7 +5,8 @@ from lib import measures, tables
 from lib.analysis import (INPUT_MEASURES, Run, input_measures, matched_layers, over_seeds, pairs, probe_metrics,
                           size_sweep, subjects_metrics)
 from lib.cifar import CLASSES
-from lib.measures import LAYER_MEASURES, layer_histogram, layer_view, per_image_entropy, per_image_histograms, shared_edges
+from lib.measures import (LAYER_MEASURES, layer_histogram, layer_view, per_image_bin, per_image_entropy,
+                          per_image_histograms_of, shared_edges)
 from reference import entropy_bits
 
 rng = np.random.default_rng(0)
@@ -84,7 +85,7 @@ def test_identical_models_have_zero_divergence():
 def test_per_image_histograms_match_one_at_a_time():
     values = np.maximum(rng.normal(size=(7, 4, 4, 3)), 0)
     edges = shared_edges([values], 9)
-    together = per_image_histograms(values, edges)
+    together = per_image_histograms_of(per_image_bin(values, edges), len(edges))
     assert np.array_equal(together, np.stack([layer_histogram(v, edges) for v in values]))
     assert np.allclose(per_image_entropy(together), [entropy_bits(c) for c in together])
 

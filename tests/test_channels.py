@@ -7,12 +7,13 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from lib.attribution import explain, grad_cam, integrated_gradients, last_convolution, logits, sanity_check
-from lib.channels import (Field, box, chance_specificity, class_tally, constant, layer_examples, peaks, ranking,
-                          receptive_field, resampled_specificity, specificity, specificity_metrics, split_peaks, tied)
+from lib.attribution import explain, grad_cam, integrated_gradients, logits, sanity_check
+from lib.channels import (chance_specificity, class_tally, constant, layer_examples, peaks, ranking, resampled_specificity,
+                          specificity, specificity_metrics, split_peaks, tied)
+from lib.fields import Field, box, receptive_field
 from lib.cifar import CLASSES
 from lib.features import visualize
-from lib.model import ARCHITECTURES
+from lib.model import ARCHITECTURES, last_convolution
 from lib.training import deterministic
 
 EDGE = np.array([[-1, 0, 1]] * 3, np.float32)  # a vertical edge: dark on the left, bright on the right

@@ -6,7 +6,9 @@ import pytest
 from lib.cifar import CLASSES
 from lib.claims import HELD, NOT_HELD, zhou_verdict
 from lib.damage import damage_metrics, match_chance, merged, most_hurt, per_class, selective_class, shared_max
-from lib.reliance import ablate_layer, ablation_orders, by_layer, order_stream, reliance_metrics
+from lib.ablation import ablate_layer, ablation_orders
+from lib.reliance import by_layer, reliance_metrics
+from lib.stats import named_stream
 
 K = len(CLASSES)
 LABELS = np.repeat(np.arange(K), 40)
@@ -50,7 +52,7 @@ def planted(carrier, seed=0):
         fallback[np.setdiff1d(mine, carried), c] = 0.5
     fallback[np.arange(len(LABELS)), (LABELS + 1) % K] += 0.2
     found = ablate_layer(Readout(values, np.asarray(carrier), fallback), values, LABELS,
-                         ablation_orders(K, 2, order_stream(0, seed, "layer")), np.eye(K))
+                         ablation_orders(K, 2, named_stream(0, seed, "layer")), np.eye(K))
     found["activity_initial"] = rng.random((len(LABELS), K))
     return by_layer({f"layer/{key}": value for key, value in found.items()})
 

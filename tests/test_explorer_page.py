@@ -269,7 +269,7 @@ CANVAS = """(selector) => Array.from(document.querySelectorAll(selector)).map((c
 
 
 def test_a_channels_top_images_and_optimised_input_and_a_subjects_maps_are_drawn_from_the_stages_outputs(explored):
-    from lib.channels import official_test_split
+    from lib.cifar import official_test_split
     from lib.cifar import model_inputs
 
     run = explored.path / "data/channels/benchmark/0"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lib.measures import (bootstrap_ci, defined_mean, defined_means, js_bits, layer_histogram, paired_bootstrap_ci,
-                          shared_edges)
+from lib.measures import js_bits, layer_histogram, shared_edges
+from lib.stats import bootstrap_ci, defined_mean, defined_means, paired_bootstrap_ci
 from reference import channel_corr, entropy_bits, input_corr, linear_cka, zero_fraction
 
 rng = np.random.default_rng(0)

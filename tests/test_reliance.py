@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from lib.cifar import CLASSES
-from lib.reliance import (CHANCE, ablate_layer, ablation_counts, ablation_orders, by_layer, half_drop_share,
-                          order_stream, random_directions, ranks, reliance_metrics, retained_area, selectivity, spearman)
+from lib.ablation import ablate_layer, ablation_counts, ablation_orders, random_directions
+from lib.reliance import CHANCE, by_layer, half_drop_share, reliance_metrics, retained_area, selectivity
+from lib.stats import named_stream, ranks, spearman
 
 N_CLASSES = len(CLASSES)
 
@@ -59,7 +60,7 @@ def test_the_curve_measures_every_count_so_its_area_is_the_mean_over_counts():
 
 
 def test_a_channel_carrying_all_the_signal_drops_accuracy_to_chance_and_no_other_matters():
-    orders = ablation_orders(4, 6, order_stream(0, 0, "conv"))
+    orders = ablation_orders(4, 6, named_stream(0, 0, "conv"))
     values = layer_values(LABELS)
     found = ablate_layer(Planted(carried_by_channel_0, values), values, LABELS, orders, np.eye(4))
     assert found["counts"].tolist() == [0, 1, 2, 3, 4]
@@ -179,15 +180,15 @@ def test_a_convolution_inside_a_residual_block_is_ablated_inside_the_graph_as_ze
 
 def test_the_orders_are_seeded():
     def curve(seed):
-        orders = ablation_orders(8, 3, order_stream(seed, 0, "conv2d_1"))
+        orders = ablation_orders(8, 3, named_stream(seed, 0, "conv2d_1"))
         values = layer_values(LABELS, 8)
         return orders, ablate_layer(Planted(carried_by_channel_0, values), values, LABELS, orders, np.eye(8))["correct"]
 
     (orders, first), (again, second) = curve(0), curve(0)
     assert np.array_equal(orders, again) and first.tobytes() == second.tobytes()
     assert not np.array_equal(curve(1)[0], orders)
-    assert not np.array_equal(ablation_orders(8, 3, order_stream(0, 1, "conv2d_1")), orders)  # another run
-    assert not np.array_equal(ablation_orders(8, 3, order_stream(0, 0, "conv2d_2")), orders)  # another layer
+    assert not np.array_equal(ablation_orders(8, 3, named_stream(0, 1, "conv2d_1")), orders)  # another run
+    assert not np.array_equal(ablation_orders(8, 3, named_stream(0, 0, "conv2d_2")), orders)  # another layer
 
 
 def test_spearman_with_ties_and_undefined_entries():
@@ -208,8 +209,8 @@ def run_outcomes(labels, carrier_channels, seed):
         signal = x[..., :carrier_channels].reshape(len(x), -1).max(axis=1)
         return one_hot(np.clip(np.where(signal > 0.5, np.rint(signal) - 1, 0), 0, N_CLASSES - 1).astype(int))
 
-    orders = ablation_orders(channels, 4, order_stream(0, seed, "layer"))
-    directions = random_directions(channels, channels, order_stream(0, seed, "layer directions"))
+    orders = ablation_orders(channels, 4, named_stream(0, seed, "layer"))
+    directions = random_directions(channels, channels, named_stream(0, seed, "layer directions"))
     found = ablate_layer(Planted(evaluate, values), values, labels, orders, directions)
     found["activity_initial"] = np.random.default_rng(seed).random((len(labels), channels))
     return {f"layer/{key}": value for key, value in found.items()}
@@ -241,7 +242,7 @@ def test_selectivity_divides_by_the_mean_of_the_other_classes_not_the_second_lar
 
 
 def test_channel_activity_is_the_mean_over_positions_and_the_spearman_of_a_hand_example():
-    from lib.reliance import channel_activity
+    from lib.ablation import channel_activity
 
     acts = np.zeros((2, 2, 2, 3), np.float32)
     acts[0, :, :, 0] = [[1, 2], [3, 6]]

@@ -2,17 +2,97 @@
 layers above a layer run on its stored values where they need nothing else (the shortcut, exact),
 else the whole network runs from the input with the layer's output changed inside the graph
 (skip connections, branches); each change (channels masked, or a direction projected out) inside
-one compiled graph. lib.reliance holds the measures; this module runs the network."""
+one compiled graph. lib.reliance scores the outcomes; this module runs the network.
+
+The random orders and directions of a run's layer come from their own stream of ablation.seed
+(named by the run's seed and the layer), so that adding a layer or a run moves no other's."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from lib.activations import BATCH, layer_reader
-from lib.attribution import last_convolution
-from lib.model import channel_layers
-from lib.reliance import (LAST_CONV, ablate_layer, ablation_orders, channel_activity, order_stream,
-                          random_directions)
+from lib.model import LAST_CONV, channel_layers, last_convolution
+from lib.stats import named_stream
+
+
+def ablation_counts(channels):
+    """Channels zeroed at each point of a curve: every count from 0 to all."""
+    return list(range(channels + 1))
+
+
+def ablation_orders(channels, orders, rng):
+    """(orders, channels): each row an order in which the channels are zeroed."""
+    return np.stack([rng.permutation(channels) for _ in range(orders)])
+
+
+def curve_masks(orders, counts):
+    """(counts, orders, channels) float32 masks: 0 for the first `count` channels of each order."""
+    masks = np.ones((len(counts), *orders.shape), np.float32)
+    for k, count in enumerate(counts):
+        for o, order in enumerate(orders):
+            masks[k, o, order[:count]] = 0
+    return masks
+
+
+def single_masks(channels):
+    """(channels, channels) float32 masks, row c zeroing channel c alone."""
+    return 1 - np.eye(channels, dtype=np.float32)
+
+
+def outcomes(ablator, labels, masks):
+    """Per mask and image, whether the network still predicts the label and the label's probability.
+
+    `ablator.masked(mask)` runs the rest of the network on the layer's values with each channel
+    scaled by `mask` and returns (N, classes) probabilities (lib.ablation.Ablator); `masks`
+    (M, channels). Each distinct mask is evaluated once. Returns (M, N) bool and (M, N) float32."""
+    unique, inverse = np.unique(masks, axis=0, return_inverse=True)
+    rows = np.arange(len(labels))
+    correct = np.empty((len(unique), len(labels)), bool)
+    p_label = np.empty((len(unique), len(labels)), np.float32)
+    for i, mask in enumerate(unique):
+        probabilities = np.asarray(ablator.masked(mask))
+        correct[i] = probabilities.argmax(axis=1) == labels
+        p_label[i] = probabilities[rows, labels]
+    inverse = inverse.reshape(-1)
+    return correct[inverse], p_label[inverse]
+
+
+def random_directions(channels, count, rng):
+    """(count, channels) random unit directions of a layer's channel space: Morcos et al.'s baseline
+    for the importance of one channel (a unit direction)."""
+    found = rng.standard_normal((count, channels))
+    return found / np.linalg.norm(found, axis=1, keepdims=True)
+
+
+def direction_outcomes(ablator, labels, directions):
+    """(D, N) bool: whether the network still predicts each image's label with each of `directions`
+    (D, channels) projected out of the layer's values at every position (`ablator.projected`)."""
+    return np.stack([np.asarray(ablator.projected(direction)).argmax(axis=1) == labels for direction in directions])
+
+
+def channel_activity(acts):
+    """(N, channels) float64: each image's activation of each channel, averaged over positions."""
+    acts = np.asarray(acts, np.float64)
+    return acts.reshape(len(acts), -1, acts.shape[-1]).mean(axis=1)
+
+
+def ablate_layer(ablator, acts, labels, orders, directions):
+    """One run's layer ablated: {"counts", "correct", "p_label" (counts, N) averaged over the orders,
+    "p_label_intact" (N,) with nothing ablated, "single_correct" (channels, N) bool and
+    "single_p_label" (channels, N) with each channel alone zeroed, "direction_correct" (D, N) bool
+    with each of `directions` projected out instead, "activity" (N, channels)}."""
+    channels = acts.shape[-1]
+    counts = ablation_counts(channels)
+    masks = curve_masks(orders, counts)
+    correct, p_label = outcomes(ablator, labels, np.concatenate([masks.reshape(-1, channels),
+                                                                         single_masks(channels)]))
+    curve = len(counts) * len(orders)
+    return {"counts": np.array(counts), "correct": correct[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
+            "p_label": p_label[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
+            "p_label_intact": p_label[0], "single_correct": correct[curve:], "single_p_label": p_label[curve:],
+            "direction_correct": direction_outcomes(ablator, labels, directions),
+            "activity": channel_activity(acts)}
 
 
 class Unablatable(Exception):
@@ -130,8 +210,8 @@ def ablated_layers(model, untrained, layers, acts, inputs, labels, settings, run
             yield layer, None, str(reason)
             continue
         channels = acts[layer].shape[-1]
-        orders = ablation_orders(channels, settings["orders"], order_stream(settings["seed"], run_seed, layer))
-        directions = random_directions(channels, channels, order_stream(settings["seed"], run_seed, f"{layer} directions"))
+        orders = ablation_orders(channels, settings["orders"], named_stream(settings["seed"], run_seed, layer))
+        directions = random_directions(channels, channels, named_stream(settings["seed"], run_seed, f"{layer} directions"))
         found = ablate_layer(ablator, acts[layer], labels, orders, directions)
         yield layer, {**found, "activity_initial": channel_activity(before[layer])}, ablator.path
 

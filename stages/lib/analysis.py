@@ -9,7 +9,8 @@ are summarised over seeds: the mean and, as `<measure>_seed_sd`, the standard de
 over the probe set also a 95 % bootstrap interval over images (`_low`, `_high`) of the per-image
 values averaged over seeds. Comparisons (one model against another, the input against a layer)
 get intervals of their own from a hierarchical, paired bootstrap: seeds, then the same images on
-both sides (lib.measures.paired_bootstrap_ci).
+both sides (lib.stats.paired_bootstrap_ci); each measure draws on its own stream of analysis.seed,
+so adding or removing a measure moves no other measure's interval.
 
 The metrics files keep models, pairs of models and the input under keys of their own ("models",
 "pairs", "input"), and each model's layers under "layers" beside its "output", so no name chosen
@@ -18,21 +19,19 @@ in params can overwrite another entry.
 
 import os
 import warnings
-import zlib
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from itertools import combinations
 from typing import NamedTuple
 
 import numpy as np
 
 from lib.cifar import CLASSES, label_name
-from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, bootstrap_ci, centered_gram, cka_of_grams,
-                          defined_mean, defined_means, js_bits, layer_histogram, layer_view, paired_bootstrap_ci,
-                          shared_edges)
+from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, centered_gram, cka_of_grams, js_bits,
+                          layer_histogram, layer_view, shared_edges)
 from lib.files import LAYER_CARD, images_file
-from lib.keys import OUTPUT, find_pair, numbers, pair_key, role_key, role_section, spread, with_interval
+from lib.keys import OUTPUT, find_pair, numbers, role_key, role_section, spread, with_interval
 from lib.model import largest, trained_sizes
+from lib.stats import (bootstrap_ci, defined_means, first, named_stream, over_seeds, paired_bootstrap_ci, pairs,
+                       round_floats)
 from lib.store import load_arrays, load_runs, read_json
 
 
@@ -57,48 +56,11 @@ def runs_of(folder, params, images):
             for model, runs in cards.items()}
 
 
-def pairs(models):
-    """Every unordered pair of models, named "a_vs_b" in params order."""
-    return {pair_key(a, b): (a, b) for a, b in combinations(models, 2)}
-
-
 def matched_layers(a, b):
     """[(key, layer of a, layer of b)] that two networks share: layers of the same name (a's order),
     then each role whose layers are named differently, keyed by the role."""
     same = [(layer, layer, layer) for layer in a.layers if layer in b.layers]
     return same + [(role, a.roles[role], b.roles[role]) for role in a.roles if a.roles[role] != b.roles[role]]
-
-
-def first(runs):
-    """Any one run (the layers and roles of a model are the same in all its seeds)."""
-    return next(iter(runs.values()))
-
-
-def round_floats(node, digits=6):
-    """Numbers rounded for readable metrics files (and diffs); NaN becomes None."""
-    if isinstance(node, dict):
-        return {key: round_floats(value, digits) for key, value in node.items()}
-    if isinstance(node, float):
-        return None if np.isnan(node) else round(node, digits)
-    return node
-
-
-def over_seeds(results):
-    """One summary of per-seed results (same keys): numbers -> mean and `<key>_seed_sd`;
-    None where no seed has a number; anything else -> the most common value."""
-    summary = {}
-    for key, head in results[0].items():
-        column = [result[key] for result in results]
-        if isinstance(head, dict):
-            summary[key] = over_seeds(column)
-            continue
-        defined = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool) and not np.isnan(v)]
-        if defined or all(v is None or isinstance(v, float) for v in column):
-            summary[key] = defined_mean(defined) if defined else None
-            summary[spread(key)] = float(np.std(defined, ddof=1)) if len(defined) > 1 else 0.0
-        else:
-            summary[key] = Counter(column).most_common(1)[0][0]
-    return summary
 
 
 def copies(run):
@@ -197,12 +159,6 @@ def subjects_metrics(names, labels, inputs, runs, bins):
     return round_floats({name: subject_metrics(i, int(labels[i]), inputs, runs, bins) for i, name in enumerate(names)})
 
 
-def stream(seed, measure):
-    """The bootstrap's random numbers for one measure: its own stream of analysis.seed, so adding
-    or removing a measure moves no other measure's interval."""
-    return np.random.default_rng([seed, zlib.crc32(measure.encode())])
-
-
 def summarise_images(per_seed, seed, resamples):
     """{measure: per-seed (N,) arrays} -> mean over images and seeds, bootstrap interval over images
     (of the seed-averaged values), standard deviation across seeds of the per-seed means."""
@@ -212,7 +168,7 @@ def summarise_images(per_seed, seed, resamples):
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (no channel to correlate)
             per_image = np.nanmean(np.stack(arrays), axis=0)
             seed_means = [m for m in (np.nanmean(a) for a in arrays) if not np.isnan(m)]
-        mean, low, high = bootstrap_ci(per_image, stream(seed, measure), resamples)
+        mean, low, high = bootstrap_ci(per_image, named_stream(seed, measure), resamples)
         summary.update({**with_interval(measure, (mean, low, high)),
                         spread(measure): float(np.std(seed_means, ddof=1)) if len(seed_means) > 1 else 0.0})
     return summary
@@ -243,7 +199,7 @@ def differences(per_a, per_b, run_a, run_b, seed, resamples):
     the hierarchical, paired bootstrap (seeds of each model, then the same probe images for both)."""
     def summary(la, lb, measures):
         return {key: value for m in measures for key, value in with_interval(m, paired_bootstrap_ci(
-            per_seed(per_a, la, m), per_seed(per_b, lb, m), stream(seed, m), resamples)).items()}
+            per_seed(per_a, la, m), per_seed(per_b, lb, m), named_stream(seed, m), resamples)).items()}
 
     return {"layers": {key: summary(la, lb, LAYER_MEASURES) for key, la, lb in role_layers(run_a, run_b)},
             OUTPUT: summary(OUTPUT, OUTPUT, OUTPUT_MEASURES)}
@@ -254,7 +210,7 @@ def entropy_drop(input_entropy, per_run, run, seed, resamples):
     narrowing), with the paired, seed-aware interval."""
     name = "entropy_drop_bits"
     return with_interval(name, paired_bootstrap_ci(input_entropy[None], per_seed(
-        per_run, run.roles["last_hidden"], "entropy_scaled_bits"), stream(seed, name), resamples))
+        per_run, run.roles["last_hidden"], "entropy_scaled_bits"), named_stream(seed, name), resamples))
 
 
 def cka_matrices(runs_a, runs_b, grams_a, grams_b):

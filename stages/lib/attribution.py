@@ -28,8 +28,7 @@ the papers do, so a map is not about the other classes' scores.
 
 import numpy as np
 
-from lib.model import CONVOLUTIONS
-from lib.reliance import spearman
+from lib.stats import spearman
 
 PATH_CHUNK = 256  # points of an integrated-gradients path differentiated at once
 KINDS = ("signed", "absolute")  # the rank correlations of the sanity check
@@ -40,13 +39,6 @@ def logits(model):
     from lib.activations import pre_activations
 
     return pre_activations(model, model.layers[-1].name)
-
-
-def last_convolution(model):
-    """The network's last 2-D convolution, where Grad-CAM is taken; None if it has none."""
-    found = [layer.name for layer in model.layers
-             if type(layer).__name__ in CONVOLUTIONS and len(layer.output.shape) == 4]
-    return found[-1] if found else None
 
 
 def path_gradients(logit_model, image, target, alphas):

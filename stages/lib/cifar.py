@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.stage import StageError
+from lib.store import existing, load_arrays
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SPLITS = ("train", "test")
@@ -156,3 +157,12 @@ def read_archive(path):
     return Cifar(train=Images(np.concatenate([s.images for s in train]), np.concatenate([s.labels for s in train])),
                  test=batch(TEST_BATCH, batches[TEST_BATCH]))
 
+
+def official_test_split(val, test):
+    """(images, labels, indices) of the official test split: the carved validation and test sets
+    (.npz files) together, in official order."""
+    parts = [load_arrays(existing(path, what)) for path, what in ((val, "validation set"), (test, "test set"))]
+    indices = np.concatenate([part["indices"] for part in parts])
+    order = np.argsort(indices, kind="stable")
+    return (np.concatenate([part["images"] for part in parts])[order],
+            np.concatenate([part["labels"] for part in parts])[order].astype(int), indices[order])

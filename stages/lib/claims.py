@@ -24,7 +24,8 @@ from typing import NamedTuple
 from lib.keys import OUTPUT, find_pair, interval, measured_key, role_section
 from lib.model import largest, smallest
 from lib.damage import JUDGED
-from lib.reliance import COMPARED, PREDICTIVE
+from lib.model import COMPARED_ROLES
+from lib.reliance import PREDICTIVE
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
 
@@ -190,15 +191,15 @@ def compare_ablated(reliance, big, small, role, measure):
 def reliance_verdicts(reliance, big, small):
     """The claims of Morcos et al. 2018 about reliance on single channels, judged from
     metrics/reliance.json (lib.reliance) at the first convolution and the last hidden layer."""
-    parts, lines = zip(*(compare_ablated(reliance, big, small, role, "retained_area") for role in COMPARED))
+    parts, lines = zip(*(compare_ablated(reliance, big, small, role, "retained_area") for role in COMPARED_ROLES))
     verdicts = [Verdict(
         f"R1. The {small} model leans more on single channels than the {big}: zeroing a growing share of a "
         f"layer's channels costs it more of its accuracy above chance (a smaller retained area under the "
         "ablation curve), at the first convolution and at the last hidden layer (probe set; Morcos et al. 2018).",
-        combine(list(parts)), list(lines), tuple((role, "retained_area") for role in COMPARED))]
+        combine(list(parts)), list(lines), tuple((role, "retained_area") for role in COMPARED_ROLES))]
     parts, lines = [], []
     for model in (big, small):
-        for role in COMPARED:
+        for role in COMPARED_ROLES:
             if not ablated(reliance, model, role):
                 parts.append(NOT_JUDGED)
                 lines.append(unablated(model, role)[1])
@@ -211,7 +212,7 @@ def reliance_verdicts(reliance, big, small):
         "R2. A channel's class selectivity does not predict its importance: across a layer's channels the rank "
         f"correlation of the two lies between −{PREDICTIVE} and {PREDICTIVE} (95 % interval), at the first convolution and the last "
         "hidden layer of both models (probe set; Morcos et al. 2018).", combine(parts), lines,
-        tuple((role, "selectivity_importance_spearman") for role in COMPARED)))
+        tuple((role, "selectivity_importance_spearman") for role in COMPARED_ROLES)))
     return verdicts
 
 

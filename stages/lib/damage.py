@@ -32,11 +32,12 @@ image draws and seed weights), so that differences between models are paired. Cl
 
 import numpy as np
 
-from lib.analysis import over_seeds, round_floats
 from lib.cifar import CLASSES
 from lib.keys import spread, with_interval
-from lib.reliance import (LAST_CONV, Resampling, class_means, importance, intact, paired_differences, selectivity_of,
-                          spearman_rows, with_bounds)
+from lib.model import LAST_CONV
+from lib.reliance import class_means, importance, intact, selectivity_of
+from lib.stats import (Resampling, centred, nan_mean, over_seeds, paired_differences, round_floats, seed_weighted,
+                       spearman_rows, with_bounds)
 
 EPSILON = 1e-7  # Keras' floor on a probability inside a log loss
 JUDGED = (LAST_CONV, "last_hidden")  # the roles at which claim R3 is judged and models compared
@@ -124,19 +125,6 @@ def run_damage(run, labels, weights):
             "direction_max_drop": np.nanmax(directions, axis=-1)}
 
 
-def nan_mean(values, axis=-1):
-    """The mean over the defined entries; NaN where there are none."""
-    values = np.asarray(values, np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nansum(values, axis=axis) / (~np.isnan(values)).sum(axis=axis)
-
-
-def seed_weighted(resampled, weights):
-    """(R,) the seed-weighted mean of per-seed resampled values (R, seeds), over the defined ones."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.nan_to_num(resampled) * weights).sum(axis=1) / ((~np.isnan(resampled)) * weights).sum(axis=1)
-
-
 def run_numbers(found):
     """A layer's numbers from run_damage's arrays, each (R,)."""
     match, chance = nan_mean(found["match"]), found["chance"]
@@ -167,7 +155,7 @@ def names(shares):
 def channel_rows(run, point, resampled):
     """Per channel of one run's layer: its selective and most-hurt classes, the hurt match, the
     max-class drop with its interval over images, and the loss rises (the most-hurt class's, overall)."""
-    drops = resampled["max_drop"] - (np.nanmean(resampled["max_drop"], axis=0) - point["max_drop"][0])
+    drops = centred(resampled["max_drop"], point["max_drop"][0], axis=0)
     low, high = (np.nanpercentile(drops, q, axis=0) for q in (2.5, 97.5))
     overall = (loss(run["single_p_label"]) - loss(run["p_label_intact"])[None]).mean(axis=1)
     hurt_rise = np.nansum(point["hurt"][0] * point["rises"][0], axis=-1)
@@ -191,7 +179,7 @@ def layer_damage(runs, labels, images, weights, rngs):
     over = over_seeds(per_seed)
     for name in CENTRED:
         if over[name] is not None:
-            resampled[name] = resampled[name] - (np.nanmean(resampled[name]) - over[name])
+            resampled[name] = centred(resampled[name], over[name])
     summary = {name: over[name] for name in ("hurt_match_chance", "random_direction_max_class_drop")}
     for name in SUMMARIES:
         summary.update({**with_interval(name, with_bounds(over[name], resampled[name])), spread(name): over[spread(name)]})
@@ -207,8 +195,8 @@ def layer_damage(runs, labels, images, weights, rngs):
 def damage_metrics(outcomes, roles, labels, resamples, seed):
     """Every model's per-class reliance, from `outcomes` {model: {seed: {layer: arrays}}} and `roles`
     {model: {role: layer}} (with LAST_CONV): ({"models": {model: {layer: summary}}, "pairs":
-    lib.reliance.paired_differences of COMPARED at the roles JUDGED}, channel rows, class rows)."""
-    resampling = Resampling(len(labels), resamples, seed)
+    lib.stats.paired_differences of COMPARED at the roles JUDGED}, channel rows, class rows)."""
+    resampling = Resampling(len(labels), resamples, seed, "ablation")
     layers, resampled, channels, classes = {}, {}, [], []
     for model, runs in outcomes.items():
         seeds, weights = list(runs), resampling.seeds(model, len(runs))
@@ -222,7 +210,7 @@ def damage_metrics(outcomes, roles, labels, resamples, seed):
             classes += [{"model": model, "seed": s, "layer": layer, **row} for s, run_rows in zip(seeds, per_class_rows)
                         for row in run_rows]
     differences = paired_differences({model: {"layers": found} for model, found in layers.items()}, roles, COMPARED,
-                                     lambda model, layer: resampled[model, layer], compared=JUDGED)
+                                     lambda model, layer: resampled[model, layer], JUDGED)
     return {"models": layers, "pairs": differences}, channels, classes
 
 

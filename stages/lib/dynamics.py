@@ -13,11 +13,12 @@ reference, and the epoch the analysis stage measures.
 
 import numpy as np
 
-from lib.analysis import Run, measure_images, round_floats, stream, subject_run
+from lib.analysis import Run, measure_images, subject_run
 from lib.checkpoints import assign
 from lib.keys import OUTPUT, measured_key, with_interval
-from lib.measures import centered_gram, cka_of_grams, defined_mean, paired_bootstrap_ci
+from lib.measures import centered_gram, cka_of_grams
 from lib.params import EPOCH_NAMES
+from lib.stats import defined_mean, named_stream, paired_bootstrap_ci, round_floats
 
 BEST, LAST = EPOCH_NAMES
 
@@ -126,8 +127,8 @@ def early_comparison(small, early, final, layers, seed, resamples):
     measures = {}
     for role, measure in COMPARED:
         key = (role, measure)
-        to_early = paired_bootstrap_ci(small[key], early[key], stream(seed, measure), resamples)
-        to_final = paired_bootstrap_ci(small[key], final[key], stream(seed, measure), resamples)
+        to_early = paired_bootstrap_ci(small[key], early[key], named_stream(seed, measure), resamples)
+        to_final = paired_bootstrap_ci(small[key], final[key], named_stream(seed, measure), resamples)
         name = measured_key(role, *layers.get(role, (OUTPUT, OUTPUT)))
         measures[f"{name}.{measure}"] = {
             "model": float(np.nanmean(small[key])), "checkpoint": float(np.nanmean(early[key])),

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.activations import layer_reader, network
-from lib.analysis import round_floats
+from lib.stats import round_floats
 from lib.checkpoints import Checkpoints
 from lib.cifar import input_channels
 from lib.dynamics import (COMPARED, checkpoint_images, early_comparison, matched_epoch, replayed_images,

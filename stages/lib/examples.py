@@ -6,7 +6,8 @@ the networks)."""
 import numpy as np
 
 from lib.activations import layer_reader
-from lib.channels import field_card, layer_examples, receptive_field, split_peaks
+from lib.channels import layer_examples, split_peaks
+from lib.fields import field_card, receptive_field
 from lib.circuits import circuits
 
 

@@ -20,12 +20,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.analysis import copies, layer_measures, round_floats
+from lib.analysis import copies, layer_measures
+from lib.channels import constant, specificity as share
 from lib.cifar import CLASSES, Images, label_name
 from lib.files import ANALYSIS_PLOTS, DYNAMICS_PLOTS, RELIANCE_PLOTS
 from lib.keys import FOR_PAGE, OUTPUT
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
 from lib.reliance import SHOWN
+from lib.stats import round_floats
 from lib.store import atomic_dir, existing, read_csv
 from web.vendor import LICENSES, PACKAGES, VENDOR
 
@@ -468,8 +470,6 @@ def channel_views(runs, inputs, indices, specificity, chance=None):
     from the layer below (lib.circuits) and what they leave of its value; per layer with an
     optimised input (the output layer's classes too), those inputs as bytes and the window they
     are drawn in."""
-    from lib.channels import constant, specificity as share
-
     wanted = sorted({int(i) for examples, _, _ in runs.values() for name, values in examples.items()
                      if name.endswith("/index") for i in np.ravel(values)})
     row_of = {int(index): row for row, index in enumerate(indices)}

@@ -36,9 +36,10 @@ dead channel): its image is NaN, never noise drawn as a picture. Same params, sa
 same images, bit for bit (seeded start and offsets, deterministic ops).
 """
 
-import zlib
-
 import numpy as np
+
+from lib.fields import box, receptive_field
+from lib.stats import named_stream
 
 CHANNELS_AT_ONCE = 64  # channels optimised in one batch (a layer with more is done in parts)
 INITIAL_SCALE = 0.01
@@ -59,11 +60,6 @@ def spectrum_scale(side):
 def start_spectrum(rng, count, side, channels):
     """(count, channels, side, side // 2 + 1, 2) float32: the seeded starting point (real, imaginary)."""
     return (rng.standard_normal((count, channels, side, side // 2 + 1, 2)) * INITIAL_SCALE).astype(np.float32)
-
-
-def feature_stream(seed, layer):
-    """The random start and offsets of one layer's optimisation, their own stream of features.seed."""
-    return np.random.default_rng([seed, zlib.crc32(layer.encode())])
 
 
 class Visualizer:
@@ -160,9 +156,7 @@ def ascend(gradient_step, spectrum, steps, learning_rate, decay):
 def window(model, layer, settings):
     """(top, left, bottom, right): the pixels the `centre` objective's position of a spatial `layer`
     sees, widened by the jitter and clipped to the image; the whole image for the `mean` objective
-    or where the layer has no receptive field (lib.channels)."""
-    from lib.channels import box, receptive_field
-
+    or where the layer has no receptive field (lib.fields)."""
     side = model.inputs[0].shape[1]
     rows, cols = model.get_layer(layer).output.shape[1:3]
     field = receptive_field(model, layer) if settings["objective"] == "centre" else None
@@ -185,7 +179,7 @@ def visualize(model, layers, settings):
     found = {}
     for layer in layers:
         visualizer = Visualizer(model, layer, settings)
-        found[layer] = (*visualizer.run(feature_stream(settings["seed"], layer)), visualizer.box)
+        found[layer] = (*visualizer.run(named_stream(settings["seed"], layer)), visualizer.box)
     return found
 
 
@@ -193,8 +187,8 @@ def feature_files(drawn, card):
     """visualize's result as the examples file's arrays ("<layer>/<what>": image, objective,
     constant), each layer's facts added to `card` {layer: entry} (its constant channels and window)."""
     arrays = {}
-    for layer, (pictures, reached, constant, box) in drawn.items():
+    for layer, (pictures, reached, constant, drawn_in) in drawn.items():
         arrays.update({f"{layer}/image": pictures, f"{layer}/objective": reached, f"{layer}/constant": constant})
         card.setdefault(layer, {"channels": len(pictures)}).update(
-            features_constant=np.flatnonzero(constant).tolist(), features_box=list(box))
+            features_constant=np.flatnonzero(constant).tolist(), features_box=list(drawn_in))
     return arrays

@@ -9,7 +9,7 @@ seed spreads and every other layer and measure stay in metrics/probe.json and th
 
 import numpy as np
 
-from lib.analysis import round_floats
+from lib.stats import round_floats
 from lib.claims import HELD
 from lib.dynamics import COMPARED
 from lib.keys import OUTPUT, role_section

@@ -21,7 +21,6 @@ here: it then appears in metrics/subjects.json, metrics/probe.json (mean and int
 by-layer plot data.
 """
 
-import warnings
 from functools import cached_property
 
 import numpy as np
@@ -142,65 +141,6 @@ def cka_of_grams(k, l):
     return hsic_xy / np.sqrt(hsic_xx * hsic_yy)
 
 
-def defined(values):
-    """`values` as float64 with the NaNs (undefined images) left out."""
-    values = np.asarray(values, np.float64)
-    return values[~np.isnan(values)]
-
-
-def defined_mean(values):
-    """The mean of the defined values; NaN if none is (the one rule for averaging over images and seeds)."""
-    values = defined(values)
-    return float(values.mean()) if values.size else float("nan")
-
-
-def defined_means(stack):
-    """defined_mean of each cell across the first axis of `stack` (e.g. per-seed matrices)."""
-    stack = np.asarray(stack, np.float64)
-    return np.reshape([defined_mean(cell) for cell in stack.reshape(len(stack), -1).T], stack.shape[1:])
-
-
-def bootstrap_ci(values, rng, resamples=1000, level=0.95):
-    """Mean of `values` and a percentile bootstrap interval over them (NaNs left out)."""
-    values = defined(values)
-    if values.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    means = values[rng.integers(0, values.size, (resamples, values.size))].mean(axis=1)
-    return (defined_mean(values), *percentile_interval(means, level))
-
-
-def percentile_interval(means, level):
-    """(low, high): the central `level` of the resampled means (NaNs left out)."""
-    tail = (1 - level) / 2 * 100
-    low, high = np.nanpercentile(means, [tail, 100 - tail])
-    return float(low), float(high)
-
-
-def paired_bootstrap_ci(a, b, rng, resamples=1000, level=0.95):
-    """Mean of a − b and a percentile interval from a hierarchical, paired bootstrap.
-
-    `a`, `b`: (seeds, images) per-image values of two models (or of a model and the input) on the
-    same images. Each resample draws each side's seeds with replacement, averages the drawn seeds
-    per image, then draws images with replacement, the same images for both sides, and takes the
-    mean difference: the interval covers both training-seed and image variation, and image-to-image
-    variation common to both sides cancels. Images undefined on either side are left out; (nan,)*3
-    if none is left. With one seed per side the interval covers images only.
-    """
-    a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        defined = ~(np.isnan(a).all(axis=0) | np.isnan(b).all(axis=0))
-        a, b = a[:, defined], b[:, defined]
-        if a.shape[1] == 0:
-            return float("nan"), float("nan"), float("nan")
-        images = rng.integers(0, a.shape[1], (resamples, a.shape[1]))
-        sides = [np.nanmean(side[rng.integers(0, len(side), (resamples, len(side)))], axis=1) for side in (a, b)]
-        differences = np.take_along_axis(sides[0] - sides[1], images, axis=1)
-        means = np.nanmean(differences, axis=1)
-        mean = float(np.nanmean(np.nanmean(a, axis=0) - np.nanmean(b, axis=0)))
-    return (mean, *percentile_interval(means, level))
-
-
 def equal_bin(values, edges):
     """numpy.searchsorted(edges, values, "right") − 1, clipped to the bins, for equal-width `edges`:
     by arithmetic, then moved by one where rounding put a value beside its bin."""
@@ -227,12 +167,6 @@ def per_image_histograms_of(index, width):
     """Counts of bin indices (N, values) in `width` bins, per image, in one pass: (N, width)."""
     offsets = (np.arange(len(index)) * width)[:, None]
     return np.bincount((index + offsets).ravel(), minlength=len(index) * width).reshape(len(index), width)
-
-
-def per_image_histograms(values, edges, zeros_apart=True):
-    """Counts per image in one pass: (N, bins + 1) as layer_histogram gives (exact zeros first), or
-    (N, bins) as numpy.histogram gives when not `zeros_apart`."""
-    return per_image_histograms_of(per_image_bin(values, edges, zeros_apart), len(edges) - 1 + zeros_apart)
 
 
 def per_image_entropy(counts):

@@ -3,7 +3,8 @@ checked before any of their code could run.
 
 A network's layers are its own (every layer but the input, in order). Roles name the layers the
 analysis singles out: `first_conv` (the first convolution), `last_hidden` (the last hidden layer:
-the article's "last layer") and `output` (the softmax); `MAPS` are the roles drawn as feature maps.
+the article's "last layer") and `output` (the softmax); `MAPS` are the roles drawn as feature maps;
+`last_conv` (the last 2-D convolution) is found in every network, never named in params.
 Nothing outside this module names a layer.
 
 Keras is imported only where a model is built or loaded, so reading the registry costs no
@@ -24,6 +25,8 @@ from lib.stage import StageError
 
 ROLES = ("first_conv", "last_hidden", OUTPUT)
 MAPS = ("first_conv", "last_hidden")
+COMPARED_ROLES = ("first_conv", "last_hidden")  # the roles at which models are compared (and claims R1, R2 judged)
+LAST_CONV = "last_conv"  # the network's last 2-D convolution: a role found, never given (Grad-CAM, claim R3)
 FILTERS = 16
 HIDDEN = 64
 DROPOUT = 0.5
@@ -183,6 +186,13 @@ def channel_layers(model, roles):
     last hidden layer, in the network's order; the last axis of a layer's output is its channels."""
     return [layer.name for layer in _layers(model)
             if type(layer).__name__ in CONVOLUTIONS or layer.name == roles["last_hidden"]]
+
+
+def last_convolution(model):
+    """The network's last 2-D convolution, where Grad-CAM is taken; None if it has none."""
+    found = [layer.name for layer in model.layers
+             if type(layer).__name__ in CONVOLUTIONS and len(layer.output.shape) == 4]
+    return found[-1] if found else None
 
 
 def resolve_roles(model, given, key):

@@ -25,18 +25,14 @@ accuracy to chance; and per layer the Spearman correlation of the channels' sele
 their importance.
 """
 
-import zlib
-
 import numpy as np
 
-from lib.analysis import over_seeds, pairs, round_floats
 from lib.cifar import CLASSES
-from lib.keys import role_key, spread, with_interval
-from lib.measures import percentile_interval
+from lib.keys import spread, with_interval
+from lib.model import COMPARED_ROLES
+from lib.stats import Resampling, over_seeds, paired_differences, round_floats, seed_weighted, spearman, spearman_rows, with_bounds
 
 CHANCE = 1 / len(CLASSES)
-COMPARED = ("first_conv", "last_hidden")  # the roles at which models are compared (and the claims judged)
-LAST_CONV = "last_conv"  # the network's last convolution, beside the roles of lib.model (lib.ablation finds it)
 CURVE_SUMMARIES = ("retained_area", "half_drop_share")
 SHOWN = (*CURVE_SUMMARIES, "top_importance", "random_direction_top_importance", "mean_selectivity",
          "mean_selectivity_initial", "mean_selectivity_permuted",
@@ -45,91 +41,6 @@ SHOWN = (*CURVE_SUMMARIES, "top_importance", "random_direction_top_importance", 
          "spearman_gap")  # a layer's numbers the explorer shows, each beside its baseline (lib.damage: the last seven)
 PERMUTATIONS = 20  # shuffles of the probe labels behind the permuted-label baseline of selectivity
 PREDICTIVE = 0.3  # a rank correlation this large would make selectivity a (moderate) predictor of importance
-
-
-def ablation_counts(channels):
-    """Channels zeroed at each point of a curve: every count from 0 to all."""
-    return list(range(channels + 1))
-
-
-def order_stream(seed, run_seed, layer):
-    """The random orders of one run's layer: their own stream of ablation.seed, so that adding a
-    layer or a run moves no other's."""
-    return np.random.default_rng([seed, run_seed, zlib.crc32(layer.encode())])
-
-
-def ablation_orders(channels, orders, rng):
-    """(orders, channels): each row an order in which the channels are zeroed."""
-    return np.stack([rng.permutation(channels) for _ in range(orders)])
-
-
-def curve_masks(orders, counts):
-    """(counts, orders, channels) float32 masks: 0 for the first `count` channels of each order."""
-    masks = np.ones((len(counts), *orders.shape), np.float32)
-    for k, count in enumerate(counts):
-        for o, order in enumerate(orders):
-            masks[k, o, order[:count]] = 0
-    return masks
-
-
-def single_masks(channels):
-    """(channels, channels) float32 masks, row c zeroing channel c alone."""
-    return 1 - np.eye(channels, dtype=np.float32)
-
-
-def outcomes(ablator, labels, masks):
-    """Per mask and image, whether the network still predicts the label and the label's probability.
-
-    `ablator.masked(mask)` runs the rest of the network on the layer's values with each channel
-    scaled by `mask` and returns (N, classes) probabilities (lib.ablation.Ablator); `masks`
-    (M, channels). Each distinct mask is evaluated once. Returns (M, N) bool and (M, N) float32."""
-    unique, inverse = np.unique(masks, axis=0, return_inverse=True)
-    rows = np.arange(len(labels))
-    correct = np.empty((len(unique), len(labels)), bool)
-    p_label = np.empty((len(unique), len(labels)), np.float32)
-    for i, mask in enumerate(unique):
-        probabilities = np.asarray(ablator.masked(mask))
-        correct[i] = probabilities.argmax(axis=1) == labels
-        p_label[i] = probabilities[rows, labels]
-    inverse = inverse.reshape(-1)
-    return correct[inverse], p_label[inverse]
-
-
-def random_directions(channels, count, rng):
-    """(count, channels) random unit directions of a layer's channel space: Morcos et al.'s baseline
-    for the importance of one channel (a unit direction)."""
-    found = rng.standard_normal((count, channels))
-    return found / np.linalg.norm(found, axis=1, keepdims=True)
-
-
-def direction_outcomes(ablator, labels, directions):
-    """(D, N) bool: whether the network still predicts each image's label with each of `directions`
-    (D, channels) projected out of the layer's values at every position (`ablator.projected`)."""
-    return np.stack([np.asarray(ablator.projected(direction)).argmax(axis=1) == labels for direction in directions])
-
-
-def channel_activity(acts):
-    """(N, channels) float64: each image's activation of each channel, averaged over positions."""
-    acts = np.asarray(acts, np.float64)
-    return acts.reshape(len(acts), -1, acts.shape[-1]).mean(axis=1)
-
-
-def ablate_layer(ablator, acts, labels, orders, directions):
-    """One run's layer ablated: {"counts", "correct", "p_label" (counts, N) averaged over the orders,
-    "p_label_intact" (N,) with nothing ablated, "single_correct" (channels, N) bool and
-    "single_p_label" (channels, N) with each channel alone zeroed, "direction_correct" (D, N) bool
-    with each of `directions` projected out instead, "activity" (N, channels)}."""
-    channels = acts.shape[-1]
-    counts = ablation_counts(channels)
-    masks = curve_masks(orders, counts)
-    correct, p_label = outcomes(ablator, labels, np.concatenate([masks.reshape(-1, channels),
-                                                                         single_masks(channels)]))
-    curve = len(counts) * len(orders)
-    return {"counts": np.array(counts), "correct": correct[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
-            "p_label": p_label[:curve].reshape(len(counts), len(orders), -1).mean(axis=1),
-            "p_label_intact": p_label[0], "single_correct": correct[curve:], "single_p_label": p_label[curve:],
-            "direction_correct": direction_outcomes(ablator, labels, directions),
-            "activity": channel_activity(acts)}
 
 
 def class_means(activity, labels, weights):
@@ -161,40 +72,6 @@ def importance(correct, single_correct, weights=None):
     if weights is None:
         return lost.mean(axis=1)
     return (np.asarray(weights, np.float64) @ lost.T) / len(correct)
-
-
-def ranks(values):
-    """Ranks from 1, ties given their average rank."""
-    order = np.argsort(values, kind="stable")
-    ranked = np.empty(len(values))
-    ranked[order] = np.arange(1, len(values) + 1)
-    for value in np.unique(values[np.isfinite(values)]):
-        tied = values == value
-        if tied.sum() > 1:
-            ranked[tied] = ranked[tied].mean()
-    return ranked
-
-
-def spearman(x, y):
-    """Spearman's rank correlation over the entries where both are defined; NaN with fewer than
-    three such entries or where either side is constant."""
-    keep = np.isfinite(x) & np.isfinite(y)
-    if keep.sum() < 3:
-        return float("nan")
-    rx, ry = ranks(x[keep]), ranks(y[keep])
-    if rx.std() == 0 or ry.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
-def image_draws(images, rng, resamples):
-    """(resamples, images) counts: how often each image is drawn in each bootstrap resample."""
-    return np.stack([np.bincount(rng.integers(0, images, images), minlength=images) for _ in range(resamples)])
-
-
-def seed_draws(seeds, rng, resamples):
-    """(resamples, seeds) weights summing to 1: the seeds drawn with replacement in each resample."""
-    return np.stack([np.bincount(rng.integers(0, seeds, seeds), minlength=seeds) for _ in range(resamples)]) / seeds
 
 
 def shares(counts):
@@ -242,13 +119,6 @@ def curve_statistics(counts, curve):
     return {"retained_area": retained_area(counts, curve), "half_drop_share": half_drop_share(counts, curve)}
 
 
-def with_bounds(mean, resampled, level=0.95):
-    """(mean, low, high): a number with the percentile interval of its resampled values."""
-    if mean is None or np.isnan(mean) or np.isnan(resampled).all():
-        return float("nan"), float("nan"), float("nan")
-    return (float(mean), *percentile_interval(resampled, level))
-
-
 def by_layer(arrays):
     """{layer: {key: array}} from a run's outcomes file ("<layer>/<key>" arrays)."""
     layers = {}
@@ -256,30 +126,6 @@ def by_layer(arrays):
         layer, key = name.rsplit("/", 1)
         layers.setdefault(layer, {})[key] = value
     return layers
-
-
-def spearman_rows(x, y):
-    """spearman of each row pair of two (R, channels) arrays."""
-    return np.array([spearman(a, b) for a, b in zip(x, y)])
-
-
-class Resampling:
-    """The bootstrap shared by every model: the same image draws for all (so that differences
-    between models are paired), each model's seeds drawn on a stream of its own; `what` names the
-    streams (each measurement draws its own)."""
-
-    def __init__(self, images, resamples, seed, what="ablation"):
-        self.resamples, self.seed, self.what = resamples, seed, what
-        self.images = image_draws(images, np.random.default_rng([seed, zlib.crc32(f"{what} images".encode())]),
-                                  resamples)
-
-    def stream(self, name):
-        """The random stream of one of this measurement's draws, by name."""
-        return np.random.default_rng([self.seed, zlib.crc32(f"{self.what} {name}".encode())])
-
-    def seeds(self, model, count):
-        """(R, count) weights of a model's seeds in each resample."""
-        return seed_draws(count, self.stream(f"seeds {model}"), self.resamples)
 
 
 def intact(run):
@@ -328,9 +174,7 @@ def layer_reliance(runs, labels, images, weights, permuted):
     rho_resampled = np.stack([spearman_rows(selectivity_of(class_means(run["activity"], labels, images)),
                                             importance(intact(run), run["single_correct"], images))
                               for run in runs], axis=1)  # (R, seeds)
-    with np.errstate(invalid="ignore"):
-        rho_mean = (np.nan_to_num(rho_resampled) * weights).sum(axis=1) / \
-            ((~np.isnan(rho_resampled)) * weights).sum(axis=1)
+    rho_mean = seed_weighted(rho_resampled, weights)
     name = "selectivity_importance_spearman"
     over = over_seeds([{name: r} for r in rho])
     summary.update({**with_interval(name, with_bounds(over[name], rho_mean)), spread(name): over[spread(name)]})
@@ -345,35 +189,13 @@ def layer_reliance(runs, labels, images, weights, permuted):
     return summary, resampled, rows, channels
 
 
-def paired_differences(models, roles, names, resampled_of, compared=COMPARED):
-    """Per pair of models, a − b of each of `names` at the roles `compared`, with the interval of the
-    resampled differences: {pair: {"difference": {"layers": {role key: {name, name_low, name_high}}}}}.
-    `models` {model: {"layers": {layer: {name: value}}}}; `resampled_of(model, layer)` -> {name: (R,)},
-    drawn alike for every model (paired). A role whose layer either model lacks is left out."""
-    differences = {}
-    for pair, (a, b) in pairs(models).items():
-        found = {}
-        for role in compared:
-            la, lb = roles[a].get(role), roles[b].get(role)
-            if la not in models[a]["layers"] or lb not in models[b]["layers"]:
-                continue  # a layer that could not be ablated
-            ra, rb = resampled_of(a, la), resampled_of(b, lb)
-            found[role_key(role, la, lb)] = {}
-            for name in names:
-                ma, mb = models[a]["layers"][la][name], models[b]["layers"][lb][name]
-                found[role_key(role, la, lb)].update(with_interval(name, with_bounds(
-                    np.nan if ma is None or mb is None else ma - mb, ra[name] - rb[name])))
-        differences[pair] = {"difference": {"layers": found}}
-    return differences
-
-
 def reliance_metrics(outcomes, roles, labels, orders, resamples, seed):
     """Every model's reliance on its channels, from `outcomes` {model: {seed: {layer: arrays}}} and
     `roles` {model: {role: layer}}: (metrics, curve rows, channel rows). The metrics hold per model
     and layer the summaries (intervals over seeds and images), and per pair of models the
     difference a − b of the curve summaries at the first convolution and the last hidden layer,
     from the paired bootstrap."""
-    resampling = Resampling(len(labels), resamples, seed)
+    resampling = Resampling(len(labels), resamples, seed, "ablation")
     shuffle = resampling.stream("labels permuted")
     permuted = np.stack([shuffle.permutation(labels) for _ in range(PERMUTATIONS)])
     models, resampled, counts, curve_rows, channel_rows = {}, {}, {}, [], []
@@ -391,6 +213,7 @@ def reliance_metrics(outcomes, roles, labels, orders, resamples, seed):
                              for s, per_channel in zip(seeds, channels) for row in per_channel]
         models[model] = {"roles": roles[model], "layers": layers}
     differences = paired_differences(models, roles, CURVE_SUMMARIES,
-                                     lambda model, layer: curve_statistics(counts[model, layer], resampled[model, layer]))
+                                     lambda model, layer: curve_statistics(counts[model, layer], resampled[model, layer]),
+                                     COMPARED_ROLES)
     metrics = {"orders": orders, "seeds": len(seeds), "models": models, "pairs": differences}
     return round_floats(metrics), [round_floats(row) for row in curve_rows], [round_floats(row) for row in channel_rows]

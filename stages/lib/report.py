@@ -1,6 +1,6 @@
 """plots/report.md: the claims, one table of the models, the figures; Markdown any git host renders."""
 
-from lib.analysis import over_seeds
+from lib.stats import over_seeds
 from lib.dynamics import DIFFERS, RESEMBLES
 from lib.keys import interval, pair_models, spread
 from lib.files import CKA_FIGURE, DYNAMICS_FIGURE, SUBJECT_FIGURE_FILES, SUBJECT_FIGURES, SWEEP_FIGURE

@@ -14,6 +14,7 @@ import numpy as np
 from lib.cifar import CLASSES, label_name
 from lib.model import trained
 from lib.params import ParamError
+from lib.stats import named_stream
 from lib.subjects import held_out
 
 POOL_STREAM, SPLIT_STREAM, PROBE_STREAM = 0, 1, 2
@@ -29,10 +30,6 @@ class Carving(NamedTuple):
     val: np.ndarray
     test: np.ndarray
     probe: np.ndarray
-
-
-def stream(seed, kind):
-    return np.random.default_rng([seed, kind])
 
 
 def interleaved(labels, rng):
@@ -76,12 +73,12 @@ def carve(train_labels, test_labels, params):
     kept_out = held_out(params["subjects"])
     pool = np.delete(np.arange(len(train_labels)), kept_out)
     check_sizes(params, len(pool), len(test_labels))
-    order = pool[interleaved(train_labels[pool], stream(seed, POOL_STREAM))]
+    order = pool[interleaved(train_labels[pool], named_stream(seed, POOL_STREAM))]
     subsets = {name: order[:model["train_size"]] for name, model in trained(params["models"]).items()}
-    split = interleaved(test_labels, stream(seed, SPLIT_STREAM))
+    split = interleaved(test_labels, named_stream(seed, SPLIT_STREAM))
     val_size = params["split"]["val_size"]
     val, test = np.sort(split[:val_size]), np.sort(split[val_size:])
-    probe = test[interleaved(test_labels[test], stream(seed, PROBE_STREAM))][:params["analysis"]["probe_size"]]
+    probe = test[interleaved(test_labels[test], named_stream(seed, PROBE_STREAM))][:params["analysis"]["probe_size"]]
     return Carving(kept_out, pool, subsets, val, test, probe)
 
 
