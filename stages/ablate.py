@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lib.cifar import Images, input_channels
+from lib.cifar import Images
 from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, images_file
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
@@ -31,14 +31,11 @@ def main():
     labels = np.asarray(probe.labels, int)
     stored = Path(args.activations) / images_file("probe")
 
-    from lib.activations import network
+    from lib.activations import run_network
     from lib.checkpoints import initial_network
     from lib.ablation import ablate_run
-    from lib.training import deterministic
 
-    deterministic(args.seed)
-    model, roles = network(args.model, params["models"][args.name], input_channels(params["data"]["grayscale"]),
-                           f"models.{args.name}")
+    model, roles = run_network(args.model, params, args.name, args.seed)
     acts = load_arrays(existing(stored, "activations"))
     initial, untrained = initial_network(model, existing(args.checkpoints, "checkpoints"), args.seed)
     arrays, card = ablate_run(model, initial, roles, acts, probe.inputs, labels, params["ablation"], args.seed,

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from lib.cifar import input_channels, model_inputs
+from lib.cifar import model_inputs
 from lib.files import LAYER_CARD, images_file
 from lib.params import check_run, load, stage_parser
 from lib.stage import run
-from lib.store import atomic_dir, load_arrays, save_arrays
+from lib.store import atomic_dir, load_arrays, save_arrays, save_json
 
 
 def main():
@@ -21,17 +21,14 @@ def main():
     check_run(params, args.name, args.seed)
     grayscale = params["data"]["grayscale"]
 
-    from lib.activations import BATCH, layer_outputs, layers_card, network
-    from lib.training import deterministic
+    from lib.activations import BATCH, layer_outputs, layers_card, run_network
 
-    deterministic(args.seed)
-    model, roles = network(args.model, params["models"][args.name], input_channels(grayscale),
-                           f"models.{args.name}")
+    model, roles = run_network(args.model, params, args.name, args.seed)
     with atomic_dir(args.out) as folder:
         for name, path, batch in (("subjects", args.subjects, 1), ("probe", args.probe, BATCH)):
             x = model_inputs(load_arrays(path)["images"], grayscale)
             save_arrays(Path(folder) / images_file(name), **layer_outputs(model, x, batch))
-        (Path(folder) / LAYER_CARD).write_text(layers_card(model, roles))
+        save_json(Path(folder) / LAYER_CARD, layers_card(model, roles))
     print(f"extract: {args.name} seed {args.seed}: activations of every layer for the subjects and "
           f"{len(x)} probe images -> {args.out}")
 

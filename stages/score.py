@@ -4,12 +4,10 @@ costs each class (lib.damage), the differences between models."""
 
 from pathlib import Path
 
-from lib.claims import shown
-from lib.damage import damage_metrics, merged
-from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, RELIANCE_PLOTS
-from lib.keys import interval
+from lib.damage import damage_metrics, merged, summary_lines
+from lib.files import ABLATION_CARD, ABLATION_OUTCOMES, RELIANCE_PLOTS, by_owner
 from lib.params import load, stage_parser
-from lib.reliance import by_layer, reliance_metrics
+from lib.reliance import reliance_metrics
 from lib.stage import run
 from lib.stats import first
 from lib.store import atomic_dir, existing, load_arrays, load_runs, read_json, save_csv, save_json
@@ -28,7 +26,7 @@ def main():
 
     labels = load_arrays(existing(args.probe, "probe set"))["labels"].astype(int)
     cards = load_runs(args.ablation, params, read_json, "ablation card", f"/{ABLATION_CARD}")
-    outcomes = load_runs(args.ablation, params, lambda path: by_layer(load_arrays(path)), "ablation outcomes",
+    outcomes = load_runs(args.ablation, params, lambda path: by_owner(load_arrays(path)), "ablation outcomes",
                          f"/{ABLATION_OUTCOMES}")
     roles = {model: first(runs)["roles"] for model, runs in cards.items()}
     metrics, curves, channels = reliance_metrics(outcomes, roles, labels, params["ablation"]["orders"],
@@ -41,13 +39,9 @@ def main():
         save_csv(Path(folder) / RELIANCE_PLOTS["curves"], curves)
         save_csv(Path(folder) / RELIANCE_PLOTS["channels"], channels)
         save_csv(Path(folder) / RELIANCE_PLOTS["classes"], classes)
-    for model, summary in metrics["models"].items():
-        last = summary["roles"]["last_hidden"]
-        numbers = summary["layers"][last]
-        print(f"score: {model}: {last}: {shown('retained area', interval(numbers, 'retained_area'))}; "
-              f"{shown('Spearman of selectivity with importance', interval(numbers, 'selectivity_importance_spearman'))}; "
-              f"most-hurt class = selective class for {numbers['hurt_matched']:.4g} of {numbers['hurt_defined']:.4g} channels "
-              f"(chance {numbers['hurt_matched_chance']:.4g})")
+    for line in summary_lines(metrics):
+        print(line)
+
 
 if __name__ == "__main__":
     run(main, tensorflow=False)

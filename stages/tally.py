@@ -5,11 +5,9 @@ in the sanity check (lib.attribution)."""
 from pathlib import Path
 
 from lib.attribution import sanity_summary
-from lib.channels import specificity_metrics, specificity_rows, stored_peaks
+from lib.channels import specificity_metrics, specificity_rows, stored_peaks, summary_lines
 from lib.cifar import official_test_split
-from lib.claims import shown
 from lib.files import ATTRIBUTION_CARD, CHANNEL_PLOTS, EXAMPLES, EXAMPLES_CARD
-from lib.keys import interval
 from lib.params import load, stage_parser
 from lib.stage import run
 from lib.stats import first
@@ -35,22 +33,14 @@ def main():
     peaks, initial = (load_runs(args.channels, params, lambda path, what=what: stored_peaks(path, what),
                                 "channel examples", f"/{EXAMPLES}") for what in ("peak", "peak_initial"))
     attributions = load_runs(args.attributions, params, read_json, "attribution card", f"/{ATTRIBUTION_CARD}")
-    roles = {model: first(runs)["roles"] for model, runs in cards.items()}
-    metrics = specificity_metrics(peaks, initial, roles, labels, params["channels"]["tally"],
-                                  params["analysis"]["resamples"], params["analysis"]["seed"])
-    for model, runs in attributions.items():
-        metrics["models"][model]["attribution"] = sanity_summary(list(runs.values()))
+    metrics = specificity_metrics(peaks, initial, {model: first(runs)["roles"] for model, runs in cards.items()}, labels,
+                                  params["channels"]["tally"], params["analysis"]["resamples"], params["analysis"]["seed"],
+                                  {model: sanity_summary(list(runs.values())) for model, runs in attributions.items()})
     save_json(args.metrics, metrics)
     with atomic_dir(args.plots) as folder:
         save_csv(Path(folder) / CHANNEL_PLOTS["specificity"], specificity_rows(metrics))
-    chance = metrics["chance"]["class_specificity"]
-    for model, summary in metrics["models"].items():
-        last = summary["roles"]["last_hidden"]
-        flagged = {method: f"{s['flagged']} of {s['maps']}" for method, s in summary["attribution"].items()}
-        numbers = summary["layers"][last]
-        specific = shown("class specificity of the top images", interval(numbers, "class_specificity"))
-        print(f"tally: {model}: {last}: {specific} (untrained {numbers['class_specificity_initial']:.4g}, chance "
-              f"{chance:.4g}); maps flagged by the sanity check: {flagged}")
+    for line in summary_lines(metrics):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def main():
     trained = {model: seeds for model, seeds in cards.items() if all(card["epochs"] for card in seeds.values())}
     measures, plane, cka = trajectory(trained)
     early = (early_checkpoints(RunFiles(args.models, args.checkpoints, args.dynamics), params, cards, histories,
-                               train_metrics, probe) if trained else {})
+                               train_metrics, probe, lambda line: print(line, flush=True)) if trained else {})
     with atomic_dir(args.plots) as folder:
         for name, rows in (("measures", measures), ("plane", plane), ("cka_to_best", cka)):
             if rows:

@@ -7,7 +7,8 @@ from lib.cifar import CLASSES
 from lib.claims import HELD, NOT_HELD, zhou_verdict
 from lib.damage import damage_metrics, match_chance, merged, most_hurt, per_class, selective_class, shared_max
 from lib.ablation import ablate_layer, ablation_orders
-from lib.reliance import by_layer, reliance_metrics
+from lib.files import by_owner
+from lib.reliance import reliance_metrics
 from lib.stats import named_stream
 
 K = len(CLASSES)
@@ -54,7 +55,7 @@ def planted(carrier, seed=0):
     found = ablate_layer(Readout(values, np.asarray(carrier), fallback), values, LABELS,
                          ablation_orders(K, 2, named_stream(0, seed, "layer")), np.eye(K))
     found["activity_initial"] = rng.random((len(LABELS), K))
-    return by_layer({f"layer/{key}": value for key, value in found.items()})
+    return by_owner({f"layer/{key}": value for key, value in found.items()})
 
 
 def scored(outcomes, resamples=200):

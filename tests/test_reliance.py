@@ -5,7 +5,8 @@ import pytest
 
 from lib.cifar import CLASSES
 from lib.ablation import ablate_layer, ablation_counts, ablation_orders, random_directions
-from lib.reliance import CHANCE, by_layer, half_drop_share, reliance_metrics, retained_area, selectivity
+from lib.files import by_owner
+from lib.reliance import CHANCE, half_drop_share, reliance_metrics, retained_area, selectivity
 from lib.stats import named_stream, ranks, spearman
 
 N_CLASSES = len(CLASSES)
@@ -218,8 +219,8 @@ def run_outcomes(labels, carrier_channels, seed):
 
 def test_a_model_leaning_on_one_channel_has_the_smaller_area_and_the_pair_says_so():
     labels = np.repeat(np.arange(N_CLASSES), 10)
-    outcomes = {"fragile": {s: by_layer(run_outcomes(labels, 1, s)) for s in (0, 1)},
-                "robust": {s: by_layer(run_outcomes(labels, 4, s)) for s in (0, 1)}}
+    outcomes = {"fragile": {s: by_owner(run_outcomes(labels, 1, s)) for s in (0, 1)},
+                "robust": {s: by_owner(run_outcomes(labels, 4, s)) for s in (0, 1)}}
     roles = {model: {"first_conv": "layer", "last_hidden": "layer", "output": "out"} for model in outcomes}
     metrics, curves, channels = reliance_metrics(outcomes, roles, labels, 4, 200, 0)
     fragile, robust = (metrics["models"][m]["layers"]["layer"] for m in ("fragile", "robust"))
@@ -255,7 +256,7 @@ def test_channel_activity_is_the_mean_over_positions_and_the_spearman_of_a_hand_
 
 def test_the_r2_number_is_the_spearman_of_each_channels_selectivity_with_its_importance():
     labels = np.repeat(np.arange(N_CLASSES), 10)
-    run = by_layer(run_outcomes(labels, 1, 0))
+    run = by_owner(run_outcomes(labels, 1, 0))
     metrics, _, rows = reliance_metrics({"m": {0: run}}, {"m": {"first_conv": "layer", "last_hidden": "layer"}},
                                         labels, 4, 100, 0)
     from lib.reliance import importance, intact
@@ -291,7 +292,7 @@ def test_a_layer_that_cannot_be_changed_inside_the_network_is_skipped_and_said_n
     assert set(card["layers"]) == {"stem", "pooled"} and card["roles"]["last_conv"] == "inner"
     assert "inner/correct" not in arrays and arrays["stem/single_correct"].shape == (4, 20)
     assert any(line.endswith("; skipped") for line in said)
-    outcomes = {"resnet": {0: by_layer(arrays)}}
+    outcomes = {"resnet": {0: by_owner(arrays)}}
     metrics, _, _ = reliance_metrics(outcomes, {"resnet": card["roles"]}, labels, 2, 20, 0)
     metrics["models"]["resnet"]["skipped"] = card["skipped"]
     assert "- Not ablated: resnet inner: inner: the network cannot be rebuilt" in "\n".join(reliance_lines(metrics))

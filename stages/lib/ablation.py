@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from lib.activations import BATCH, layer_reader
+from lib.files import members_of
 from lib.model import LAST_CONV, channel_layers, last_convolution
 from lib.stats import named_stream
 
@@ -227,7 +228,7 @@ def ablate_run(model, untrained, roles, acts, inputs, labels, settings, run_seed
             skipped[layer] = how
             said(f"{how}; skipped")
             continue
-        arrays.update({f"{layer}/{key}": value for key, value in found.items()})
+        arrays.update(members_of(layer, found))
         layers[layer] = {"channels": int(found["counts"][-1]), "counts": found["counts"].tolist(), "path": how,
                          "intact_accuracy": float(found["correct"][0].mean())}
         said(f"{layer}: {layers[layer]['channels']} channels ({how}); probe accuracy "

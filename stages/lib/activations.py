@@ -1,13 +1,20 @@
 """Every layer's output for a batch of images, in inference mode (dropout off), in float32."""
 
-import json
-
 import keras
 import numpy as np
 
+from lib.cifar import input_channels
 from lib.model import ARCHITECTURES, imported, in_float32, layer_names, load_imported, resolve_roles
+from lib.training import deterministic
 
 BATCH = 250
+
+
+def run_network(path, params, name, seed):
+    """One training run's network at `path` and its roles (see network), after seeding TensorFlow and
+    making it deterministic for the run (lib.training.deterministic)."""
+    deterministic(seed)
+    return network(path, params["models"][name], input_channels(params["data"]["grayscale"]), f"models.{name}")
 
 
 def network(path, settings, channels, key):
@@ -42,9 +49,9 @@ def layer_outputs(model, x, batch=BATCH):
 
 
 def layers_card(model, roles):
-    """The facts the analysis needs of a network, as JSON text: layers in order with shapes, roles."""
+    """The facts the analysis needs of a network: layers in order with shapes, roles."""
     shapes = {name: list(model.get_layer(name).output.shape[1:]) for name in layer_names(model)}
-    return json.dumps({"layers": list(shapes), "shapes": shapes, "roles": roles}, indent=2) + "\n"
+    return {"layers": list(shapes), "shapes": shapes, "roles": roles}
 
 
 def linear_twin(layer):

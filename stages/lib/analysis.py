@@ -28,7 +28,7 @@ from lib.cifar import CLASSES, label_name
 from lib.measures import (LAYER_MEASURES, OUTPUT_MEASURES, LayerView, centered_gram, cka_of_grams, js_bits,
                           layer_histogram, layer_view, shared_edges)
 from lib.files import LAYER_CARD, images_file
-from lib.keys import OUTPUT, find_pair, numbers, role_key, role_section, spread, with_interval
+from lib.keys import OUTPUT, find_pair, numbers, role_key, role_layer, role_section, spread, with_interval
 from lib.model import largest, trained_sizes
 from lib.stats import (bootstrap_ci, defined_means, first, named_stream, over_seeds, paired_bootstrap_ci, pairs,
                        round_floats)
@@ -271,3 +271,18 @@ def size_sweep(models, train_metrics, probe, cka):
         cka_rows += [{"layer": key, "model": model, "train_size": size, "cka_to_largest": value}
                      for key, value in values.items()]
     return [round_floats(row) for row in rows], cka_rows
+
+
+def summary_lines(subjects, probe):
+    """What the analyze stage says of each model: each subject's predicted class and the last hidden
+    layer's entropy and zero fraction on it, and the probe accuracy."""
+    lines = []
+    for model, summary in probe["models"].items():
+        last = role_layer(summary, "last_hidden")
+        for name, subject in subjects.items():
+            out, layer = subject["models"][model][OUTPUT], subject["models"][model]["layers"][last]
+            given = f" (p_{subject['label']} {out['p_label']:.3f})" if subject["label"] else ""
+            lines.append(f"analyze: {model}: {name} -> {out['predicted']}{given}, {last} entropy "
+                         f"{layer['entropy_bits']:.3f} bits, zero fraction {layer['zero_fraction']:.3f}")
+        lines.append(f"analyze: {model}: probe accuracy {summary[OUTPUT]['accuracy']:.3f}")
+    return lines

@@ -28,6 +28,9 @@ the papers do, so a map is not about the other classes' scores.
 
 import numpy as np
 
+from lib.cifar import label_name
+from lib.files import member
+from lib.model import last_convolution
 from lib.stats import spearman
 
 PATH_CHUNK = 256  # points of an integrated-gradients path differentiated at once
@@ -222,3 +225,33 @@ def sanity_summary(cards):
 
 def mean_or_none(values):
     return float(np.mean(values)) if values else None
+
+
+def attribute_run(model, untrained, other, subjects, settings, facts):
+    """One run's maps of every subject by every method, each with the sanity check (see explain):
+    ({member(subject, method[, "initial"]): map}, the card). `facts` ({"model", "seed", "untrained",
+    "baseline_seed"}) head the card."""
+    context = {"layer": last_convolution(model), "steps": settings["steps"], "tolerance": settings["tolerance"],
+               "max_steps": settings["max_steps"]}
+    probabilities = np.asarray(model.predict(subjects.inputs, batch_size=1, verbose=0), np.float64)
+    maps = {}
+    card = {"model": facts["model"], "seed": facts["seed"], "grad_cam_layer": context["layer"],
+            "untrained": facts["untrained"], "baseline_seed": facts["baseline_seed"], "subjects": {}}
+    for name, image, label, scores in zip(subjects.names, subjects.inputs, subjects.labels, probabilities):
+        target = int(scores.argmax())
+        trained, randomised, found = explain(model, untrained, other, image, target, context)
+        maps.update({member(name, method): value for method, value in trained.items()})
+        maps.update({member(name, method, "initial"): value for method, value in randomised.items()})
+        card["subjects"][name] = {"label": label_name(label), "predicted": label_name(target),
+                                  "probability": round(float(scores[target]), 6), "methods": found}
+    return maps, card
+
+
+def summary_line(card, out):
+    """What the attribute stage says of one run: each map's sanity check."""
+    verdicts = [f"{name} {method} " + ("passes" if facts["passes"] else "FLAGGED" if facts["passes"] is False else
+                                       "undefined") for name, entry in card["subjects"].items()
+                for method, facts in entry["methods"].items()]
+    return (f"attribute: {card['model']} seed {card['seed']}: {len(card['subjects'])} subjects, methods "
+            f"{', '.join(METHODS)}; sanity check against the {card['untrained']} network: {', '.join(verdicts)} -> {out}")
+

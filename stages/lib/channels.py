@@ -23,9 +23,11 @@ import numpy as np
 
 from lib.cifar import CLASSES
 from lib.fields import box
-from lib.keys import HIGH, LOW, interval, spread, with_interval
+from lib.files import by_owner
+from lib.keys import interval, interval_keys, role_layer, spread, with_interval
 from lib.model import COMPARED_ROLES
-from lib.stats import Resampling, centred, over_seeds, paired_differences, round_floats, seed_weighted, with_bounds
+from lib.stats import (Resampling, centred, interval_text, over_seeds, paired_differences, round_floats, seed_weighted,
+                       with_bounds)
 from lib.store import load_arrays
 
 LOOKAHEAD = 3  # a resample's top k is sought in the ranking's first LOOKAHEAD * k images (all, if too few are drawn)
@@ -33,7 +35,7 @@ LOOKAHEAD = 3  # a resample's top k is sought in the ranking's first LOOKAHEAD *
 
 def stored_peaks(path, what="peak"):
     """{layer: (N, channels) peaks} of a run's examples file (`what`: "peak" or "peak_initial")."""
-    return {name.rsplit("/", 1)[0]: values for name, values in load_arrays(path).items() if name.endswith(f"/{what}")}
+    return {layer: found[what] for layer, found in by_owner(load_arrays(path)).items() if what in found}
 
 
 def peaks(values):
@@ -226,12 +228,12 @@ def model_specificity(runs, initial, labels, k, resampling, weights, chance):
     return layers, resampled
 
 
-def specificity_metrics(peaks_by_run, initial_by_run, roles, labels, k, resamples, seed):
+def specificity_metrics(peaks_by_run, initial_by_run, roles, labels, k, resamples, seed, sanity=None):
     """Every model's class specificity per layer beside its baselines, from `peaks_by_run` {model: {seed:
     {layer: (N, channels) peaks}}}, the same of the untrained networks `initial_by_run`, and `roles`
     {model: {role: layer}}; the chance level; the paired difference of every pair of models at the
     first convolution and the last hidden layer, of the specificity and of its gain over the untrained
-    network."""
+    network; and per model its maps' `sanity` check (lib.attribution.sanity_summary), where given."""
     resampling = Resampling(len(labels), resamples, seed, "examples")
     chance, p95 = chance_specificity(labels, k, CHANCE_DRAWS, resampling.stream("chance"))
     models, resampled = {}, {}
@@ -240,7 +242,7 @@ def specificity_metrics(peaks_by_run, initial_by_run, roles, labels, k, resample
         layers, found = model_specificity([runs[s] for s in seeds], [initial_by_run[model][s] for s in seeds], labels,
                                           k, resampling, resampling.seeds(model, len(seeds)), chance)
         resampled.update({(model, layer): value for layer, value in found.items()})
-        models[model] = {"roles": roles[model], "layers": layers}
+        models[model] = {"roles": roles[model], "layers": layers, **({"attribution": sanity[model]} if sanity else {})}
     differences = paired_differences(models, roles, (SPECIFICITY, OVER_INITIAL), lambda model, layer: resampled[model, layer],
                                      COMPARED_ROLES)
     return round_floats({"top": k, "seeds": len(seeds), "chance": {SPECIFICITY: chance, f"{SPECIFICITY}_p95": p95},
@@ -250,6 +252,20 @@ def specificity_metrics(peaks_by_run, initial_by_run, roles, labels, k, resample
 def specificity_rows(metrics):
     """The plot rows of specificity_metrics: per model and layer, the specificity with its interval
     beside the untrained network's and chance."""
-    keys = (SPECIFICITY, f"{SPECIFICITY}{LOW}", f"{SPECIFICITY}{HIGH}", INITIAL, "channels")
+    keys = (*interval_keys(SPECIFICITY), INITIAL, "channels")
     return [{"model": model, "layer": layer, **{key: m[key] for key in keys}, "chance": metrics["chance"][SPECIFICITY]}
             for model, summary in metrics["models"].items() for layer, m in summary["layers"].items()]
+
+
+def summary_lines(metrics):
+    """What the tally stage says of each model's last hidden layer and its maps' sanity check."""
+    chance, lines = metrics["chance"][SPECIFICITY], []
+    for model, summary in metrics["models"].items():
+        last = role_layer(summary, "last_hidden")
+        numbers = summary["layers"][last]
+        flagged = {method: f"{s['flagged']} of {s['maps']}" for method, s in summary.get("attribution", {}).items()}
+        lines.append(f"tally: {model}: {last}: class specificity of the top images "
+                     f"{interval_text(interval(numbers, SPECIFICITY))} (untrained {numbers[INITIAL]:.4g}, chance "
+                     f"{chance:.4g}); maps flagged by the sanity check: {flagged}")
+    return lines
+

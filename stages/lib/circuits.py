@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from lib.ablation import Unablatable, in_graph
+from lib.files import member, members_of
 
 
 def layer_below(model, layers, layer):
@@ -78,11 +79,11 @@ def circuits(model, layers, examples, inputs, rows):
         cards[layer] = {"below": lower}
         if lower is None:
             continue
-        top = np.vectorize(rows.__getitem__)(examples[f"{layer}/index"])
+        top = np.vectorize(rows.__getitem__)(examples[member(layer, "index")])
         try:
-            found = channel_inputs(model, lower, layer, inputs[top], examples[f"{layer}/position"])
+            found = channel_inputs(model, lower, layer, inputs[top], examples[member(layer, "position")])
         except Unablatable as reason:
             cards[layer] = {"below": None, "unread": str(reason)}
             continue
-        arrays.update({f"{layer}/{key}": value for key, value in found.items()})
+        arrays.update(members_of(layer, found))
     return arrays, cards

@@ -21,11 +21,11 @@ Spearman gap) and the comparison of the two models are stated beside the verdict
 
 from typing import NamedTuple
 
-from lib.keys import OUTPUT, find_pair, interval, measured_key, role_section
-from lib.model import largest, smallest
 from lib.damage import JUDGED
-from lib.model import COMPARED_ROLES
+from lib.keys import OUTPUT, find_pair, interval, measured_key, role_layer, role_section
+from lib.model import COMPARED_ROLES, largest, smallest
 from lib.reliance import PREDICTIVE
+from lib.stats import interval_text
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_JUDGED = "held", "not held", "inconclusive", "not judged"
 
@@ -39,10 +39,8 @@ class Verdict(NamedTuple):
 
 
 def shown(name, values):
-    mean, low, high = values
-    if mean is None:
-        return f"{name} undefined"
-    return f"{name} {mean:.4g} [{low:.4g}, {high:.4g}]"
+    """A named number with its interval, as the verdicts say it."""
+    return f"{name} {interval_text(values)}"
 
 
 def sign_of(difference):
@@ -105,6 +103,39 @@ def single_image(name, subject, big, small):
     return verdict, f"{name}: {'; '.join(said)} → {verdict}"
 
 
+def narrowing_verdict(probe, big, small):
+    """Claim 3: the input's scaled entropy above the last hidden layer's, in both models."""
+    parts, lines = [], []
+    for model in (big, small):
+        hidden, pixels = interval(role_section(probe["models"][model], "last_hidden"), "entropy_scaled_bits"), \
+            interval(probe["input"], "entropy_scaled_bits")
+        drop = interval(probe["models"][model]["narrowing"], "entropy_drop_bits")
+        v = sign_of(drop)
+        parts.append(v)
+        last = role_layer(probe["models"][model], "last_hidden")
+        lines.append(f"{model}: {shown('input scaled entropy', pixels)} vs {shown(last + ' scaled entropy', hidden)}; "
+                     f"{shown('drop', drop)} bits → {v}")
+    return Verdict(
+        "3. From the input to the last layer the distribution of values narrows (binned entropy, the same "
+        "number of bins over each one's own range, falls: the article's \"information gain\"), in both models "
+        "(probe set).", combine(parts), lines, (("last_hidden", "entropy_scaled_bits"),))
+
+
+def subject_verdicts(subjects, probe, big, small):
+    """Claim 4, one verdict per subject, beside the probe set's accuracy and softmax entropy."""
+    _, acc_line = compare(probe, big, small, OUTPUT, "accuracy", bigger=big)
+    _, ent_line = compare(probe, big, small, OUTPUT, "softmax_entropy_bits", bigger=small)
+    verdicts = []
+    for name, subject in subjects.items():
+        v, line = single_image(name, subject, big, small)
+        verdicts.append(Verdict(
+            f"4. On the {name}, the {big} model is confident and right; the {small} is unsure and picks a wrong class "
+            "(judged on that one image; the probe set shows whether the pattern generalises).",
+            v, [line, f"probe set, {acc_line}", f"probe set, {ent_line}"],
+            (("subject", name), (OUTPUT, "accuracy"), (OUTPUT, "softmax_entropy_bits"))))
+    return verdicts
+
+
 def evaluate(subjects, probe, big, small):
     """Every claim's verdict, with the numbers behind it."""
     verdicts = []
@@ -125,30 +156,8 @@ def evaluate(subjects, probe, big, small):
         combine([zero_v, mean_v]), [zero_line, mean_line],
         (("last_hidden", "zero_fraction"), ("last_hidden", "mean"))))
 
-    parts, lines = [], []
-    for model in (big, small):
-        hidden, pixels = interval(role_section(probe["models"][model], "last_hidden"), "entropy_scaled_bits"), \
-            interval(probe["input"], "entropy_scaled_bits")
-        drop = interval(probe["models"][model]["narrowing"], "entropy_drop_bits")
-        v = sign_of(drop)
-        parts.append(v)
-        last = probe["models"][model]["roles"]["last_hidden"]
-        lines.append(f"{model}: {shown('input scaled entropy', pixels)} vs {shown(last + ' scaled entropy', hidden)}; "
-                     f"{shown('drop', drop)} bits → {v}")
-    verdicts.append(Verdict(
-        "3. From the input to the last layer the distribution of values narrows (binned entropy, the same "
-        "number of bins over each one's own range, falls: the article's \"information gain\"), in both models "
-        "(probe set).", combine(parts), lines, (("last_hidden", "entropy_scaled_bits"),)))
-
-    acc_v, acc_line = compare(probe, big, small, OUTPUT, "accuracy", bigger=big)
-    ent_v, ent_line = compare(probe, big, small, OUTPUT, "softmax_entropy_bits", bigger=small)
-    for name, subject in subjects.items():
-        v, line = single_image(name, subject, big, small)
-        verdicts.append(Verdict(
-            f"4. On the {name}, the {big} model is confident and right; the {small} is unsure and picks a wrong class "
-            "(judged on that one image; the probe set shows whether the pattern generalises).",
-            v, [line, f"probe set, {acc_line}", f"probe set, {ent_line}"],
-            (("subject", name), (OUTPUT, "accuracy"), (OUTPUT, "softmax_entropy_bits"))))
+    verdicts.append(narrowing_verdict(probe, big, small))
+    verdicts += subject_verdicts(subjects, probe, big, small)
 
     v, line = compare(probe, big, small, "last_hidden", "mean", bigger=small)
     verdicts.append(Verdict(
@@ -204,7 +213,7 @@ def reliance_verdicts(reliance, big, small):
                 parts.append(NOT_JUDGED)
                 lines.append(unablated(model, role)[1])
                 continue
-            layer = reliance["models"][model]["roles"][role]
+            layer = role_layer(reliance["models"][model], role)
             rho = interval(role_section(reliance["models"][model], role), "selectivity_importance_spearman")
             parts.append(within(rho, PREDICTIVE))
             lines.append(f"{model} {layer}: {shown('Spearman of selectivity with importance', rho)} → {parts[-1]}")

@@ -33,11 +33,11 @@ image draws and seed weights), so that differences between models are paired. Cl
 import numpy as np
 
 from lib.cifar import CLASSES
-from lib.keys import spread, with_interval
+from lib.keys import interval, role_layer, spread, with_interval
 from lib.model import LAST_CONV
 from lib.reliance import class_means, importance, intact, selectivity_of
-from lib.stats import (Resampling, centred, nan_mean, over_seeds, paired_differences, round_floats, seed_weighted,
-                       spearman_rows, with_bounds)
+from lib.stats import (Resampling, centred, interval_text, nan_mean, over_seeds, paired_differences, round_floats,
+                       seed_weighted, spearman_rows, with_bounds)
 
 EPSILON = 1e-7  # Keras' floor on a probability inside a log loss
 JUDGED = (LAST_CONV, "last_hidden")  # the roles at which claim R3 is judged and models compared
@@ -160,8 +160,8 @@ def channel_rows(run, point, resampled):
     overall = (loss(run["single_p_label"]) - loss(run["p_label_intact"])[None]).mean(axis=1)
     hurt_rise = np.nansum(point["hurt"][0] * point["rises"][0], axis=-1)
     return [{"selective_class": names(point["selective"][0][c]), "most_hurt": names(point["hurt"][0][c]),
-             "hurt_match": float(point["match"][0][c]), "max_class_drop": float(point["max_drop"][0][c]),
-             "max_class_drop_low": float(low[c]), "max_class_drop_high": float(high[c]),
+             "hurt_match": float(point["match"][0][c]),
+             **with_interval("max_class_drop", (float(point["max_drop"][0][c]), float(low[c]), float(high[c]))),
              "most_hurt_loss_rise": float(hurt_rise[c]), "loss_rise": float(overall[c])}
             for c in range(len(overall))]
 
@@ -230,3 +230,17 @@ def merged(metrics, channel_rows, damage, damage_rows, skipped=None):
     rows = [{**row, **{key: value for key, value in by_channel[row["model"], row["seed"], row["layer"], row["channel"]].items()
                        if key not in row}} for row in channel_rows]
     return round_floats(metrics), [round_floats(row) for row in rows]
+
+
+def summary_lines(metrics):
+    """What the score stage says of each model's last hidden layer."""
+    lines = []
+    for model, summary in metrics["models"].items():
+        last = role_layer(summary, "last_hidden")
+        numbers = summary["layers"][last]
+        area, rho = (interval_text(interval(numbers, name)) for name in ("retained_area", "selectivity_importance_spearman"))
+        lines.append(f"score: {model}: {last}: retained area {area}; Spearman of selectivity with importance {rho}; "
+                     f"most-hurt class = selective class for {numbers['hurt_matched']:.4g} of "
+                     f"{numbers['hurt_defined']:.4g} channels (chance {numbers['hurt_matched_chance']:.4g})")
+    return lines
+

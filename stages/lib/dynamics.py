@@ -14,7 +14,8 @@ reference, and the epoch the analysis stage measures.
 import numpy as np
 
 from lib.analysis import Run, measure_images, subject_run
-from lib.checkpoints import assign
+from lib.checkpoints import Checkpoints, assign
+from lib.files import member
 from lib.keys import OUTPUT, measured_key, with_interval
 from lib.measures import centered_gram, cka_of_grams
 from lib.params import EPOCH_NAMES
@@ -73,9 +74,34 @@ def replay(model, roles, read, checkpoints, epochs, best, probe, subjects, bins)
         yield epoch, images, round_floats(summary)
 
 
+def replay_run(model, read, path, history, probe, subjects, params, facts, say):
+    """One run's checkpoints replayed (see replay): the epochs dynamics.epochs names, and the best,
+    from the checkpoints at `path`; `history` {epoch: validation accuracy}; `facts` {"model", "seed",
+    "roles", "best_epoch"}. Returns ({image_key: per-image values}, the card); `say` hears a line per
+    epoch, and why none or fewer were replayed."""
+    roles, best, last = facts["roles"], facts["best_epoch"], facts["roles"]["last_hidden"]
+    with Checkpoints(path) as checkpoints:
+        epochs, unreached = replayed_epochs(params["dynamics"]["epochs"], checkpoints.epochs, best)
+        arrays, rows = {}, []
+        for epoch, images, summary in replay(model, roles, read, checkpoints, epochs, best, probe, subjects,
+                                             params["analysis"]["bins"]):
+            arrays.update(flatten(epoch, images))
+            rows.append({"epoch": epoch, "val_accuracy": history.get(epoch), **summary})
+            say(f"epoch {epoch}: probe accuracy {summary[OUTPUT]['accuracy']:.3f}, "
+                f"{last} entropy {summary['layers'][last]['entropy_bits']:.3f} bits")
+    card = {"model": facts["model"], "seed": facts["seed"], "best_epoch": best if epochs else None,
+            "last_epoch": max(checkpoints.epochs) if epochs else None, "unreached": unreached, "roles": roles,
+            "epochs": sorted(rows, key=lambda row: row["epoch"])}
+    if not epochs:
+        say("trained elsewhere, no checkpoints to replay")
+    elif unreached:
+        say(f"stopped at epoch {card['last_epoch']}, so epochs {unreached} do not exist")
+    return arrays, card
+
+
 def image_key(epoch, layer, measure):
     """The key of a per-image measure in probe.npz; `layer` "output" for the output measures."""
-    return f"{epoch:03d}/{OUTPUT}/{measure}" if layer == OUTPUT else f"{epoch:03d}/layers/{layer}/{measure}"
+    return member(f"{epoch:03d}", OUTPUT, measure) if layer == OUTPUT else member(f"{epoch:03d}", "layers", layer, measure)
 
 
 def flatten(epoch, images):

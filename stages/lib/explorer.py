@@ -20,15 +20,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.analysis import copies, layer_measures
+from lib.analysis import copies, layer_measures, runs_of
 from lib.channels import constant, specificity as share
-from lib.cifar import CLASSES, Images, label_name
-from lib.files import ANALYSIS_PLOTS, DYNAMICS_PLOTS, RELIANCE_PLOTS
-from lib.keys import FOR_PAGE, OUTPUT
+from lib.cifar import CLASSES, Images, label_name, model_inputs, official_test_split
+from lib.claims import judged
+from lib.files import (ANALYSIS_PLOTS, ATTRIBUTION_CARD, ATTRIBUTION_MAPS, DYNAMICS_PLOTS, EXAMPLES, EXAMPLES_CARD,
+                       FEATURES, RELIANCE_PLOTS, REPLAY_CARD, by_owner, member)
+from lib.keys import FOR_PAGE, OUTPUT, interval_keys
 from lib.measures import LAYER_MEASURES, OUTPUT_MEASURES, shared_edges
 from lib.reliance import SHOWN
 from lib.stats import round_floats
-from lib.store import atomic_dir, existing, read_csv
+from lib.store import atomic_dir, existing, load_arrays, load_runs, read_csv, read_json
 from web.vendor import LICENSES, PACKAGES, VENDOR
 
 LEVELS = 255  # a layer's values are stored as round((value - low) / step), step = (high - low) / LEVELS
@@ -291,8 +293,8 @@ def explorer(subjects, probe, sample, bins, models):
     return data, scripts
 
 
-CHANNEL_NUMBERS = ("selectivity", "importance", "selective_class", "most_hurt", "hurt_match", "max_class_drop",
-                   "max_class_drop_low", "max_class_drop_high", "most_hurt_loss_rise", "loss_rise")  # score's, by channel
+CHANNEL_NUMBERS = ("selectivity", "importance", "selective_class", "most_hurt", "hurt_match",
+                   *interval_keys("max_class_drop"), "most_hurt_loss_rise", "loss_rise")  # score's, by channel
 
 
 def channel_numbers(rows, seed, class_rows=()):
@@ -470,8 +472,9 @@ def channel_views(runs, inputs, indices, specificity, chance=None):
     from the layer below (lib.circuits) and what they leave of its value; per layer with an
     optimised input (the output layer's classes too), those inputs as bytes and the window they
     are drawn in."""
-    wanted = sorted({int(i) for examples, _, _ in runs.values() for name, values in examples.items()
-                     if name.endswith("/index") for i in np.ravel(values)})
+    runs = {model: (by_owner(examples), by_owner(features), card) for model, (examples, features, card) in runs.items()}
+    wanted = sorted({int(i) for examples, _, _ in runs.values() for found in examples.values()
+                     if "index" in found for i in np.ravel(found["index"])})
     row_of = {int(index): row for row, index in enumerate(indices)}
     place = {index: k for k, index in enumerate(wanted)}
     models = {}
@@ -479,23 +482,23 @@ def channel_views(runs, inputs, indices, specificity, chance=None):
         layers = {}
         for layer, facts in card["layers"].items():
             entry = {"channels": facts["channels"], "field": facts.get("receptive_field")}
-            if f"{layer}/index" in examples:
-                dead = constant(examples[f"{layer}/peak"])
+            shown, drawn = examples.get(layer, {}), features.get(layer, {})
+            if "index" in shown:
+                dead = constant(shown["peak"])
                 numbers = (specificity.get(model, {}).get("layers", {}).get(layer) or {})
                 entry.update(
-                    top=[[place[int(i)] for i in row] for row in examples[f"{layer}/index"]],
-                    value=[[number(v) for v in row] for row in examples[f"{layer}/value"]],
-                    box=examples[f"{layer}/box"].tolist(), tally=examples[f"{layer}/tally"].tolist(),
-                    tied=examples[f"{layer}/tied"].tolist(), constant=dead.tolist(),
-                    specificity=[number(v) for v in share(examples[f"{layer}/tally"], dead)],
+                    top=[[place[int(i)] for i in row] for row in shown["index"]],
+                    value=[[number(v) for v in row] for row in shown["value"]],
+                    box=shown["box"].tolist(), tally=shown["tally"].tolist(), tied=shown["tied"].tolist(),
+                    constant=dead.tolist(), specificity=[number(v) for v in share(shown["tally"], dead)],
                     summary={key: number(value) for key, value in numbers.items() if key.startswith("class_specificity")})
-            if f"{layer}/inputs" in examples:
-                entry.update(below=facts["below"], inputs=[strongest(row) for row in examples[f"{layer}/inputs"]],
-                             inputs_rest=[number(v) for v in examples[f"{layer}/inputs_rest"]])
-            if f"{layer}/image" in features:
-                pictures = np.nan_to_num(features[f"{layer}/image"], nan=0.0)
-                entry.update(feature=as_bytes(pictures, 0, 1), feature_constant=features[f"{layer}/constant"].tolist(),
-                             objective=[number(v) for v in features[f"{layer}/objective"]],
+            if "inputs" in shown:
+                entry.update(below=facts["below"], inputs=[strongest(row) for row in shown["inputs"]],
+                             inputs_rest=[number(v) for v in shown["inputs_rest"]])
+            if "image" in drawn:
+                entry.update(feature=as_bytes(np.nan_to_num(drawn["image"], nan=0.0), 0, 1),
+                             feature_constant=drawn["constant"].tolist(),
+                             objective=[number(v) for v in drawn["objective"]],
                              feature_box=facts.get("features_box"))
             layers[layer] = entry
         models[model] = {"roles": card["roles"], "layers": layers}
@@ -519,7 +522,7 @@ def attribution_views(cards, maps):
             methods = {}
             for method, checks in facts["methods"].items():
                 entry = dict(checks)
-                for key, name in (("map", f"{subject}/{method}"), ("initial", f"{subject}/{method}/initial")):
+                for key, name in (("map", member(subject, method)), ("initial", member(subject, method, "initial"))):
                     if name not in maps[model]:
                         entry[key] = None
                         continue
@@ -532,3 +535,53 @@ def attribution_views(cards, maps):
             found[model][subject] = {"predicted": facts["predicted"], "probability": facts["probability"],
                                      "label": facts["label"], "methods": methods}
     return round_floats(found)
+
+
+def first_run(params):
+    """params with train.seeds cut to the first seed: the runs the page shows."""
+    return {**params, "train": {**params["train"], "seeds": params["train"]["seeds"][:1]}}
+
+
+def image_sets(paths, params):
+    """The subjects and the probe set, each with every model's activations at the first seed."""
+    seed, grayscale = params["train"]["seeds"][0], params["data"]["grayscale"]
+    subject_set, probe_set = (load_arrays(existing(paths[key], what)) for key, what in
+                              (("subjects", "subjects"), ("probe", "probe set")))
+    subject_runs, probe_runs = (runs_of(paths["activations"], first_run(params), images)
+                                for images in ("subjects", "probe"))
+    return (ImageSet(Images.of(subject_set).seen(grayscale), at_seed(subject_runs, seed)),
+            ImageSet(Images.of(probe_set)._replace(names=probe_names(probe_set["indices"])).seen(grayscale),
+                     at_seed(probe_runs, seed)))
+
+
+def page_inputs(paths, params):
+    """(the page's data, the images' scripts) from the files the explore stage names (`paths`)."""
+    seed, runs = params["train"]["seeds"][0], first_run(params)
+    subjects, probe = image_sets(paths, params)
+    train_metrics = load_runs(paths["train_metrics"], runs, read_json, "test metrics", ".json")
+    dynamics = load_runs(paths["dynamics"], runs, read_json, "replayed checkpoints", f"/{REPLAY_CARD}")
+    subject_metrics, probe_metrics, reliance = (read_json(existing(paths[key], "metrics")) for key in (
+        "subject_metrics", "probe_metrics", "reliance_metrics"))
+    verdicts = judged(params["models"], subject_metrics, probe_metrics, reliance)
+    data, scripts = page_data(subjects, probe, params, probe_metrics, verdicts, at_seed(train_metrics, seed),
+                              at_seed(dynamics, seed), charts(paths["analysis_plots"], paths["dynamics_plots"]),
+                              reliance, reliance_channels(paths["reliance_plots"], seed))
+    cards, maps = (at_seed(load_runs(paths["attributions"], runs, read, what, f"/{file}"), seed)
+                   for read, what, file in ((read_json, "attribution card", ATTRIBUTION_CARD),
+                                            (load_arrays, "attribution maps", ATTRIBUTION_MAPS)))
+    data.update(attributions=attribution_views(cards, maps))
+    return data, scripts
+
+
+def channel_inputs(paths, params):
+    """Every model's channel views (channel_views) from the files the explore stage names (`paths`)."""
+    seed, runs = params["train"]["seeds"][0], first_run(params)
+    images, _, indices = official_test_split(paths["val"], paths["test"])
+    found = {name: load_runs(paths["channels"], runs, read, what, f"/{file}") for name, read, what, file in (
+        ("examples", load_arrays, "channel examples", EXAMPLES), ("features", load_arrays, "optimised inputs", FEATURES),
+        ("card", read_json, "channel card", EXAMPLES_CARD))}
+    specificity = read_json(existing(paths["channel_metrics"], "metrics"))
+    return channel_views({model: tuple(found[name][model][seed] for name in ("examples", "features", "card"))
+                          for model in params["models"]}, model_inputs(images, params["data"]["grayscale"]), indices,
+                         specificity["models"], specificity["chance"]["class_specificity"])
+

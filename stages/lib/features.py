@@ -39,6 +39,7 @@ same images, bit for bit (seeded start and offsets, deterministic ops).
 import numpy as np
 
 from lib.fields import box, receptive_field
+from lib.files import members_of
 from lib.stats import named_stream
 
 CHANNELS_AT_ONCE = 64  # channels optimised in one batch (a layer with more is done in parts)
@@ -188,7 +189,7 @@ def feature_files(drawn, card):
     constant), each layer's facts added to `card` {layer: entry} (its constant channels and window)."""
     arrays = {}
     for layer, (pictures, reached, constant, drawn_in) in drawn.items():
-        arrays.update({f"{layer}/image": pictures, f"{layer}/objective": reached, f"{layer}/constant": constant})
+        arrays.update(members_of(layer, {"image": pictures, "objective": reached, "constant": constant}))
         card.setdefault(layer, {"channels": len(pictures)}).update(
             features_constant=np.flatnonzero(constant).tolist(), features_box=list(drawn_in))
     return arrays

@@ -8,9 +8,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lib.cifar import CLASSES  # noqa: E402
-from lib.files import DISTRIBUTION, FEATURE_MAPS, PIXELS, SOFTMAX  # noqa: E402
-from lib.keys import OUTPUT, pair_models, spread  # noqa: E402
+from lib.files import (CKA_FIGURE, DISTRIBUTION, FEATURE_MAPS, PIXELS, SOFTMAX, SUBJECT_FIGURES,  # noqa: E402
+                       SWEEP_FIGURE)
+from lib.keys import OUTPUT, pair_models, role_layer, spread  # noqa: E402
 from lib.measures import pixel_edges, shared_edges  # noqa: E402
+from lib.model import MAPS  # noqa: E402
 from lib.store import atomic_path  # noqa: E402
 
 GRID = 4
@@ -135,6 +137,34 @@ def size_sweep(path, rows, cka_rows, last_hidden):
     save(fig, path)
 
 
+def analysis_figures(folder, subject_set, subjects, shown, probe, cka_matrices, sweep, bins, seed):
+    """The analyze stage's figures in `folder`: each subject's (figures 2-8; `shown` {model: Run of
+    the subjects at `seed`}), the CKA heatmaps and, with more than one model trained here, the size sweep."""
+    layers = {model: list(summary["layers"]) for model, summary in probe["models"].items()}
+    for i, name in enumerate(subject_set.names):
+        subject_figures(folder / SUBJECT_FIGURES.format(name=name), name, subjects[name]["label"],
+                        subject_set.inputs[i], {model: run.rows(slice(i, i + 1)) for model, run in shown.items()},
+                        bins, seed, MAPS)
+    cka_heatmaps(folder / CKA_FIGURE, cka_matrices, layers)
+    rows, cka_rows = sweep
+    if len(rows) > 1:
+        size_sweep(folder / SWEEP_FIGURE, rows, cka_rows, role_layer(probe["models"][rows[-1]["model"]], "last_hidden"))
+
+
+def cka_to_best(ax, rows, title):
+    """One run's layers, a line each: CKA with its best epoch against epoch."""
+    lines = {}
+    for row in rows:
+        lines.setdefault(row["layer"], []).append((row["epoch"], row["cka_to_best"]))
+    palette = plt.cm.plasma(np.linspace(0, 0.9, len(lines)))
+    for colour, (layer, points) in zip(palette, lines.items()):
+        points = sorted(points)
+        ax.plot([p[0] for p in points], [np.nan if p[1] is None else p[1] for p in points], marker=".",
+                color=colour, label=layer)
+    ax.set(xlabel="epoch", ylim=(0, 1.05), title=title)
+    ax.legend(fontsize="x-small", ncol=2)
+
+
 def dynamics(path, measures, plane, cka):
     """Over training, one line per run (a colour per model): probe accuracy and the last hidden
     layer's entropy against epoch, the two against each other (points coloured by epoch), and per
@@ -166,17 +196,8 @@ def dynamics(path, measures, plane, cka):
     axes[0, 0].legend(fontsize="small")
     first_seed = {model: min(seed for m, seed in runs if m == model) for model in models}
     for ax, model in zip(axes.flat[columns:], models):
-        lines = {}
-        for row in cka:
-            if row["model"] == model and row["seed"] == first_seed[model]:
-                lines.setdefault(row["layer"], []).append((row["epoch"], row["cka_to_best"]))
-        palette = plt.cm.plasma(np.linspace(0, 0.9, len(lines)))
-        for colour, (layer, points) in zip(palette, lines.items()):
-            points = sorted(points)
-            ax.plot([p[0] for p in points], [np.nan if p[1] is None else p[1] for p in points], marker=".",
-                    color=colour, label=layer)
-        ax.set(xlabel="epoch", ylim=(0, 1.05), title=f"{model} (seed {first_seed[model]}): CKA with its best epoch")
-        ax.legend(fontsize="x-small", ncol=2)
+        cka_to_best(ax, [row for row in cka if row["model"] == model and row["seed"] == first_seed[model]],
+                     f"{model} (seed {first_seed[model]}): CKA with its best epoch")
     for ax in axes.flat[columns + len(models):]:
         ax.set_axis_off()
     fig.suptitle("Over training: the probe set through each replayed checkpoint (epoch 0: the initial weights)")

@@ -1,6 +1,6 @@
-"""The names of the files inside the stages' output folders, in one place: the stage that writes a
-file and the stages that read it take its name from here (the folders themselves are named in
-dvc.yaml, which hands them to the stages)."""
+"""The names of the files inside the stages' output folders, and of the members inside their .npz
+files, in one place: the stage that writes a file and the stages that read it take its name from
+here (the folders themselves are named in dvc.yaml, which hands them to the stages)."""
 
 from lib.model import MAPS
 
@@ -37,3 +37,23 @@ SUBJECT_FIGURE_FILES = {  # each subject's figures and what each shows, in the r
 def images_file(images):
     """extract: one run's activations of every layer for `images` ("subjects" or "probe")."""
     return f"{images}.npz"
+
+
+def member(*parts):
+    """The name of an .npz member: its parts joined, "<layer>/<what>" (attribute: "<subject>/<method>[/initial]")."""
+    return "/".join(parts)
+
+
+def members_of(owner, arrays):
+    """{member(owner, what): array} of {what: array}: one owner's members of an .npz."""
+    return {member(owner, what): value for what, value in arrays.items()}
+
+
+def by_owner(arrays):
+    """{owner: {what: array}} of an .npz's members ("<owner>/<what>", the owner possibly holding "/")."""
+    found = {}
+    for name, value in arrays.items():
+        owner, what = name.rsplit("/", 1)
+        found.setdefault(owner, {})[what] = value
+    return found
+

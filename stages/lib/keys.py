@@ -27,15 +27,19 @@ def find_pair(pairs, a, b):
     return pairs[pair_key(b, a) if flipped else pair_key(a, b)], flipped
 
 
+def interval_keys(name):
+    """(name, name_low, name_high): the keys of a number with its interval."""
+    return name, f"{name}{LOW}", f"{name}{HIGH}"
+
+
 def with_interval(name, values):
     """{name, name_low, name_high} of (mean, low, high)."""
-    mean, low, high = values
-    return {name: mean, f"{name}{LOW}": low, f"{name}{HIGH}": high}
+    return dict(zip(interval_keys(name), values))
 
 
 def interval(section, name):
     """(mean, low, high) of a number with its interval."""
-    return section[name], section[f"{name}{LOW}"], section[f"{name}{HIGH}"]
+    return tuple(section[key] for key in interval_keys(name))
 
 
 def spread(name):
@@ -65,6 +69,11 @@ def measured_key(role, layer_a, layer_b):
     return OUTPUT if role == OUTPUT else role_key(role, layer_a, layer_b)
 
 
+def role_layer(summary, role):
+    """The layer playing `role` in a model's summary ({"roles", ...})."""
+    return summary["roles"][role]
+
+
 def role_section(summary, role):
     """A model's summary ({"roles", "layers", OUTPUT}) of the layer playing `role`, or its output's."""
-    return summary[OUTPUT] if role == OUTPUT else summary["layers"][summary["roles"][role]]
+    return summary[OUTPUT] if role == OUTPUT else summary["layers"][role_layer(summary, role)]

@@ -119,15 +119,6 @@ def curve_statistics(counts, curve):
     return {"retained_area": retained_area(counts, curve), "half_drop_share": half_drop_share(counts, curve)}
 
 
-def by_layer(arrays):
-    """{layer: {key: array}} from a run's outcomes file ("<layer>/<key>" arrays)."""
-    layers = {}
-    for name, value in arrays.items():
-        layer, key = name.rsplit("/", 1)
-        layers.setdefault(layer, {})[key] = value
-    return layers
-
-
 def intact(run):
     """(N,) bool: the images the run classifies right with nothing ablated."""
     return run["correct"][0] == 1
@@ -180,8 +171,8 @@ def layer_reliance(runs, labels, images, weights, permuted):
     summary.update({**with_interval(name, with_bounds(over[name], rho_mean)), spread(name): over[spread(name)]})
     summary.update(baselines(runs, labels, permuted, selective, important))
     low, high = (np.percentile(resampled, q, axis=0) for q in (2.5, 97.5))
-    rows = [{"share": float(share), "channels_zeroed": int(count), "accuracy": float(curve[k]),
-             "accuracy_low": float(low[k]), "accuracy_high": float(high[k]),
+    rows = [{"share": float(share), "channels_zeroed": int(count),
+             **with_interval("accuracy", (float(curve[k]), float(low[k]), float(high[k]))),
              "retained": float(retained(curve)[k]), "p_label": float(p_label[:, k].mean())}
             for k, (share, count) in enumerate(zip(shares(counts), counts))]
     channels = [[{"channel": c, "selectivity": float(s[c]), "importance": float(i[c])} for c in range(len(s))]

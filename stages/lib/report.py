@@ -1,17 +1,17 @@
 """plots/report.md: the claims, one table of the models, the figures; Markdown any git host renders."""
 
-from lib.stats import over_seeds
 from lib.dynamics import DIFFERS, RESEMBLES
-from lib.keys import interval, pair_models, spread
+from lib.keys import OUTPUT, interval, pair_models, role_layer, spread
 from lib.files import CKA_FIGURE, DYNAMICS_FIGURE, SUBJECT_FIGURE_FILES, SUBJECT_FIGURES, SWEEP_FIGURE
 from lib.model import imported, trained_sizes
+from lib.stats import interval_text, over_seeds
 
 ARTICLE = "the article's figs. 2-8 show these for its frog"
 
 
 def ci(section, measure):
-    mean, low, high = interval(section, measure)
-    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+    """A measure of a summary with its interval, to three decimals."""
+    return interval_text(interval(section, measure), ".3f")
 
 
 def model_rows(models, train_metrics, subjects, probe):
@@ -31,8 +31,8 @@ def model_rows(models, train_metrics, subjects, probe):
         lines.append(
             f"| {model} | {network} | {settings.get('train_size', '—')} | {len(train_metrics[model])} "
             f"| {runs['test_accuracy']:.4f} ± {runs[spread('test_accuracy')]:.4f} | {epochs} | {said}"
-            f"{summary['roles']['last_hidden']} | {ci(summary['output'], 'accuracy')} "
-            f"| {ci(summary['output'], 'softmax_entropy_bits')} |")
+            f"{role_layer(summary, 'last_hidden')} | {ci(summary[OUTPUT], 'accuracy')} "
+            f"| {ci(summary[OUTPUT], 'softmax_entropy_bits')} |")
     return lines
 
 
@@ -194,11 +194,8 @@ def channel_lines(channels):
             for method, s in methods.items()) for model, methods in checked.items()) + "."]
 
 
-def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir,
-             dynamics, dynamics_dir, reliance=None, channels=None):
-    """The whole report as Markdown text; `figures_dir` and `dynamics_dir` are relative to the report."""
-
-    seeds = len(next(iter(train_metrics.values())))
+def opening_lines(data, params_subjects, models, seeds, verdicts, big, small):
+    """The report's title, what was run, and how the claims are judged."""
     sizes = ", ".join(f"{model} (imported)" if imported(settings) else f"{model} ({settings['train_size']} training "
                       "images)" for model, settings in models.items())
     facts = {name: {**s, "label": data["subjects"][name]} for name, s in params_subjects.items()}
@@ -232,27 +229,32 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
     for verdict in verdicts:
         lines += [f"- **{verdict.verdict.upper()}** — {verdict.claim}"]
         lines += [f"  - {line}" for line in verdict.evidence]
-    early = dynamics["early_checkpoint"]
-    if early:
-        lines += ["", "## Early checkpoint as dummy", "",
-                  "Does a smaller model's last layer look different because it saw less data, or because it learned "
-                  "less? Each smaller model is set beside the largest model's checkpoint whose validation accuracy is "
-                  "closest to the smaller model's best (per seed), on the claims' measures over the probe set. "
-                  "Differences are the smaller model minus the other side, with the claims' seed-aware, paired "
-                  "intervals; it *resembles* the checkpoint on a measure when that interval contains 0. *Progress*: "
-                  "where the smaller model sits on the way from the early checkpoint (0) to the largest model's best "
-                  "epoch (1); between 0 and 1 it lies between them, below 0 beyond the checkpoint (away from the best "
-                  "epoch), above 1 beyond the best epoch.", ""]
-        if seeds == 1:
-            lines += ["**Provisional:** one training seed (see above).", ""]
-        for name, found in early.items():
-            lines += early_lines(name, found)
-    if reliance:
-        lines += ["", "## Reliance on single channels", ""] + reliance_lines(reliance) + [""] + damage_lines(reliance)
-    if channels:
-        lines += ["", "## What the channels respond to", ""] + channel_lines(channels)
-    lines += ["", "## Models", ""] + model_rows(models, train_metrics, subjects, probe)
-    lines += ["", "## Figures", "", f"Per subject ({ARTICLE}):", ""]
+    return lines
+
+
+def early_section(early, seeds):
+    """The early-checkpoint comparison's section (none without one)."""
+    if not early:
+        return []
+    lines = ["", "## Early checkpoint as dummy", "",
+             "Does a smaller model's last layer look different because it saw less data, or because it learned "
+             "less? Each smaller model is set beside the largest model's checkpoint whose validation accuracy is "
+             "closest to the smaller model's best (per seed), on the claims' measures over the probe set. "
+             "Differences are the smaller model minus the other side, with the claims' seed-aware, paired "
+             "intervals; it *resembles* the checkpoint on a measure when that interval contains 0. *Progress*: "
+             "where the smaller model sits on the way from the early checkpoint (0) to the largest model's best "
+             "epoch (1); between 0 and 1 it lies between them, below 0 beyond the checkpoint (away from the best "
+             "epoch), above 1 beyond the best epoch.", ""]
+    if seeds == 1:
+        lines += ["**Provisional:** one training seed (see above).", ""]
+    for name, found in early.items():
+        lines += early_lines(name, found)
+    return lines
+
+
+def figure_lines(models, subjects, figures_dir, dynamics_dir):
+    """The figures' section: each subject's, CKA, the size sweep and the dynamics where drawn."""
+    lines = ["", "## Figures", "", f"Per subject ({ARTICLE}):", ""]
     for name in subjects:
         lines += [f"### {name}", ""]
         for file, caption in SUBJECT_FIGURE_FILES.items():
@@ -265,4 +267,19 @@ def markdown(data, params_subjects, models, train_metrics, subjects, probe, verd
     if dynamics_dir:
         lines += ["### Over training", "",
                   f"![The probe set through each replayed checkpoint]({dynamics_dir}/{DYNAMICS_FIGURE})", ""]
+    return lines
+
+
+def markdown(data, params_subjects, models, train_metrics, subjects, probe, verdicts, big, small, figures_dir,
+             dynamics, dynamics_dir, reliance=None, channels=None):
+    """The whole report as Markdown text; `figures_dir` and `dynamics_dir` are relative to the report."""
+    seeds = len(next(iter(train_metrics.values())))
+    lines = opening_lines(data, params_subjects, models, seeds, verdicts, big, small)
+    lines += early_section(dynamics["early_checkpoint"], seeds)
+    if reliance:
+        lines += ["", "## Reliance on single channels", ""] + reliance_lines(reliance) + [""] + damage_lines(reliance)
+    if channels:
+        lines += ["", "## What the channels respond to", ""] + channel_lines(channels)
+    lines += ["", "## Models", ""] + model_rows(models, train_metrics, subjects, probe)
+    lines += figure_lines(models, subjects, figures_dir, dynamics_dir)
     return "\n".join(lines).rstrip() + "\n"

@@ -7,14 +7,16 @@ Each kind of draw has its own random stream of `split.seed`, so changing the pro
 moves nothing else.
 """
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from lib.cifar import CLASSES, label_name
-from lib.model import trained
-from lib.params import ParamError
+from lib.cifar import CHANNELS, CLASSES, SIDE, input_channels, label_name
+from lib.model import imported, trained
+from lib.params import ParamError, project_file
 from lib.stats import named_stream
+from lib.store import md5_of, save_arrays
 from lib.subjects import held_out
 
 POOL_STREAM, SPLIT_STREAM, PROBE_STREAM = 0, 1, 2
@@ -95,3 +97,40 @@ def summary(carving, train_labels, test_labels, subjects):
         "probe_size": len(carving.probe),
         "probe_per_class": per_class(test_labels[carving.probe]),
     }
+
+
+def imported_files(models, grayscale):
+    """{model: its .keras file} of every imported model, each loaded as the train stage will, before
+    anything is written or trained."""
+    files = {name: project_file(f"models.{name}.keras", model["keras"]) for name, model in models.items()
+             if imported(model)}
+    if files:
+        from lib.model import load_imported
+
+        for path in files.values():
+            load_imported(path, input_channels(grayscale))
+    return files
+
+
+def save_split(path, split, indices):
+    """Images, labels and their indices into the official split."""
+    part = split.take(indices)
+    save_arrays(path, images=part.images, labels=part.labels, indices=indices)
+
+
+def save_subsets(folder, carving, train, imported):
+    """<model>.npz per model in `folder`: its training images, or for an imported model none and the
+    md5 of its .keras file (the train stage depends on it)."""
+    for name, indices in carving.subsets.items():
+        save_split(Path(folder) / f"{name}.npz", train, indices)
+    for name, keras_file in imported.items():
+        save_arrays(Path(folder) / f"{name}.npz", images=np.zeros((0, SIDE, SIDE, CHANNELS), np.uint8),
+                    labels=np.zeros(0, np.uint8), indices=np.zeros(0, np.int64), keras_md5=np.array(md5_of(keras_file)))
+
+
+def summary_line(facts, imported):
+    """What the carve stage says of its carving."""
+    sizes = ", ".join(f"{name} {s['size']}" for name, s in facts["subsets"].items())
+    return (f"carve: pool {facts['pool_size']}; subsets {sizes}; val {facts['val_size']}, test {facts['test_size']}, "
+            f"probe {facts['probe_size']}; subjects {', '.join(facts['subjects'])}; "
+            f"held out of training: {facts['held_out'] or 'none'}" + (f"; imported {', '.join(imported)}" if imported else ""))

@@ -80,3 +80,21 @@ def cka(matrices, layers):
                   "cka": None if np.isnan(matrix[i, j]) else float(matrix[i, j])}
                  for i, la in enumerate(layers[a]) for j, lb in enumerate(layers[b])]
     return rows
+
+
+def analysis_tables(subjects, probe, cka_matrices, sweep, names, inputs, shown, histories, bins):
+    """The analyze stage's plot data by name (lib.files.ANALYSIS_PLOTS): `shown` {model: Run of the
+    subjects at the first seed}, `histories` {model: that seed's history}, `sweep` (rows, CKA rows)."""
+    layers = {model: list(summary["layers"]) for model, summary in probe["models"].items()}
+    return {
+        "subject_layers": subject_layers(subjects, layers),
+        "probe_layers": probe_layers(probe, layers),
+        "js_layers": js_layers(subjects),
+        "cka": cka(cka_matrices, layers),
+        "distribution_last_hidden": distributions(names, shown, "last_hidden", bins),
+        "subject_pixels": pixels(names, inputs, bins),
+        "softmax": softmax(names, shown),
+        "training": curves(histories),
+        "by_size": sweep[0],
+        "cka_to_largest": sweep[1],
+    }

@@ -4,6 +4,7 @@ with the best epoch's weights kept; seeded and deterministic."""
 import math
 import os
 import time
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -11,9 +12,10 @@ import tensorflow as tf
 
 from lib import ONEDNN
 from lib.checkpoints import assign, weights_by_path
-from lib.cifar import CLASSES
-from lib.model import Device, cpu_name
+from lib.cifar import CLASSES, model_inputs
+from lib.model import Device, build, cpu_name, load_imported, precision_for
 from lib.stage import StageError
+from lib.store import md5_of
 
 
 class TrainingError(StageError):
@@ -63,11 +65,11 @@ HISTORY = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")  # the colum
 class BestEpoch(keras.callbacks.Callback):
     """Keeps the weights of the best validation-accuracy epoch and of every epoch (`checkpoints`,
     epoch 0 the initial weights), stops after `patience` epochs without a better one, refuses a
-    non-finite loss, and prints one line per epoch."""
+    non-finite loss, and says one line per epoch (`say`)."""
 
-    def __init__(self, patience, label):
+    def __init__(self, patience, label, say):
         super().__init__()
-        self.patience, self.label = patience, label
+        self.patience, self.label, self.say = patience, label, say
         self.best_accuracy, self.best_epoch = -math.inf, 0
         self.history = []
         self.checkpoints = {}
@@ -93,9 +95,9 @@ class BestEpoch(keras.callbacks.Callback):
             self.best_accuracy, self.best_epoch = row["val_accuracy"], row["epoch"]
         elif row["epoch"] - self.best_epoch >= self.patience:
             self.model.stop_training = True
-        print(f"{self.label}: epoch {row['epoch']:>2}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
-              f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  {self.seconds[-1]:.1f} s"
-              f"{'  *best' if row['epoch'] == self.best_epoch else ''}", flush=True)
+        self.say(f"{self.label}: epoch {row['epoch']:>2}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
+                 f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  {self.seconds[-1]:.1f} s"
+                 f"{'  *best' if row['epoch'] == self.best_epoch else ''}")
 
 
 STEPS_PER_EXECUTION = 50
@@ -143,13 +145,80 @@ def compile_reference(model, learning_rate, steps_per_execution=STEPS_PER_EXECUT
                   metrics=["accuracy"], steps_per_execution=steps_per_execution)
 
 
-def fit(model, train, val, recipe, label):
+def fit(model, train, val, recipe, label, say=lambda line: None):
     """Train `model` on (x, y) with early stopping on `val`; leaves the best epoch's weights in it."""
     training = trainer(model)
     compile_reference(training, recipe["learning_rate"])
-    best = BestEpoch(recipe["patience"], label)
+    best = BestEpoch(recipe["patience"], label, say)
     training.fit(*train, batch_size=recipe["batch_size"], epochs=recipe["max_epochs"], validation_data=val,
                  shuffle=True, verbose=0, callbacks=[best])
     assign(model, best.checkpoints[best.best_epoch], f"{label}: epoch {best.best_epoch}")
     compile_reference(model, recipe["learning_rate"])
     return best
+
+
+class Trained(NamedTuple):
+    """One training run's results: the network, its metrics, and (none for an import) its history,
+    every epoch's weights and the wall time of each epoch (a log, not a reproducible output)."""
+
+    model: object
+    metrics: dict
+    history: list
+    checkpoints: dict
+    seconds: list
+
+
+def train_new(settings, recipe, data, label, say):
+    """A new network of the model's architecture trained by the recipe on `data` ((x, y), val, test)."""
+    (x, y), val, test = data
+    where = device()
+    precision = precision_for(recipe["precision"], device=where)
+    model = build(settings, x.shape[-1], precision)
+    say(f"{label}: {settings['architecture']}, {precision} on {where}, {len(x)} training images, "
+        f"{len(val[0])} validation, {len(test[0])} test; {model.count_params()} parameters")
+    best = fit(model, (x, y), val, recipe, label, say)
+    metrics = {"train_size": len(x), "precision": precision, "device": str(where), "epochs_run": len(best.history),
+               "best_epoch": best.best_epoch, "val_accuracy": round(best.best_accuracy, 6)}
+    return Trained(model, metrics, best.history, best.checkpoints, best.seconds)
+
+
+def take_in(path, recorded_md5, val, recipe, label, say):
+    """A network trained elsewhere, loaded safely, checked against the md5 carve recorded, and
+    scored on `val` as the recipe would."""
+    if md5_of(path) != recorded_md5:
+        raise StageError(f"{path} changed since carve recorded it; run `dvc repro` again")
+    model = load_imported(path, val[0].shape[-1])
+    say(f"{label}: imported from {path}; {model.count_params()} parameters")
+    compile_reference(model, recipe["learning_rate"])
+    accuracy = model.evaluate(*val, batch_size=recipe["batch_size"], verbose=0)[1]
+    return Trained(model, {"train_size": None, "precision": None, "device": None, "epochs_run": None,
+                           "best_epoch": None, "val_accuracy": round(float(accuracy), 6)}, [], {}, [])
+
+
+def training_run(settings, recipe, splits, grayscale, label, source, say):
+    """One run of the train stage: `splits` the (subset, val, test) arrays; the network trained here,
+    or taken in from `source` (an imported model's .keras), tested once on the test split."""
+    subset, val, test = splits
+    val, test = ((model_inputs(s["images"], grayscale), one_hot(s["labels"])) for s in (val, test))
+    if source:
+        run = take_in(source, str(subset["keras_md5"]), val, recipe, label, say)
+    else:
+        run = train_new(settings, recipe, ((model_inputs(subset["images"], grayscale), one_hot(subset["labels"])),
+                                           val, test), label, say)
+    loss, accuracy = run.model.evaluate(*test, batch_size=recipe["batch_size"], verbose=0)
+    run.metrics.update(test_accuracy=round(float(accuracy), 6), test_loss=round(float(loss), 6))
+    return run
+
+
+def timing(seconds):
+    """The log of a run's wall time per epoch."""
+    return {"seconds_per_epoch": round(sum(seconds) / len(seconds), 2) if seconds else None,
+            "epochs_run": len(seconds), "seconds": seconds}
+
+
+def outcome(label, run):
+    """The line a training run ends with."""
+    metrics = run.metrics
+    return (f"{label}: " + (f"best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, " if run.seconds else "")
+            + f"val acc {metrics['val_accuracy']:.4f}, test acc {metrics['test_accuracy']:.4f}")
+
