@@ -57,8 +57,9 @@ def progress(total, initial, label):
 
 
 def fetch(url, md5, out, *, cache_dirs=(), retries=5, retry_wait=1.0, timeout=30.0,
-          max_bytes=MAX_BYTES):
-    """Put the file at `url` whose md5 is `md5` at `out`; return where it came from."""
+          max_bytes=MAX_BYTES, say=lambda line: None):
+    """Put the file at `url` whose md5 is `md5` at `out`; return where it came from. `say` hears
+    why a download is retried."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(out, md5)
@@ -67,7 +68,7 @@ def fetch(url, md5, out, *, cache_dirs=(), retries=5, retry_wait=1.0, timeout=30
         path = local_path(url)
         try:
             if path is None:
-                download(url, part, retries=retries, retry_wait=retry_wait, timeout=timeout,
+                download(url, part, retries=retries, retry_wait=retry_wait, timeout=timeout, say=say,
                          max_bytes=max_bytes)
             else:
                 copy(path, part, max_bytes)
@@ -107,7 +108,7 @@ def copy(path, part, max_bytes):
             bar.update(len(chunk))
 
 
-def download(url, part, *, retries, retry_wait, timeout, max_bytes):
+def download(url, part, *, retries, retry_wait, timeout, max_bytes, say=lambda line: None):
     """Stream `url` into `part`, resuming from its current length after each failure."""
     failures = 0
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -137,7 +138,7 @@ def download(url, part, *, retries, retry_wait, timeout, max_bytes):
         if attempt == MAX_ATTEMPTS:
             raise DownloadError(f"{url}: giving up after {attempt} attempts ({reason}); run again to resume",
                                 resumable=True)
-        print(f"download: {reason}; retrying from byte {size_of(part)}", file=sys.stderr)
+        say(f"download: {reason}; retrying from byte {size_of(part)}")
         time.sleep(retry_wait * 2 ** max(failures - 1, 0))
 
 
@@ -181,3 +182,17 @@ def content_range_start(response):
         return int(value.split()[1].split("-")[0])
     except (IndexError, ValueError):
         return None
+
+
+def dvc_caches():
+    """The DVC cache folders that may already hold the archive (none outside a DVC repo)."""
+    try:
+        from dvc.exceptions import DvcException
+        from dvc.repo import Repo
+    except ImportError:
+        return []
+    try:
+        with Repo() as repo:
+            return [repo.cache.local.path]
+    except DvcException:
+        return []
