@@ -1,21 +1,39 @@
+import itertools
 import subprocess
 import sys
 
 import pytest
 
 from conftest import ROOT
-from lib.workers import commands, overrides, shares
+from lib.workers import FIXED_IMAGES, commands, cost, overrides, shares
 
 SWEEP = {"s1000": {"train_size": 1000}, "s2000": {"train_size": 2000}, "s5000": {"train_size": 5000},
          "dummy": {"train_size": 10000}, "s20000": {"train_size": 20000}, "benchmark": {"train_size": 49999}}
 
 
-def test_the_sweep_of_the_results_splits_the_benchmark_from_the_rest_between_two_workers():
-    assert shares(SWEEP, 2) == [["benchmark"], ["s20000", "dummy", "s5000", "s2000", "s1000"]]
+def test_the_sweep_of_the_results_weighs_each_runs_fixed_cost_beside_its_training_images():
+    assert [cost(SWEEP, name) for name in ("s1000", "benchmark")] == [1000 + FIXED_IMAGES, 49999 + FIXED_IMAGES]
+    assert shares(SWEEP, 2) == [["benchmark", "dummy"], ["s20000", "s5000", "s2000", "s1000"]]  # 89,999 and 88,000
 
 
-def test_each_model_goes_to_the_worker_with_the_fewest_training_images_so_far():
-    assert shares(SWEEP, 3) == [["benchmark"], ["s20000"], ["dummy", "s5000", "s2000", "s1000"]]
+def best_two_way(models):
+    """The smallest largest load of any split of `models` between two workers, by trying every one."""
+    names = list(models)
+    return min(max(sum(cost(models, n) for n, bit in zip(names, bits) if bit),
+                   sum(cost(models, n) for n, bit in zip(names, bits) if not bit))
+               for bits in itertools.product((0, 1), repeat=len(names)))
+
+
+@pytest.mark.parametrize("sizes", [(49999, 20000, 10000, 5000, 2000, 1000), (100, 90, 80, 70, 60, 50, 40),
+                                   (30000, 29000, 2000, 1000, 500)])
+def test_the_split_between_two_workers_is_as_even_as_any_split(sizes):
+    models = {f"m{k}": {"train_size": size} for k, size in enumerate(sizes)}
+    loads = [sum(cost(models, name) for name in share) for share in shares(models, 2)]
+    assert max(loads) == best_two_way(models)
+
+
+def test_the_costliest_goes_first_to_the_least_loaded_worker():
+    assert shares(SWEEP, 3) == [["benchmark"], ["s20000", "s2000"], ["dummy", "s5000", "s1000"]]
     assert shares({"a": {"train_size": 10}, "b": {"train_size": 10}}, 2) == [["a"], ["b"]]  # ties: params order
 
 
@@ -25,8 +43,9 @@ def test_every_model_is_in_exactly_one_share_and_extra_workers_get_none():
     assert split[6:] == [[], []] and shares(SWEEP, 1) == [list(sorted(SWEEP, key=lambda n: -SWEEP[n]["train_size"]))]
 
 
-def test_imported_models_train_nothing_and_go_to_the_least_busy_worker_last():
+def test_imported_models_train_nothing_and_weigh_the_fixed_cost_alone():
     models = {"mine": {"train_size": 100}, "theirs": {"keras": "imported/theirs.keras"}, "small": {"train_size": 10}}
+    assert cost(models, "theirs") == FIXED_IMAGES
     assert shares(models, 2) == [["mine"], ["small", "theirs"]]
 
 
@@ -43,18 +62,17 @@ def test_a_share_becomes_the_overrides_that_delete_every_other_model():
 
 def test_the_recipe_prints_each_workers_share_and_its_experiment():
     assert commands(SWEEP, 2).splitlines() == [
-        "# worker 0: benchmark",
-        "dvc exp run --pull -n share-0 -S '~models.s1000' -S '~models.s2000' -S '~models.s5000' -S '~models.dummy' "
-        "-S '~models.s20000'",
-        "# worker 1: s20000, dummy, s5000, s2000, s1000",
-        "dvc exp run --pull -n share-1 -S '~models.benchmark'"]
+        "# worker 0: benchmark, dummy (89,999 image-equivalents a seed)",
+        "dvc exp run --pull -n share-0 -S '~models.s1000' -S '~models.s2000' -S '~models.s5000' -S '~models.s20000'",
+        "# worker 1: s20000, s5000, s2000, s1000 (88,000 image-equivalents a seed)",
+        "dvc exp run --pull -n share-1 -S '~models.dummy' -S '~models.benchmark'"]
     assert commands({"a": {"train_size": 10}}, 2).splitlines()[-1] == "# worker 1: nothing (more workers than models)"
 
 
 def test_the_recipe_runs_from_the_project_folder_on_its_params():
     run = subprocess.run([sys.executable, "-m", "lib.workers", "2"], cwd=ROOT, capture_output=True, text=True,
                          env={"PYTHONPATH": "stages"})
-    assert run.returncode == 0 and run.stdout.startswith("# worker 0: benchmark\n"), run.stderr
+    assert run.returncode == 0 and run.stdout.startswith("# worker 0: benchmark ("), run.stderr
     refused = subprocess.run([sys.executable, "-m", "lib.workers", "0"], cwd=ROOT, capture_output=True, text=True,
                              env={"PYTHONPATH": "stages"})
     assert refused.returncode == 2 and "workers = 0: must be a whole number >= 1" in refused.stderr

@@ -4,24 +4,58 @@ the run cache, training nothing again.
 
 A share is whole models, so every training run (model, seed) is in exactly one share and the
 carved subsets, which do not depend on the other models, are the same in every experiment.
+
+A model's weight is what one of its runs costs, in training images: its `train_size` (training
+time grows with it) plus FIXED_IMAGES, the stages every run goes through after training whatever
+its size (`extract`, `replay`, `ablate`, `visualize`, `attribute`). Measured on the published sweep
+(docs/scaling.md): 295 s of epochs per benchmark run (49,999 images) and about 90 s of those stages
+per run, i.e. as long as training on about 15,000 images. An imported model trains nothing and
+weighs FIXED_IMAGES.
 """
 
 from lib.model import trained
 
+FIXED_IMAGES = 15_000  # a run's stages after training, in the training images that take as long
+
+
+def cost(models, name):
+    """The weight of one run of model `name` in the split, in training images."""
+    return trained(models).get(name, {}).get("train_size", 0) + FIXED_IMAGES
+
 
 def shares(models, workers):
-    """The model names each of `workers` takes: the largest `train_size` first, each to the worker
-    with the fewest training images so far (ties: the lower worker); imported models, which train
-    nothing, after them, likewise."""
+    """The model names each of `workers` takes: the costliest first, each to the worker with the
+    least cost so far (ties: fewer models, then the lower worker); then, while moving one model off
+    the busiest worker or swapping one of its models with another worker's lowers the larger of the
+    two loads, the best such change. Each share lists its models costliest first."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers = {workers!r}: must be a whole number >= 1")
-    sizes = {name: trained(models).get(name, {}).get("train_size", 0) for name in models}
+    order = sorted(models, key=lambda name: -cost(models, name))
     load, taken = [0] * workers, [[] for _ in range(workers)]
-    for name in sorted(models, key=lambda name: -sizes[name]):
+    for name in order:
         worker = min(range(workers), key=lambda k: (load[k], len(taken[k]), k))
-        load[worker] += sizes[name]
+        load[worker] += cost(models, name)
         taken[worker].append(name)
-    return taken
+    while (change := better(models, taken)) is not None:
+        busy, other, give, take = change
+        taken[busy] = [name for name in taken[busy] if name != give] + ([take] if take else [])
+        taken[other] = [name for name in taken[other] if name != take] + [give]
+    return [sorted(share, key=order.index) for share in taken]
+
+
+def better(models, taken):
+    """(busiest worker, other worker, its model to give, the other's model to take or None) of the
+    move or swap that most lowers the larger of the two workers' loads; None if none does."""
+    loads = [sum(cost(models, name) for name in share) for share in taken]
+    busy = max(range(len(taken)), key=lambda k: (loads[k], -k))
+    best, found = loads[busy], None
+    for other in range(len(taken)):
+        for give in taken[busy] if other != busy else ():
+            for take in [None, *taken[other]]:
+                moved = cost(models, give) - (cost(models, take) if take else 0)
+                if moved > 0 and max(loads[busy] - moved, loads[other] + moved) < best:
+                    best, found = max(loads[busy] - moved, loads[other] + moved), (busy, other, give, take)
+    return found
 
 
 def overrides(models, share):
@@ -34,7 +68,8 @@ def commands(models, workers):
     lines = []
     for index, share in enumerate(shares(models, workers)):
         settings = "".join(f" -S '{setting}'" for setting in overrides(models, share))
-        lines.append(f"# worker {index}: {', '.join(share) or 'nothing (more workers than models)'}")
+        weight = f" ({sum(cost(models, name) for name in share):,} image-equivalents a seed)" if share else ""
+        lines.append(f"# worker {index}: {', '.join(share) or 'nothing (more workers than models)'}{weight}")
         if share:
             lines.append(f"dvc exp run --pull -n share-{index}{settings}")
     return "\n".join(lines)
