@@ -3,6 +3,8 @@
 import base64
 import json
 import re
+import shutil
+import subprocess
 import zlib
 
 import numpy as np
@@ -158,11 +160,12 @@ def test_each_image_script_hands_the_page_its_block_and_facts(built):
     assert set(facts["dummy"]["histograms"]) == {layer for layer, _, _ in data["cards"]["dummy"]["blocks"]}
 
 
-def test_the_page_inlines_its_code_and_data_and_refuses_text_that_would_end_a_script(built, tmp_path):
+def test_the_page_inlines_its_data_loads_its_code_by_view_and_refuses_text_that_would_end_a_script(built, tmp_path):
     data, scripts = built
     page = explorer.page({**data, "note": "</script><script>alert(1)</script>"})
     assert "</script><script>alert" not in page and "\\u003c/script>" in page
-    assert page.count("<script") == 2 and "/*EXPLORER_" not in page
+    assert re.findall(r'<script src="code/([\w.]+)"></script>', page) == list(explorer.SCRIPTS)
+    assert page.count("<script") == 1 + len(explorer.SCRIPTS) and "/*EXPLORER_" not in page and "EXPLORER_SCRIPTS" not in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     with pytest.raises(ValueError, match="</script"):
         explorer.inline("<script>/*X*/</script>", {"/*X*/": "a </SCRIPT> b"})
@@ -170,7 +173,8 @@ def test_the_page_inlines_its_code_and_data_and_refuses_text_that_would_end_a_sc
         explorer.inline("no mark here", {"/*X*/": "x"})
     explorer.write_explorer(tmp_path / "explorer", data, scripts)
     files = sorted(p.relative_to(tmp_path / "explorer").as_posix() for p in (tmp_path / "explorer").rglob("*") if p.is_file())
-    assert files == sorted(["index.html", *(f"images/{i}.js" for i in range(12)), "vendor/LICENSES.md",
+    assert files == sorted(["index.html", *(f"images/{i}.js" for i in range(12)), *(f"code/{name}" for name in explorer.SCRIPTS),
+                            "vendor/LICENSES.md",
                             "vendor/vega-embed.min.js", "vendor/vega-lite.min.js", "vendor/vega.min.js"])
     before = {p: p.read_bytes() for p in (tmp_path / "explorer").rglob("*") if p.is_file()}
     explorer.write_explorer(tmp_path / "explorer", data, scripts)
@@ -251,3 +255,17 @@ def test_a_channels_strongest_inputs_each_way_and_its_class_drops_by_channel():
                for c in range(2) for k, name in enumerate(("cat", "dog"))]
     numbers = channel_numbers(rows, 0, classes)["m"]["l"]
     assert numbers["most_hurt"] == ["cat", "cat/dog"] and numbers["class_drops"] == [[0.0, 1.0], [1.0, 2.0]]
+
+
+def test_the_pages_code_is_every_script_of_its_folder_each_a_view_of_at_most_300_lines_and_valid():
+    folder = explorer.APP
+    assert sorted(explorer.SCRIPTS) == sorted(path.name for path in folder.glob("*.js")) and explorer.SCRIPTS[-1] == "start.js"
+    for name in explorer.SCRIPTS:
+        lines = (folder / name).read_text().splitlines()
+        assert len(lines) <= 300 and lines[0] == '"use strict";', name
+    node = shutil.which("node")
+    if node:  # Debian's nodejs, where present: each file parses as a classic script
+        for name in explorer.SCRIPTS:
+            checked = subprocess.run([node, "--check", str(folder / name)], capture_output=True, text=True)
+            assert checked.returncode == 0, f"{name}: {checked.stderr}"
+
