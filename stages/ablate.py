@@ -3,7 +3,7 @@ increasing share of them zeroed (in seeded random orders), with each alone zeroe
 directions projected out (the baseline of a channel's importance), computed from the layer's stored
 activations through the rest of the network (or, around a skip connection, the whole network with
 the layer changed inside it; a layer that cannot be changed is skipped and named in the card);
-and the untrained network's channel activity (the baseline of selectivity) (lib.reliance)."""
+and the untrained network's channel activity (the baseline of selectivity) (lib.ablation)."""
 
 from pathlib import Path
 
