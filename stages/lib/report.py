@@ -104,15 +104,12 @@ def reliance_lines(reliance):
              "against importance across the layer's channels. Intervals: 95 %, over seeds and probe images.", "",
              "| model | layer | channels | intact accuracy | retained area | half-drop share | top importance "
              "(random) | mean selectivity (untrained; permuted) | Spearman, selectivity vs importance |", "|" + " --- |" * 9]
-    for model, summary in reliance["models"].items():
-        for layer, m in summary["layers"].items():
-            shown = [f"{number(mean)} [{number(low)}, {number(high)}]" for mean, low, high in (
-                interval(m, name) for name in ("intact_accuracy", "retained_area", "half_drop_share"))]
-            rho = interval(m, "selectivity_importance_spearman")
-            lines.append(f"| {model} | {layer} | {m['channels']} | {' | '.join(shown)} | {number(m['top_importance'])} "
-                         f"({number(m['random_direction_top_importance'])}) | {number(m['mean_selectivity'])} "
-                         f"({number(m['mean_selectivity_initial'])}; {number(m['mean_selectivity_permuted'])}) "
-                         f"| {number(rho[0])} [{number(rho[1])}, {number(rho[2])}] |")
+    for model, layer, m in layers_of(reliance):
+        shown = " | ".join(with_ci(m, name) for name in ("intact_accuracy", "retained_area", "half_drop_share"))
+        lines.append(f"| {model} | {layer} | {m['channels']} | {shown} | {number(m['top_importance'])} "
+                     f"({number(m['random_direction_top_importance'])}) | {number(m['mean_selectivity'])} "
+                     f"({number(m['mean_selectivity_initial'])}; {number(m['mean_selectivity_permuted'])}) "
+                     f"| {with_ci(m, 'selectivity_importance_spearman')} |")
     lines += [f"- Not ablated: {model} {layer}: {reason}." for model, summary in reliance["models"].items()
               for layer, reason in summary.get("skipped", {}).items()]
     return lines
@@ -128,27 +125,28 @@ def damage_lines(reliance):
              "the max-class drop, and that minus its Spearman with the overall drop (the gap). Means over seeds.", "",
              "| model | layer | matched (chance; 95th pct) | match − chance | max-class drop (random) | Spearman, "
              "selectivity vs max-class drop | gap | tied on accuracy |", "|" + " --- |" * 8]
-    for model, summary in reliance["models"].items():
-        for layer, m in summary["layers"].items():
-            if "hurt_matched" not in m:
-                continue
-            lines.append(f"| {model} | {layer} | {number(m['hurt_matched'])} of {number(m['hurt_defined'])} "
-                         f"({number(m['hurt_matched_chance'])}; {number(m['hurt_matched_chance_p95'])}) | "
-                         f"{with_ci(m, 'hurt_match_over_chance')} | {number(m['mean_max_class_drop'])} "
-                         f"({number(m['random_direction_max_class_drop'])}) | {with_ci(m, 'max_drop_spearman')} | "
-                         f"{with_ci(m, 'spearman_gap')} | {number(m['tied_on_accuracy'])} |")
+    lines += [f"| {model} | {layer} | {number(m['hurt_matched'])} of {number(m['hurt_defined'])} "
+              f"({number(m['hurt_matched_chance'])}; {number(m['hurt_matched_chance_p95'])}) | "
+              f"{with_ci(m, 'hurt_match_over_chance')} | {number(m['mean_max_class_drop'])} "
+              f"({number(m['random_direction_max_class_drop'])}) | {with_ci(m, 'max_drop_spearman')} | "
+              f"{with_ci(m, 'spearman_gap')} | {number(m['tied_on_accuracy'])} |"
+              for model, layer, m in layers_of(reliance) if "hurt_matched" in m]
     return lines
 
 
+def layers_of(metrics):
+    """(model, layer, its numbers) of every model's layers in a metrics file's "models"."""
+    return [(model, layer, m) for model, summary in metrics["models"].items() for layer, m in summary["layers"].items()]
+
+
 def with_ci(section, name):
-    mean, low, high = interval(section, name)
-    return f"{number(mean)} [{number(low)}, {number(high)}]"
+    """A number of `section` with its interval, to four significant digits ("—" for none)."""
+    return interval_text(interval(section, name), ".4g", "— [—, —]")
 
 
 def specificity_lines(channels):
     """Class specificity per model and layer beside its two baselines, and the pairs' differences."""
     chance = channels["chance"]
-    models = channels["models"]
     lines = [f"*Class specificity*: the share of a channel's top {channels['top']} images of the official test "
              "split (by its peak over positions; images tied at the last place share it) in their most frequent "
              "class, averaged over the layer's channels that are not constant (lib/channels.py). Its baselines: "
@@ -159,11 +157,9 @@ def specificity_lines(channels):
              f"(largest) number of images tied at the {channels['top']}th place. Intervals: 95 %, over seeds and "
              "test images, bias-corrected.", "",
              "| model | layer | specificity | untrained | gain over untrained | ties |", "|" + " --- |" * 6]
-    for model, summary in models.items():
-        for layer, m in summary["layers"].items():
-            lines.append(f"| {model} | {layer} | {with_ci(m, 'class_specificity')} | "
-                         f"{with_ci(m, 'class_specificity_initial')} | {with_ci(m, 'class_specificity_over_initial')} | "
-                         f"{number(m['tied_at_tally_median'])} ({number(m['tied_at_tally_max'])}) |")
+    lines += [f"| {model} | {layer} | {with_ci(m, 'class_specificity')} | {with_ci(m, 'class_specificity_initial')} | "
+              f"{with_ci(m, 'class_specificity_over_initial')} | {number(m['tied_at_tally_median'])} "
+              f"({number(m['tied_at_tally_max'])}) |" for model, layer, m in layers_of(channels)]
     for pair, found in channels["pairs"].items():
         a, b = pair_models(pair)
         said = "; ".join(f"{layer} specificity {with_ci(d, 'class_specificity')}, gain over untrained "

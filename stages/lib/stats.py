@@ -225,7 +225,7 @@ def paired_differences(models, roles, names, resampled_of, compared):
     return differences
 
 
-def interval_text(values, spec=".4g"):
-    """A number with its interval as text, "m [low, high]" ("undefined" for no number)."""
+def interval_text(values, spec=".4g", undefined="undefined"):
+    """A number with its interval as text, "m [low, high]" (`undefined` for no number)."""
     mean, low, high = values
-    return "undefined" if mean is None else f"{mean:{spec}} [{low:{spec}}, {high:{spec}}]"
+    return undefined if mean is None else f"{mean:{spec}} [{low:{spec}}, {high:{spec}}]"
