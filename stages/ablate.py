@@ -31,7 +31,7 @@ def main():
     labels = np.asarray(probe.labels, int)
     stored = Path(args.activations) / images_file("probe")
 
-    from lib.activations import run_network
+    from lib.network import run_network
     from lib.checkpoints import initial_network
     from lib.ablation import ablate_run
 

@@ -24,7 +24,7 @@ def main():
     grayscale = params["data"]["grayscale"]
     subjects = Images.of(load_arrays(existing(args.subjects, "subjects"))).seen(grayscale)
 
-    from lib.activations import run_network
+    from lib.network import run_network
     from lib.attribution import attribute_run, summary_line
     from lib.checkpoints import BASELINE_SEED, initial_network, reinitialised
 

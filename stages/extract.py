@@ -21,7 +21,8 @@ def main():
     check_run(params, args.name, args.seed)
     grayscale = params["data"]["grayscale"]
 
-    from lib.activations import BATCH, layer_outputs, layers_card, run_network
+    from lib.activations import BATCH, layer_outputs, layers_card
+    from lib.network import run_network
 
     model, roles = run_network(args.model, params, args.name, args.seed)
     with atomic_dir(args.out) as folder:

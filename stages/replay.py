@@ -27,7 +27,8 @@ def main():
     history = {int(row["epoch"]): float(row["val_accuracy"]) for row in read_csv(existing(args.history, "history"))}
     best = read_json(existing(args.train_metrics, "training metrics"))["best_epoch"]
 
-    from lib.activations import layer_reader, run_network
+    from lib.activations import layer_reader
+    from lib.network import run_network
     from lib.dynamics import replay_run
 
     model, roles = run_network(args.model, params, args.name, args.seed)

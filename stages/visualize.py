@@ -28,7 +28,7 @@ def main():
         raise ParamError("channels.tally", params["channels"]["tally"],
                          f"must be at most {len(images)}, the images of the official test split")
 
-    from lib.activations import run_network
+    from lib.network import run_network
     from lib.checkpoints import initial_network
     from lib.examples import channel_run, summary_line
 

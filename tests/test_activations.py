@@ -33,7 +33,7 @@ def test_a_bfloat16_model_is_read_through_a_float32_twin_with_the_same_weights()
 
 
 def test_a_bfloat16_file_reads_the_same_as_a_model_trained_here_and_imported(tmp_path):
-    from lib.activations import network
+    from lib.network import network
     from lib.store import save_model
 
     deterministic(0)

@@ -153,7 +153,8 @@ def test_a_diverging_training_fails_and_leaves_no_model(reproduced):
 def test_bfloat16_trains_reproducibly_and_is_read_in_float32(reproduced):
     """The tests' params fix float32; this one runs the other numerics `auto` picks on some CPUs
     (emulated, hence slow, on AVX2-only ones: one epoch)."""
-    from lib.activations import layer_outputs, network
+    from lib.activations import layer_outputs
+    from lib.network import network
     from lib.params import load
 
     reproduced.params["train"].update(precision="bfloat16", max_epochs=1)

@@ -3,27 +3,9 @@
 import keras
 import numpy as np
 
-from lib.cifar import input_channels
-from lib.model import ARCHITECTURES, imported, in_float32, layer_names, load_imported, resolve_roles
-from lib.training import deterministic
+from lib.model import layer_names
 
 BATCH = 250
-
-
-def run_network(path, params, name, seed):
-    """One training run's network at `path` and its roles (see network), after seeding TensorFlow and
-    making it deterministic for the run (lib.training.deterministic)."""
-    deterministic(seed)
-    return network(path, params["models"][name], input_channels(params["data"]["grayscale"]), f"models.{name}")
-
-
-def network(path, settings, channels, key):
-    """The trained (or imported) model at `path`, ready to read in float32, and its layer roles."""
-    if imported(settings):
-        model = in_float32(load_imported(path, channels))
-        return model, resolve_roles(model, settings["roles"], key)
-    model = in_float32(keras.models.load_model(path, compile=False))
-    return model, resolve_roles(model, ARCHITECTURES[settings["architecture"]].roles, key)
 
 
 def layer_reader(model, names=None):

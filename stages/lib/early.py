@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lib.activations import layer_reader, network
+from lib.activations import layer_reader
 from lib.checkpoints import Checkpoints
 from lib.cifar import input_channels
 from lib.dynamics import (COMPARED, checkpoint_images, early_comparison, matched_epoch, replayed_images,
@@ -16,6 +16,7 @@ from lib.dynamics import (COMPARED, checkpoint_images, early_comparison, matched
 from lib.files import REPLAY_MEASURES
 from lib.keys import OUTPUT
 from lib.model import largest, trained_sizes
+from lib.network import network
 from lib.stats import round_floats
 from lib.store import existing, load_arrays
 
