@@ -102,6 +102,7 @@ def small_params(url, md5):
     params["split"]["val_size"] = 40
     params["models"] = {"dummy": {"train_size": 50}, "benchmark": {"train_size": 299}}
     params["analysis"].update(probe_size=20, resamples=100)
+    params["ablation"]["orders"] = 2
     params["explore"]["probe_images"] = 12
     params["channels"]["tally"] = 20
     params["features"]["steps"] = 8

@@ -164,8 +164,8 @@ def test_the_page_inlines_its_data_loads_its_code_by_view_and_refuses_text_that_
     data, scripts = built
     page = explorer.page({**data, "note": "</script><script>alert(1)</script>"})
     assert "</script><script>alert" not in page and "\\u003c/script>" in page
-    assert re.findall(r'<script src="code/([\w.]+)"></script>', page) == list(explorer.SCRIPTS)
-    assert page.count("<script") == 1 + len(explorer.SCRIPTS) and "/*EXPLORER_" not in page and "EXPLORER_SCRIPTS" not in page
+    assert re.findall(r'<script src="code/([\w.]+)"></script>', page) == list(explorer.PAGE_CODE)
+    assert page.count("<script") == 1 + len(explorer.PAGE_CODE) and "/*EXPLORER_" not in page and "EXPLORER_SCRIPTS" not in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     with pytest.raises(ValueError, match="</script"):
         explorer.inline("<script>/*X*/</script>", {"/*X*/": "a </SCRIPT> b"})
@@ -173,7 +173,7 @@ def test_the_page_inlines_its_data_loads_its_code_by_view_and_refuses_text_that_
         explorer.inline("no mark here", {"/*X*/": "x"})
     explorer.write_explorer(tmp_path / "explorer", data, scripts)
     files = sorted(p.relative_to(tmp_path / "explorer").as_posix() for p in (tmp_path / "explorer").rglob("*") if p.is_file())
-    assert files == sorted(["index.html", *(f"images/{i}.js" for i in range(12)), *(f"code/{name}" for name in explorer.SCRIPTS),
+    assert files == sorted(["index.html", *(f"images/{i}.js" for i in range(12)), *(f"code/{name}" for name in explorer.PAGE_CODE),
                             "vendor/LICENSES.md",
                             "vendor/vega-embed.min.js", "vendor/vega-lite.min.js", "vendor/vega.min.js"])
     before = {p: p.read_bytes() for p in (tmp_path / "explorer").rglob("*") if p.is_file()}
@@ -259,13 +259,13 @@ def test_a_channels_strongest_inputs_each_way_and_its_class_drops_by_channel():
 
 def test_the_pages_code_is_every_script_of_its_folder_each_a_view_of_at_most_300_lines_and_valid():
     folder = explorer.APP
-    assert sorted(explorer.SCRIPTS) == sorted(path.name for path in folder.glob("*.js")) and explorer.SCRIPTS[-1] == "start.js"
-    for name in explorer.SCRIPTS:
+    assert sorted(explorer.PAGE_CODE) == sorted(path.name for path in folder.glob("*.js")) and explorer.PAGE_CODE[-1] == "start.js"
+    for name in explorer.PAGE_CODE:
         lines = (folder / name).read_text().splitlines()
         assert len(lines) <= 300 and lines[0] == '"use strict";', name
     node = shutil.which("node")
     if node:  # Debian's nodejs, where present: each file parses as a classic script
-        for name in explorer.SCRIPTS:
+        for name in explorer.PAGE_CODE:
             checked = subprocess.run([node, "--check", str(folder / name)], capture_output=True, text=True)
             assert checked.returncode == 0, f"{name}: {checked.stderr}"
 

@@ -45,7 +45,7 @@ def outcomes(ablator, labels, masks):
     """Per mask and image, whether the network still predicts the label and the label's probability.
 
     `ablator.masked(mask)` runs the rest of the network on the layer's values with each channel
-    scaled by `mask` and returns (N, classes) probabilities (lib.ablation.Ablator); `masks`
+    scaled by `mask` and returns (N, classes) probabilities (Ablator, below); `masks`
     (M, channels). Each distinct mask is evaluated once. Returns (M, N) bool and (M, N) float32."""
     unique, inverse = np.unique(masks, axis=0, return_inverse=True)
     rows = np.arange(len(labels))

@@ -35,8 +35,8 @@ from web.vendor import LICENSES, PACKAGES, VENDOR
 
 LEVELS = 255  # a layer's values are stored as round((value - low) / step), step = (high - low) / LEVELS
 MAX_BARS = 400  # a histogram with more fixed-width bins than this is drawn with neighbouring bins merged
-APP = Path(__file__).resolve().parents[1] / "web" / "explorer"  # page.html, explorer.css and the page's SCRIPTS
-SCRIPTS = ("page.js", "draw.js", "maps.js", "measures.js", "channel.js", "attribution.js", "claims.js", "charts.js",
+APP = Path(__file__).resolve().parents[1] / "web" / "explorer"  # page.html, explorer.css and the page's code (PAGE_CODE)
+PAGE_CODE = ("page.js", "draw.js", "maps.js", "measures.js", "channel.js", "attribution.js", "claims.js", "charts.js",
            "dynamics.js", "start.js")  # the page's code, one file a view, loaded in this order from CODE/ (start.js last)
 CODE, SCRIPTS_MARK = "code", "<!--EXPLORER_SCRIPTS-->"
 VENDORED = (*(package[3] for package in PACKAGES), LICENSES)  # copied beside the page, for its charts
@@ -417,14 +417,14 @@ def inline(template, marks):
 
 
 def page(data):
-    """index.html: the page template with its styles and `data` inline, and its SCRIPTS loaded from CODE/."""
+    """index.html: the page template with its styles and `data` inline, and its code (PAGE_CODE) loaded from CODE/."""
     scripts = [package[3] for package in PACKAGES]
     text = json.dumps({**data, "vendor": scripts}, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     filled = inline((APP / "page.html").read_text(), {"/*EXPLORER_CSS*/": (APP / "explorer.css").read_text(),
                                                       DATA_MARK: text})
     if filled.count(SCRIPTS_MARK) != 1:
         raise ValueError(f"the explorer page template must hold {SCRIPTS_MARK} once")
-    return filled.replace(SCRIPTS_MARK, "\n".join(f'<script src="{CODE}/{name}"></script>' for name in SCRIPTS))
+    return filled.replace(SCRIPTS_MARK, "\n".join(f'<script src="{CODE}/{name}"></script>' for name in PAGE_CODE))
 
 
 CHANNELS_SCRIPT = "channels.js"
@@ -440,7 +440,7 @@ def write_explorer(folder, data, scripts, channels=None):
         for i, (block, facts) in enumerate(scripts):
             (tmp / "images" / f"{i}.js").write_text(image_script(i, block, facts))
         (tmp / CODE).mkdir()
-        for name in SCRIPTS:
+        for name in PAGE_CODE:
             shutil.copyfile(APP / name, tmp / CODE / name)
         (tmp / "vendor").mkdir()
         for name in VENDORED:

@@ -1,9 +1,10 @@
 """Does a model lean on single channels? Cumulative ablation and class selectivity, after Morcos et
 al. 2018, "On the importance of single directions for generalization" (ICLR).
 
-Per training run and layer with channels (lib.model.channel_layers), on the probe set:
+Per training run and layer with channels (lib.model.channel_layers), on the probe set (the ablate
+stage runs the networks, lib.ablation; this module scores what it found):
 
-- **Ablation curve.** An increasing number of the layer's channels is zeroed (`ablation_counts`:
+- **Ablation curve.** An increasing number of the layer's channels is zeroed (`lib.ablation.ablation_counts`:
   every count from 0 to all; a sparser grid, such as 0, 1, 2, 4, …, puts half of the area on its
   last two points and misstates it by up to 0.16 on known curves) in `ablation.orders` random orders, seeded, and the rest of the
   network is run on the stored activations of that layer, masked (not the layers below again).
