@@ -37,7 +37,7 @@ LEVELS = 255  # a layer's values are stored as round((value - low) / step), step
 MAX_BARS = 400  # a histogram with more fixed-width bins than this is drawn with neighbouring bins merged
 APP = Path(__file__).resolve().parents[1] / "web" / "explorer"  # page.html, explorer.css and the page's code (PAGE_CODE)
 PAGE_CODE = ("page.js", "draw.js", "maps.js", "measures.js", "channel.js", "attribution.js", "claims.js", "charts.js",
-           "dynamics.js", "start.js")  # the page's code, one file a view, loaded in this order from CODE/ (start.js last)
+             "dynamics.js", "start.js")  # the page's code, one file a view, loaded in this order from CODE/ (start.js last)
 CODE, SCRIPTS_MARK = "code", "<!--EXPLORER_SCRIPTS-->"
 VENDORED = (*(package[3] for package in PACKAGES), LICENSES)  # copied beside the page, for its charts
 DATA_MARK = "/*EXPLORER_DATA*/"
