@@ -317,14 +317,15 @@ def queue_done(project, names, timeout=300):
 
 @pytest.mark.long
 def test_queued_experiments_run_side_by_side_and_exp_show_sets_out_what_changed(reproduced):
-    changes = {"smaller": "models.dummy.train_size=40", "resampled": "analysis.resamples=200"}  # one retrains, one reruns the analysis
+    changes = {"nodropout": "+models.dummy.architecture=no_dropout",  # one retrains, another architecture
+               "resampled": "analysis.resamples=200"}  # one reruns the analysis
     for name, change in changes.items():
         reproduced.dvc("exp", "run", "--queue", "-n", name, "-S", change)
     reproduced.dvc("queue", "start", "-j", "2")  # in temporary copies of the commit, side by side
     status = queue_done(reproduced, changes)
     assert status.count("Success") == 2, status
     rows = exp_rows(reproduced)
-    for param, value in (("models.dummy.train_size", "40"), ("analysis.resamples", "200")):
+    for param, value in (("models.dummy.architecture", "no_dropout"), ("analysis.resamples", "200")):
         assert value in {row[next(name for name in rows[0] if name.endswith(param))] for row in rows}
     headline = [f"{measure}.{model}" if isinstance(models, dict) else measure
                 for measure, models in json.loads((reproduced.path / "metrics/headline.json").read_text()).items()
@@ -335,11 +336,21 @@ def test_queued_experiments_run_side_by_side_and_exp_show_sets_out_what_changed(
     changed = reproduced.dvc(*review, columns=200).stdout  # every changed param and headline metric, whole
     header = changed.splitlines()[1].split()
     assert "…" not in changed and max(len(line) for line in changed.splitlines()) <= 200, changed
-    assert header[0] == "Experiment" and header[-2:] == ["models.dummy.train_size", "analysis.resamples"], changed
-    moved = {name for name in headline if len({row[name] for row in rows}) > 1}  # which depends on the numerics
+    assert header[0] == "Experiment" and header[-2:] == ["analysis.resamples", "models.dummy.architecture"], changed  # a key an experiment adds comes last
+    def shown(value):  # as the table shows it: exp show's default precision, 5 significant digits
+        return f"{float(value):.5g}" if value else value
+
+    moved = {name for name in headline if len({shown(row[name]) for row in rows}) > 1}  # which depends on the numerics
     assert moved and set(header) & set(headline) == moved and "acc.benchmark" not in moved, changed
     kept = reproduced.dvc(*review, "--keep", SHOW_KEEP, columns=200).stdout  # and the unchanged ones too
     assert kept.splitlines()[1].split()[1:1 + len(headline)] == headline, kept
+    reproduced.dvc("exp", "apply", "nodropout")  # its metrics and plots, kept in git: an architecture is a param
+    probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
+    assert "dropout_1" in probe["models"]["benchmark"]["layers"] and "dropout_1" not in probe["models"]["dummy"]["layers"]
+    assert "dropout_1" not in probe["pairs"]["dummy_vs_benchmark"]["cka"]
+    assert "| dummy | no_dropout | 50 |" in (reproduced.path / "plots/report.md").read_text()
+    early = json.loads((reproduced.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
+    assert list(early) == ["dummy"] and early["dummy"]["largest"] == "benchmark"
 
 
 def test_a_clone_pulls_every_output_from_an_ssh_remote_reruns_nothing_and_gets_a_model_as_an_artifact(reproduced,
@@ -632,22 +643,21 @@ def test_subjects_are_params_and_rerun_everything_but_training(reproduced):
 
 
 @pytest.mark.long
-def test_architectures_and_imported_models_are_params_and_retrain_nothing_else(reproduced):
+def test_an_imported_model_is_a_param_and_retrains_nothing_else(reproduced):
     trained = {name: (reproduced.path / f"data/models/{name}/0.keras").read_bytes() for name in ("dummy", "benchmark")}
     probe_before = json.loads((reproduced.path / "metrics/probe.json").read_text())
     save_foreign_model(reproduced.path / "imported/theirs.keras")
-    reproduced.params["models"].update(input={"keras": "imported/theirs.keras"},
-                                      ablation={"train_size": 50, "architecture": "no_dropout"})
+    reproduced.params["models"].update(input={"keras": "imported/theirs.keras"})
     reproduced.write_params(reproduced.params)
     more_models = reproduced.dvc("repro")
     ran = re.findall(r"Running stage '([^']+)'", more_models.stdout)
-    assert sorted(name for name in ran if name.startswith("train")) == ["train@ablation-0", "train@input-0"]
+    assert [name for name in ran if name.startswith("train")] == ["train@input-0"]
     assert {name: (reproduced.path / f"data/models/{name}/0.keras").read_bytes() for name in trained} == trained
     assert (reproduced.path / "data/models/input/0.keras").read_bytes() == (reproduced.path / "imported/theirs.keras").read_bytes()
     imported = json.loads((reproduced.path / "metrics/train/input/0.json").read_text())
     assert imported["train_size"] is None and 0 <= imported["test_accuracy"] <= 1
     probe = json.loads((reproduced.path / "metrics/probe.json").read_text())
-    assert list(probe["models"]) == ["dummy", "benchmark", "input", "ablation"]
+    assert list(probe["models"]) == ["dummy", "benchmark", "input"]
     assert {m: probe["models"][m] for m in trained} == {m: probe_before["models"][m] for m in trained}
     assert probe["pairs"]["dummy_vs_benchmark"] == probe_before["pairs"]["dummy_vs_benchmark"]
     diff = json.loads(reproduced.dvc("metrics", "diff", "--json", "--targets", "metrics/headline.json",
@@ -656,20 +666,17 @@ def test_architectures_and_imported_models_are_params_and_retrain_nothing_else(r
     assert moved and not [key for key in moved if key.startswith(("models.dummy.", "models.benchmark."))
                           or ".models.dummy." in key or ".models.benchmark." in key
                           or key.endswith((".dummy", ".benchmark")) or "dummy_vs_benchmark" in key], moved
-    assert {"acc.input", "acc.ablation"} <= set(diff["metrics/headline.json"])
+    assert "acc.input" in diff["metrics/headline.json"]
     assert probe["models"]["input"]["roles"] == {"first_conv": "stem", "last_hidden": "pooled", "output": "probs"}
-    assert "dropout_1" not in probe["models"]["ablation"]["layers"]
     assert set(probe["pairs"]["benchmark_vs_input"]["cka"]) >= {"first_conv", "last_hidden", "output"}
-    assert "dropout_1" not in probe["pairs"]["dummy_vs_ablation"]["cka"]
     assert probe["input"]["entropy_bits"] > 0  # the images' own entry, beside a model named "input"
     report = (reproduced.path / "plots/report.md").read_text()
     assert "| input | imported `imported/theirs.keras` | — |" in report
-    assert "| ablation | no_dropout | 50 |" in report
     sweep = (reproduced.path / "plots/analysis/by_size.csv").read_text()
-    assert "ablation" in sweep and "input" not in sweep
+    assert "benchmark" in sweep and "input" not in sweep
     assert json.loads((reproduced.path / "data/dynamics/input/0/epochs.json").read_text())["epochs"] == []
     early = json.loads((reproduced.path / "metrics/dynamics.json").read_text())["early_checkpoint"]
-    assert list(early) == ["dummy", "ablation"] and early["ablation"]["largest"] == "benchmark"
+    assert list(early) == ["dummy"]  # an imported model has no checkpoints to compare
     assert "input" not in (reproduced.path / "plots/dynamics/plane.csv").read_text()
     card = json.loads((reproduced.path / "data/channels/input/0/channels.json").read_text())
     assert card["layers"]["stem"]["receptive_field"] == {"size": [3.0, 3.0], "jump": [1.0, 1.0], "start": [1.0, 1.0]}
