@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import layers
 
 from lib.attribution import explain, grad_cam, integrated_gradients, logits, sanity_check
-from lib.channels import (chance_specificity, class_tally, constant, layer_examples, peaks, ranking, resampled_specificity,
+from lib.channels import (chance_specificity, class_tally, constant, layer_examples, ranking, resampled_specificity,
                           specificity, specificity_metrics, split_peaks, tied)
 from lib.fields import Field, box, receptive_field
 from lib.cifar import CLASSES
