@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lib.cifar import CHANNELS, CLASSES, SIDE, input_channels, label_name
-from lib.model import imported, trained
+from lib.model import imported, load_imported, trained
 from lib.params import ParamError, project_file
 from lib.stats import named_stream
 from lib.store import md5_of, save_arrays
@@ -104,11 +104,8 @@ def imported_files(models, grayscale):
     anything is written or trained."""
     files = {name: project_file(f"models.{name}.keras", model["keras"]) for name, model in models.items()
              if imported(model)}
-    if files:
-        from lib.model import load_imported
-
-        for path in files.values():
-            load_imported(path, input_channels(grayscale))
+    for path in files.values():
+        load_imported(path, input_channels(grayscale))
     return files
 
 
