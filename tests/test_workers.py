@@ -5,22 +5,22 @@ import sys
 import pytest
 
 from conftest import ROOT
-from lib.workers import FIXED_IMAGES, commands, cost, overrides, shares
+from lib.workers import FIXED_IMAGES, commands, costs, overrides, shares
 
 SWEEP = {"s1000": {"train_size": 1000}, "s2000": {"train_size": 2000}, "s5000": {"train_size": 5000},
          "dummy": {"train_size": 10000}, "s20000": {"train_size": 20000}, "benchmark": {"train_size": 49999}}
 
 
 def test_the_sweep_of_the_results_weighs_each_runs_fixed_cost_beside_its_training_images():
-    assert [cost(SWEEP, name) for name in ("s1000", "benchmark")] == [1000 + FIXED_IMAGES, 49999 + FIXED_IMAGES]
+    assert [costs(SWEEP)[name] for name in ("s1000", "benchmark")] == [1000 + FIXED_IMAGES, 49999 + FIXED_IMAGES]
     assert shares(SWEEP, 2) == [["benchmark", "dummy"], ["s20000", "s5000", "s2000", "s1000"]]  # 89,999 and 88,000
 
 
 def best_two_way(models):
     """The smallest largest load of any split of `models` between two workers, by trying every one."""
-    names = list(models)
-    return min(max(sum(cost(models, n) for n, bit in zip(names, bits) if bit),
-                   sum(cost(models, n) for n, bit in zip(names, bits) if not bit))
+    names, cost = list(models), costs(models)
+    return min(max(sum(cost[n] for n, bit in zip(names, bits) if bit),
+                   sum(cost[n] for n, bit in zip(names, bits) if not bit))
                for bits in itertools.product((0, 1), repeat=len(names)))
 
 
@@ -28,7 +28,7 @@ def best_two_way(models):
                                    (30000, 29000, 2000, 1000, 500)])
 def test_the_split_between_two_workers_is_as_even_as_any_split(sizes):
     models = {f"m{k}": {"train_size": size} for k, size in enumerate(sizes)}
-    loads = [sum(cost(models, name) for name in share) for share in shares(models, 2)]
+    loads = [sum(costs(models)[name] for name in share) for share in shares(models, 2)]
     assert max(loads) == best_two_way(models)
 
 
@@ -45,7 +45,7 @@ def test_every_model_is_in_exactly_one_share_and_extra_workers_get_none():
 
 def test_imported_models_train_nothing_and_weigh_the_fixed_cost_alone():
     models = {"mine": {"train_size": 100}, "theirs": {"keras": "imported/theirs.keras"}, "small": {"train_size": 10}}
-    assert cost(models, "theirs") == FIXED_IMAGES
+    assert costs(models)["theirs"] == FIXED_IMAGES
     assert shares(models, 2) == [["mine"], ["small", "theirs"]]
 
 

@@ -18,9 +18,10 @@ from lib.model import trained
 FIXED_IMAGES = 15_000  # a run's stages after training, in the training images that take as long
 
 
-def cost(models, name):
-    """The weight of one run of model `name` in the split, in training images."""
-    return trained(models).get(name, {}).get("train_size", 0) + FIXED_IMAGES
+def costs(models):
+    """{model: the weight of one of its runs in the split, in training images}."""
+    sizes = {name: settings["train_size"] for name, settings in trained(models).items()}
+    return {name: sizes.get(name, 0) + FIXED_IMAGES for name in models}
 
 
 def shares(models, workers):
@@ -30,29 +31,31 @@ def shares(models, workers):
     two loads, the best such change. Each share lists its models costliest first."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers = {workers!r}: must be a whole number >= 1")
-    order = sorted(models, key=lambda name: -cost(models, name))
+    cost = costs(models)
+    order = sorted(models, key=lambda name: -cost[name])
     load, taken = [0] * workers, [[] for _ in range(workers)]
     for name in order:
         worker = min(range(workers), key=lambda k: (load[k], len(taken[k]), k))
-        load[worker] += cost(models, name)
+        load[worker] += cost[name]
         taken[worker].append(name)
-    while (change := better(models, taken)) is not None:
+    while (change := better(cost, taken)) is not None:
         busy, other, give, take = change
         taken[busy] = [name for name in taken[busy] if name != give] + ([take] if take else [])
         taken[other] = [name for name in taken[other] if name != take] + [give]
     return [sorted(share, key=order.index) for share in taken]
 
 
-def better(models, taken):
+def better(cost, taken):
     """(busiest worker, other worker, its model to give, the other's model to take or None) of the
-    move or swap that most lowers the larger of the two workers' loads; None if none does."""
-    loads = [sum(cost(models, name) for name in share) for share in taken]
+    move or swap that most lowers the larger of the two workers' loads (`cost` {model: weight}); None
+    if none does."""
+    loads = [sum(cost[name] for name in share) for share in taken]
     busy = max(range(len(taken)), key=lambda k: (loads[k], -k))
     best, found = loads[busy], None
     for other in range(len(taken)):
         for give in taken[busy] if other != busy else ():
             for take in [None, *taken[other]]:
-                moved = cost(models, give) - (cost(models, take) if take else 0)
+                moved = cost[give] - (cost[take] if take else 0)
                 if moved > 0 and max(loads[busy] - moved, loads[other] + moved) < best:
                     best, found = max(loads[busy] - moved, loads[other] + moved), (busy, other, give, take)
     return found
@@ -65,10 +68,10 @@ def overrides(models, share):
 
 def commands(models, workers):
     """Each worker's share and its `dvc exp run` line, as the recipe in docs/scaling.md runs them."""
-    lines = []
+    lines, cost = [], costs(models)
     for index, share in enumerate(shares(models, workers)):
         settings = "".join(f" -S '{setting}'" for setting in overrides(models, share))
-        weight = f" ({sum(cost(models, name) for name in share):,} image-equivalents a seed)" if share else ""
+        weight = f" ({sum(cost[name] for name in share):,} image-equivalents a seed)" if share else ""
         lines.append(f"# worker {index}: {', '.join(share) or 'nothing (more workers than models)'}{weight}")
         if share:
             lines.append(f"dvc exp run --pull -n share-{index}{settings}")
